@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Development entry (`npx provision`): runs the TypeScript sources through tsx.
+// Bootstrap nodes run the esbuild bundle instead (see agent/bootstrap).
+import { register } from 'tsx/esm/api';
+
+register();
+process.env.FORGE_CLI_MAIN = '1';
+await import('../cli.ts');

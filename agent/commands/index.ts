@@ -1,0 +1,9 @@
+// The registry of `provision` sub-commands. Loaded lazily so `provision --version`
+// and a single step stay fast on a slow bootstrap node.
+import type { Command } from './types.js';
+
+export const commands: Record<string, () => Promise<Command>> = {
+};
+
+/** `provision` with no sub-command runs the whole provisioning. */
+export const DEFAULT_COMMAND = 'run';

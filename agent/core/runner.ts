@@ -1,0 +1,257 @@
+// The one way the agent runs an external program: argv arrays only (never a
+// shell string), a timeout, a pinned C locale, and a record of every run.
+import { execa } from 'execa';
+import type { Readable, Writable } from 'node:stream';
+import { ForgeError } from './errors.js';
+
+const TAIL_CHARS = 4096;
+
+export interface RunOptions {
+  /** Kill the program after this long. Default 10 minutes. */
+  timeoutMs?: number;
+  /** Extra environment; LC_ALL=C is always set so output parses the same everywhere. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Bytes or text written to stdin. */
+  input?: string | Uint8Array;
+  /** Exit codes that count as success (default [0]). */
+  okExitCodes?: readonly number[];
+  /**
+   * The command only reads state (lsblk, blkid, pvs …). A dry run still executes
+   * read-only commands when probing is allowed, and only records the others.
+   */
+  readOnly?: boolean;
+  /** Abort the program when this signal fires. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  argv: readonly string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  /** True when a dry run recorded the command instead of executing it. */
+  skipped: boolean;
+}
+
+/** What the runner remembers about each run (tails only, so long runs stay cheap). */
+export interface RunRecord {
+  argv: readonly string[];
+  exitCode: number;
+  durationMs: number;
+  timedOut: boolean;
+  skipped: boolean;
+  stdoutTail: string;
+  stderrTail: string;
+}
+
+/** A running program whose stdin/stdout the caller streams (decompressors, qemu-img). */
+export interface StreamingProcess {
+  stdin: Writable;
+  stdout: Readable;
+  /** Settles when the program exits; rejects with ToolError on failure. */
+  result: Promise<RunResult>;
+  kill(): void;
+}
+
+export interface Runner {
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  spawn(argv: readonly string[], opts?: Omit<RunOptions, 'input'>): StreamingProcess;
+  /** Every run so far, in order. */
+  readonly history: readonly RunRecord[];
+}
+
+export function tail(text: string, n = TAIL_CHARS): string {
+  return text.length > n ? text.slice(text.length - n) : text;
+}
+
+/** A command that failed, timed out or could not start. */
+export class ToolError extends ForgeError {
+  override readonly name = 'ToolError';
+  readonly result: RunResult;
+
+  constructor(result: RunResult, cause?: unknown) {
+    const tool = result.argv[0] ?? '?';
+    const why = result.timedOut ? 'timed out' : `exited ${result.exitCode}`;
+    const err = tail(result.stderr.trim(), 400);
+    super(
+      result.timedOut ? 'TOOL_TIMEOUT' : result.exitCode === 127 ? 'TOOL_MISSING' : 'TOOL_FAILED',
+      `${tool} ${why}: ${result.argv.join(' ')}${err ? `\n  stderr: ${err}` : ''}`,
+      {
+        command: result.argv,
+        details: {
+          exitCode: result.exitCode,
+          durationMs: result.durationMs,
+          stderrTail: tail(result.stderr),
+          stdoutTail: tail(result.stdout),
+        },
+        cause,
+      },
+    );
+    this.result = result;
+  }
+}
+
+function toRecord(r: RunResult): RunRecord {
+  return {
+    argv: r.argv,
+    exitCode: r.exitCode,
+    durationMs: r.durationMs,
+    timedOut: r.timedOut,
+    skipped: r.skipped,
+    stdoutTail: tail(r.stdout, 1024),
+    stderrTail: tail(r.stderr, 1024),
+  };
+}
+
+function checkArgv(argv: readonly string[]): void {
+  if (argv.length === 0 || !argv[0]) throw new ForgeError('USAGE', 'runner: empty argv');
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+interface ExecaOutcome {
+  exitCode?: number | undefined;
+  stdout?: unknown;
+  stderr?: unknown;
+  timedOut?: boolean;
+  failed?: boolean;
+  code?: string | undefined;
+}
+
+function outcomeToResult(argv: readonly string[], o: ExecaOutcome, started: number): RunResult {
+  const missing = o.code === 'ENOENT';
+  return {
+    argv,
+    exitCode: missing ? 127 : (o.exitCode ?? -1),
+    stdout: typeof o.stdout === 'string' ? o.stdout : '',
+    stderr: missing ? `${argv[0]}: command not found` : typeof o.stderr === 'string' ? o.stderr : '',
+    durationMs: Date.now() - started,
+    timedOut: o.timedOut === true,
+    skipped: false,
+  };
+}
+
+/** The production runner, on execa. */
+export class ExecaRunner implements Runner {
+  readonly #history: RunRecord[] = [];
+  get history(): readonly RunRecord[] {
+    return this.#history;
+  }
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    checkArgv(argv);
+    const started = Date.now();
+    const [file, ...args] = argv as [string, ...string[]];
+    const outcome = (await execa(file, args, {
+      reject: false,
+      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      env: { LC_ALL: 'C', ...opts.env },
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+      ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+      ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal }),
+      stripFinalNewline: false,
+      maxBuffer: 256 * 1024 * 1024,
+    })) as ExecaOutcome;
+    const result = outcomeToResult(argv, outcome, started);
+    this.#history.push(toRecord(result));
+    const ok = (opts.okExitCodes ?? [0]).includes(result.exitCode) && !result.timedOut;
+    if (!ok) throw new ToolError(result);
+    return result;
+  }
+
+  spawn(argv: readonly string[], opts: Omit<RunOptions, 'input'> = {}): StreamingProcess {
+    checkArgv(argv);
+    const started = Date.now();
+    const [file, ...args] = argv as [string, ...string[]];
+    const child = execa(file, args, {
+      reject: false,
+      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      env: { LC_ALL: 'C', ...opts.env },
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+      ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal }),
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: { stdout: false, stderr: true },
+      stripFinalNewline: false,
+    });
+    const result = (async () => {
+      const outcome = (await child) as ExecaOutcome;
+      const r = outcomeToResult(argv, outcome, started);
+      this.#history.push(toRecord(r));
+      const ok = (opts.okExitCodes ?? [0]).includes(r.exitCode) && !r.timedOut;
+      if (!ok) throw new ToolError(r);
+      return r;
+    })();
+    // Callers usually observe failure through the stream first; avoid an unhandled rejection.
+    result.catch(() => undefined);
+    if (!child.stdin || !child.stdout) throw new ForgeError('TOOL_FAILED', `${file}: no stdio pipes`);
+    return {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      result,
+      kill: () => {
+        child.kill('SIGKILL');
+      },
+    };
+  }
+}
+
+export type Responder = (argv: readonly string[]) => Partial<Pick<RunResult, 'stdout' | 'stderr' | 'exitCode'>> | undefined;
+
+/**
+ * Records every command instead of running it: `--dry-run` and unit tests.
+ * With `probe`, read-only commands are passed to a real runner so the dry run
+ * can see the machine's state; `respond` lets tests script outputs.
+ */
+export class RecordingRunner implements Runner {
+  readonly #history: RunRecord[] = [];
+  readonly calls: (readonly string[])[] = [];
+  readonly #probe: Runner | undefined;
+  readonly #respond: Responder | undefined;
+
+  constructor(opts: { probe?: Runner; respond?: Responder } = {}) {
+    this.#probe = opts.probe;
+    this.#respond = opts.respond;
+  }
+
+  get history(): readonly RunRecord[] {
+    return this.#history;
+  }
+
+  /** Mutating commands only, in order: what a dry run prints. */
+  get planned(): (readonly string[])[] {
+    return this.#history.filter((r) => r.skipped).map((r) => r.argv);
+  }
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    checkArgv(argv);
+    this.calls.push(argv);
+    if (opts.readOnly && this.#probe) return this.#probe.run(argv, opts);
+    const scripted = this.#respond?.(argv) ?? {};
+    const result: RunResult = {
+      argv,
+      exitCode: scripted.exitCode ?? 0,
+      stdout: scripted.stdout ?? '',
+      stderr: scripted.stderr ?? '',
+      durationMs: 0,
+      timedOut: false,
+      skipped: !opts.readOnly,
+    };
+    this.#history.push(toRecord(result));
+    if (!(opts.okExitCodes ?? [0]).includes(result.exitCode)) throw new ToolError(result);
+    return result;
+  }
+
+  spawn(argv: readonly string[]): StreamingProcess {
+    throw new ForgeError('USAGE', `dry run cannot stream through ${argv.join(' ')}`, { command: argv });
+  }
+}
+
+/** `printf`-free rendering of argv for logs and dry runs: quotes only what needs it. */
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+}
