@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'IMAGE_SIZE_MISMATCH'
   | 'IMAGE_UNVERIFIED'
   | 'IMAGE_WRITE_FAILED'
+  | 'IMAGE_CORRUPT'
   // target configuration
   | 'CONFIGDRIVE_FAILED'
   | 'BOOTLOADER_FAILED'
