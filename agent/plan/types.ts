@@ -69,6 +69,10 @@ export interface PlannedPv {
   vg: string;
   /** LVM metadata area size in MiB. */
   metadataSize: number;
+  /** pvcreate --metadatacopies (Fuel uses 2). */
+  metadataCopies?: number;
+  /** MiB of the partition the data reserved for LVM metadata (`lvm_meta_size`); LVs get the rest. */
+  reservedSize?: number;
   keepData: boolean;
 }
 
@@ -120,6 +124,8 @@ export interface PlannedImage {
   md5?: string;
   sha256?: string;
   sha512?: string;
+  /** The target filesystem is keep_data: the image must not be written over it. */
+  keepData?: boolean;
 }
 
 export interface PlannedConfigDrive {

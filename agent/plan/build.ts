@@ -1,0 +1,432 @@
+// (provision data, inventory) → Plan. Pure: no I/O, no clock, same input → same
+// plan. Fuel's rules (fuel-agent drivers/nailgun.py) are the reference; where we
+// differ it is said below. Sizes are MiB; every partition starts and ends on a
+// MiB boundary, the first at 1 MiB, which is aligned for 512 and 4096-byte sectors.
+import { ForgeError, ForgeErrors, type ErrorCode } from '../core/errors.js';
+import type { Inventory } from '../inventory/types.js';
+import { formatPath } from '../schema/json-path.js';
+import type { DiskVolume, KsDisk, KsVg, ProvisionData } from '../schema/provision-data.js';
+import { GUID } from './guids.js';
+import { planImages } from './images.js';
+import { propagateKeepData } from './keep-data.js';
+import { matchDisk, type DiskMatch } from './match.js';
+import { gptName, isNvme, lvDevice, mdDevice, partitionDevice } from './names.js';
+import {
+  PLAN_VERSION,
+  type FsType,
+  type PlannedDisk,
+  type PlannedFs,
+  type PlannedLv,
+  type PlannedMd,
+  type PlannedPartition,
+  type PlannedPv,
+  type PlannedVg,
+  type Plan,
+} from './types.js';
+
+const MiB = 1024 * 1024;
+/** Fuel's legacy-BIOS GRUB core partition. */
+export const BIOS_GRUB_SIZE = 24;
+/** Small, at the very end of the disk holding `/` (cloud-init finds it by label). */
+export const CONFIGDRIVE_SIZE = 20;
+/** Kept free at the end of every disk for the backup GPT (33 sectors at 512, 6 at 4096). */
+export const GPT_TAIL = 1;
+export const FIRST_PARTITION_BEGIN = 1;
+export const DEFAULT_LVM_META_SIZE = 64;
+const MIN_LVM_META_SIZE = 10;
+
+const SPACES = ['ks_meta', 'pm_data', 'ks_spaces'] as const;
+const spacePath = (...rest: (string | number)[]) => formatPath([...SPACES, ...rest]);
+
+interface DiskEntry {
+  index: number;
+  ks: KsDisk;
+}
+interface ActiveDisk extends DiskEntry {
+  match: DiskMatch;
+}
+interface FsSource {
+  fs: PlannedFs;
+  field: string;
+}
+interface RaidMember {
+  part: PlannedPartition;
+  vol: DiskVolume;
+  field: string;
+}
+
+/** Collects independent problems so the user sees all of them at once. */
+class Problems {
+  readonly list: ForgeError[] = [];
+  add(code: ErrorCode, field: string, message: string, details: Record<string, unknown> = {}): void {
+    this.list.push(new ForgeError(code, `${field}: ${message}`, { field, details }));
+  }
+  throwIfAny(): void {
+    if (this.list.length === 0) return;
+    if (this.list.length === 1) throw this.list[0]!;
+    throw new ForgeErrors(this.list[0]!.code, this.list);
+  }
+}
+
+const sizeOf = (n: number) => Math.ceil(n);
+const isBootMount = (v: DiskVolume) => v.mount === '/boot' && (v.type === 'partition' || v.type === 'raid');
+const hasMount = (m: string | undefined): m is string => m !== undefined && m !== '' && m !== 'none';
+
+function defaultFsType(mount: string, isBoot: boolean): FsType {
+  if (mount === 'swap') return 'swap';
+  if (mount === '/boot/efi') return 'vfat';
+  return isBoot ? 'ext2' : 'xfs';
+}
+
+/** Fuel skips disks that carry nothing but boot reservations. */
+function carriesData(ks: KsDisk): boolean {
+  return ks.volumes.some(
+    (v) => v.size > 0 && v.type !== 'boot' && v.type !== 'lvm_meta_pool' && v.mount !== '/boot',
+  );
+}
+
+function diskEntries(data: ProvisionData): { disks: DiskEntry[]; vgs: { index: number; ks: KsVg }[] } {
+  const disks: DiskEntry[] = [];
+  const vgs: { index: number; ks: KsVg }[] = [];
+  data.ks_meta.pm_data.ks_spaces.forEach((s, index) => {
+    if (s.type === 'disk') {
+      if (s.size > 0) disks.push({ index, ks: s });
+    } else vgs.push({ index, ks: s });
+  });
+  return { disks, vgs };
+}
+
+function matchAll(disks: readonly DiskEntry[], inventory: Inventory, problems: Problems): ActiveDisk[] {
+  const active: ActiveDisk[] = [];
+  const taken = new Map<string, number>();
+  for (const d of disks) {
+    if (!carriesData(d.ks)) continue;
+    const field = spacePath(d.index);
+    try {
+      const match = matchDisk(d.ks, inventory, field);
+      const other = taken.get(match.disk.path);
+      if (other !== undefined) {
+        problems.add('PLAN_INVALID', field, `disk ${d.ks.name} resolves to ${match.disk.path}, already used by ${spacePath(other)}`);
+        continue;
+      }
+      taken.set(match.disk.path, d.index);
+      active.push({ ...d, match });
+    } catch (e) {
+      if (e instanceof ForgeError) problems.list.push(e);
+      else throw e;
+    }
+  }
+  return active;
+}
+
+/** Which /boot volumes get a partition: `${diskIndex}:${volumeIndex}`. */
+function chooseBoot(all: readonly DiskEntry[], active: readonly ActiveDisk[], problems: Problems): Set<string> {
+  const vols = active.flatMap((d) =>
+    d.ks.volumes.flatMap((v, j) => (isBootMount(v) && v.size > 0 ? [{ d, v, j }] : [])),
+  );
+  const wanted = all.some((d) => d.ks.volumes.some((v) => isBootMount(v) && v.size > 0));
+  if (vols.length === 0) {
+    if (wanted) problems.add('PLAN_INVALID', spacePath(), '/boot is requested but no provisioned disk can hold it');
+    return new Set();
+  }
+  // NVMe only when nothing else can hold /boot (firmware often cannot boot it in BIOS mode).
+  const notNvme = vols.filter((b) => !isNvme(b.d.match.disk.path) && !isNvme(b.d.ks.name));
+  let cands = notNvme.length ? notNvme : vols;
+  const bootable = cands.filter((b) => b.d.ks.bootable === true);
+  if (bootable.length > 1) {
+    problems.add('PLAN_INVALID', spacePath(bootable[1]!.d.index, 'bootable'), 'more than one disk is marked bootable');
+  } else if (bootable.length === 1) cands = bootable;
+  const first = cands[0]!;
+  // A raid /boot becomes RAID1 across every suitable disk that offers one.
+  const chosen = first.v.type === 'raid' ? cands.filter((b) => b.v.type === 'raid') : [first];
+  return new Set(chosen.map((b) => `${b.d.index}:${b.j}`));
+}
+
+/** The disk holding `/` directly, through an md, or through a PV of the VG holding it. */
+function rootDiskIndex(active: readonly ActiveDisk[], vgs: readonly { ks: KsVg }[]): number | undefined {
+  const rootVgs = new Set(
+    vgs.filter((g) => g.ks.volumes.some((l) => l.mount === '/' && l.size > 0)).map((g) => g.ks.id),
+  );
+  const d = active.find((a) =>
+    a.ks.volumes.some(
+      (v) =>
+        v.size > 0 &&
+        (((v.type === 'partition' || v.type === 'raid') && v.mount === '/') ||
+          (v.type === 'pv' && v.vg !== undefined && rootVgs.has(v.vg))),
+    ),
+  );
+  return d?.index;
+}
+
+export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
+  const problems = new Problems();
+  const { disks, vgs: vgEntries } = diskEntries(data);
+  const active = matchAll(disks, inventory, problems);
+  problems.throwIfAny();
+
+  const bootChoice = chooseBoot(disks, active, problems);
+  const rootDisk = rootDiskIndex(active, vgEntries);
+  const vgById = new Map(vgEntries.map((g) => [g.ks.id, g]));
+
+  const parteds: PlannedDisk[] = [];
+  const fss: FsSource[] = [];
+  const pvs: (PlannedPv & { usable: number })[] = [];
+  const raidGroups = new Map<string, RaidMember[]>();
+  const keepSeeds = new Set<string>();
+  let configdrive: Plan['configdrive'];
+
+  for (const d of active) {
+    const inv = d.match.disk;
+    const diskMiB = Math.floor(inv.size / MiB);
+    const usableEnd = diskMiB - GPT_TAIL;
+    const holdsConfigdrive = d.index === rootDisk;
+    const limit = usableEnd - (holdsConfigdrive ? CONFIGDRIVE_SIZE : 0);
+    const parts: PlannedPartition[] = [];
+    let cursor = FIRST_PARTITION_BEGIN;
+    let overflowed = false;
+
+    const add = (size: number, p: Omit<PlannedPartition, 'num' | 'device' | 'begin' | 'end' | 'size' | 'keepData'>, field: string) => {
+      const begin = cursor;
+      const end = begin + size;
+      if (end > limit && !overflowed) {
+        overflowed = true;
+        problems.add(
+          'SIZE_DOES_NOT_FIT',
+          field,
+          `${size} MiB does not fit on ${inv.path} (${diskMiB} MiB): it would end at ${end} MiB, ` +
+            `the last usable MiB is ${limit}${holdsConfigdrive ? ` (${CONFIGDRIVE_SIZE} MiB kept for the configdrive)` : ''}`,
+          { device: inv.path, end, limit },
+        );
+      }
+      cursor = end;
+      const num = parts.length + 1;
+      const part: PlannedPartition = {
+        num,
+        device: partitionDevice(inv.path, num),
+        begin,
+        end,
+        size,
+        ...p,
+        keepData: false,
+      };
+      parts.push(part);
+      return part;
+    };
+
+    add(BIOS_GRUB_SIZE, { flags: ['bios_grub'], guid: GUID.biosGrub, name: 'bios_grub', role: 'bios_grub' }, spacePath(d.index, 'size'));
+
+    d.ks.volumes.forEach((v, j) => {
+      const field = spacePath(d.index, 'volumes', j);
+      if (v.size <= 0 || v.type === 'boot' || v.type === 'lvm_meta_pool') return;
+      if (isBootMount(v) && !bootChoice.has(`${d.index}:${j}`)) return;
+      const size = sizeOf(v.size);
+      const sizeField = `${field}.size`;
+
+      if (v.type === 'partition') {
+        const esp = v.mount === '/boot/efi';
+        const guid = v.partition_guid ?? (esp ? GUID.esp : undefined);
+        const part = add(size, {
+          flags: esp ? ['esp'] : [],
+          ...(guid === undefined ? {} : { guid }),
+          name: gptName(v.name ?? (hasMount(v.mount) ? v.mount : 'primary')),
+          role: hasMount(v.mount) ? v.mount : 'none',
+        }, sizeField);
+        if (v.keep_data) keepSeeds.add(part.device);
+        if (hasMount(v.mount)) fss.push({ fs: makeFs(part.device, v.mount, v), field });
+        return;
+      }
+
+      if (v.type === 'pv') {
+        const vg = v.vg ?? '';
+        if (!vgById.has(vg)) problems.add('PLAN_INVALID', `${field}.vg`, `volume group "${vg}" is not defined in ks_spaces`);
+        const meta = v.lvm_meta_size ?? DEFAULT_LVM_META_SIZE;
+        if (meta < MIN_LVM_META_SIZE) {
+          problems.add('PLAN_INVALID', `${field}.lvm_meta_size`, `${meta} MiB is too small for LVM metadata (at least ${MIN_LVM_META_SIZE})`);
+        }
+        if (meta >= size) problems.add('SIZE_DOES_NOT_FIT', sizeField, `${size} MiB leaves no room after ${meta} MiB of LVM metadata`);
+        const part = add(size, { flags: ['lvm'], guid: v.partition_guid ?? GUID.lvm, name: gptName(`pv-${vg}`), role: `pv:${vg}` }, sizeField);
+        if (v.keep_data) keepSeeds.add(part.device);
+        // Fuel's arithmetic: two metadata copies sharing the reservation, minus the label area.
+        pvs.push({
+          device: part.device,
+          vg,
+          metadataSize: Math.max(1, Math.floor((meta - 8) / 2)),
+          metadataCopies: 2,
+          reservedSize: meta,
+          keepData: false,
+          usable: Math.max(0, size - meta),
+        });
+        return;
+      }
+
+      // raid
+      const key = hasMount(v.mount) ? v.mount : `#${d.index}:${j}`;
+      const part = add(size, { flags: ['raid'], guid: v.partition_guid ?? GUID.raid, name: gptName(`raid-${v.name ?? key}`), role: 'raid' }, sizeField);
+      if (v.keep_data) keepSeeds.add(part.device);
+      if (hasMount(v.mount)) {
+        const members = raidGroups.get(key) ?? [];
+        members.push({ part, vol: v, field });
+        raidGroups.set(key, members);
+      }
+    });
+
+    if (holdsConfigdrive && usableEnd - CONFIGDRIVE_SIZE >= cursor) {
+      const num = parts.length + 1;
+      const begin = usableEnd - CONFIGDRIVE_SIZE;
+      const device = partitionDevice(inv.path, num);
+      parts.push({ num, device, begin, end: usableEnd, size: CONFIGDRIVE_SIZE, flags: [], guid: GUID.linux, name: 'config-2', role: 'configdrive', keepData: false });
+      configdrive = { device, disk: inv.path, partitionNum: num, size: CONFIGDRIVE_SIZE, label: 'config-2', format: 'vfat' };
+    }
+
+    parteds.push({
+      id: d.ks.id,
+      name: d.ks.name,
+      device: inv.path,
+      matchedBy: d.match.by,
+      matchedOn: d.match.on,
+      size: diskMiB,
+      logicalSectorSize: inv.logicalSectorSize,
+      physicalSectorSize: inv.physicalSectorSize,
+      label: 'gpt',
+      partitions: parts,
+      keepData: false,
+      boot: true,
+    });
+  }
+
+  const mds = planMds(raidGroups, fss);
+  const { vgs, lvs } = planLvm(vgEntries, pvs, fss, keepSeeds, problems);
+  problems.throwIfAny();
+
+  checkMounts(fss, problems);
+  problems.throwIfAny();
+
+  const plainPvs: PlannedPv[] = pvs.map(({ usable: _u, ...pv }) => pv);
+  const plan: Plan = {
+    version: PLAN_VERSION,
+    parteds,
+    mds,
+    pvs: plainPvs,
+    vgs,
+    lvs,
+    fss: fss.map((f) => f.fs),
+    images: [],
+    bootloader: planBootloader(parteds, fss, data),
+  };
+  if (configdrive) plan.configdrive = configdrive;
+  propagateKeepData(plan, keepSeeds);
+  plan.images = planImages(data, plan.fss);
+  return plan;
+}
+
+function makeFs(device: string, mount: string, v: { file_system?: FsType | undefined; disk_label?: string | undefined }, isBoot = mount === '/boot'): PlannedFs {
+  const fs: PlannedFs = {
+    device,
+    mount,
+    type: v.file_system ?? defaultFsType(mount, isBoot),
+    mkfsOptions: [],
+    mountOptions: 'defaults',
+    fromImage: false,
+    keepData: false,
+  };
+  if (v.disk_label) fs.label = v.disk_label;
+  return fs;
+}
+
+/** Raid volumes sharing a mount point become one RAID1; a lone member is just a partition. */
+function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[]): PlannedMd[] {
+  const mds: PlannedMd[] = [];
+  const used = new Set<string>();
+  for (const [mount, members] of groups) {
+    const first = members[0]!;
+    if (members.length === 1) {
+      first.part.flags = [];
+      first.part.role = mount;
+      delete first.part.guid;
+      if (first.vol.partition_guid) first.part.guid = first.vol.partition_guid;
+      fss.push({ fs: makeFs(first.part.device, mount, first.vol), field: first.field });
+      continue;
+    }
+    let name = (first.vol.name ?? mount.replace(/^\//, '').replaceAll('/', '_')) || 'root';
+    for (let n = 1; used.has(name); n++) name = `${first.vol.name ?? 'md'}${n}`;
+    used.add(name);
+    const device = mdDevice(name);
+    for (const m of members) m.part.role = `raid:${name}`;
+    mds.push({
+      name,
+      device,
+      level: 'raid1',
+      members: members.map((m) => m.part.device),
+      // Superblock at the end: GRUB and firmware read each member as a plain filesystem.
+      metadata: mount === '/boot' || mount === '/' || mount === '/boot/efi' ? '1.0' : '1.2',
+      keepData: false,
+    });
+    fss.push({ fs: makeFs(device, mount, first.vol), field: first.field });
+  }
+  return mds;
+}
+
+function planLvm(
+  vgEntries: readonly { index: number; ks: KsVg }[],
+  pvs: readonly (PlannedPv & { usable: number })[],
+  fss: FsSource[],
+  keepSeeds: Set<string>,
+  problems: Problems,
+): { vgs: PlannedVg[]; lvs: PlannedLv[] } {
+  const vgs: PlannedVg[] = [];
+  const lvs: PlannedLv[] = [];
+  for (const { index, ks } of vgEntries) {
+    const members = pvs.filter((p) => p.vg === ks.id);
+    const wanted = ks.volumes.map((l, m) => ({ l, m })).filter(({ l }) => l.size > 0);
+    if (members.length === 0) {
+      if (wanted.length) problems.add('PLAN_INVALID', spacePath(index), `volume group "${ks.id}" has logical volumes but no physical volume of non-zero size`);
+      continue;
+    }
+    vgs.push({ name: ks.id, pvs: members.map((p) => p.device), keepData: false });
+    const capacity = members.reduce((s, p) => s + p.usable, 0);
+    let used = 0;
+    let reported = false;
+    for (const { l, m } of wanted) {
+      const size = sizeOf(l.size);
+      used += size;
+      const field = spacePath(index, 'volumes', m);
+      if (used > capacity && !reported) {
+        reported = true;
+        problems.add('SIZE_DOES_NOT_FIT', `${field}.size`, `logical volume ${l.name} (${size} MiB) does not fit in volume group ${ks.id}: ${used} MiB needed, ${capacity} MiB available`, { vg: ks.id, needed: used, capacity });
+      }
+      const device = lvDevice(ks.id, l.name);
+      lvs.push({ vg: ks.id, name: l.name, size, device, keepData: false });
+      if (l.keep_data) keepSeeds.add(device);
+      if (hasMount(l.mount)) fss.push({ fs: makeFs(device, l.mount, l), field });
+    }
+  }
+  return { vgs, lvs };
+}
+
+function checkMounts(fss: readonly FsSource[], problems: Problems): void {
+  const seen = new Map<string, string>();
+  for (const { fs, field } of fss) {
+    if (fs.mount === 'swap') continue;
+    if (!fs.mount.startsWith('/')) {
+      problems.add('PLAN_INVALID', `${field}.mount`, `mount point "${fs.mount}" must be absolute, "swap" or "none"`);
+      continue;
+    }
+    const prev = seen.get(fs.mount);
+    if (prev) problems.add('PLAN_INVALID', `${field}.mount`, `${fs.mount} is already mounted from ${prev}`);
+    else seen.set(fs.mount, field);
+  }
+  if (!seen.has('/')) problems.add('PLAN_INVALID', spacePath(), 'no volume is mounted at /');
+}
+
+function planBootloader(parteds: readonly PlannedDisk[], fss: readonly FsSource[], data: ProvisionData): Plan['bootloader'] {
+  const byMount = (m: string) => fss.find((f) => f.fs.mount === m)?.fs.device;
+  const root = byMount('/') ?? '';
+  const esp = byMount('/boot/efi');
+  return {
+    disks: parteds.filter((d) => d.partitions.some((p) => p.flags.includes('bios_grub'))).map((d) => d.device),
+    bootDevice: byMount('/boot') ?? root,
+    rootDevice: root,
+    ...(esp === undefined ? {} : { espDevice: esp }),
+    kernelParams: data.ks_meta.pm_data.kernel_params ?? '',
+  };
+}
