@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+# fuel-forge "provisioned" call-back (installed by the configdrive's cloud-config).
+#   --schedule  start the call-back as its own systemd unit (outside cloud-final,
+#               which it must wait for) or as a detached process without systemd
+#   --send      wait for cloud-init to finish, then POST the result to the master
+# Configuration: /etc/fuel-forge/report.json {uid, hostname, callback_url}.
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+CONFIG = "/etc/fuel-forge/report.json"
+LOG = "/var/log/fuel-forge/report.log"
+SENT = "/var/lib/fuel-forge/report-sent"
+
+
+def log(msg):
+    os.makedirs(os.path.dirname(LOG), exist_ok=True)
+    with open(LOG, "a") as f:
+        f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ ", time.gmtime()) + msg + "\n")
+
+
+def run(argv):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+        return p.returncode, p.stdout, p.stderr
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return -1, "", str(e)
+
+
+def schedule():
+    me = os.path.abspath(__file__)
+    if os.path.isdir("/run/systemd/system"):
+        rc, _, err = run(["systemd-run", "--no-block", "--unit=fuel-forge-report",
+                          "--description=fuel-forge provisioned call-back",
+                          "/usr/bin/python3", me, "--send"])
+        if rc == 0:
+            log("scheduled as systemd unit fuel-forge-report")
+            return 0
+        log("systemd-run failed (%s): %s" % (rc, err.strip()))
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv("/usr/bin/python3", ["/usr/bin/python3", me, "--send"])
+        os._exit(0)
+    log("scheduled as a detached process")
+    return 0
+
+
+def cloud_init_status():
+    rc, out, err = run(["cloud-init", "status", "--wait", "--format", "json"])
+    try:
+        status = json.loads(out)
+    except ValueError:
+        status = {"status": "unknown", "raw": out.strip(), "stderr": err.strip()}
+    status["exit_code"] = rc
+    _, long_text, _ = run(["cloud-init", "status", "--long"])
+    status["long"] = long_text.strip()
+    return status
+
+
+def datasource(status):
+    ds = status.get("datasource")
+    try:
+        with open("/run/cloud-init/instance-data.json") as f:
+            v1 = json.load(f).get("v1", {})
+        return {"name": ds or v1.get("platform"), "platform": v1.get("platform"),
+                "subplatform": v1.get("subplatform"), "instance_id": v1.get("instance_id")}
+    except (OSError, ValueError):
+        return {"name": ds}
+
+
+def send():
+    with open(CONFIG) as f:
+        cfg = json.load(f)
+    status = cloud_init_status()
+    body = {
+        "uid": cfg.get("uid"),
+        "hostname": cfg.get("hostname"),
+        "status": "provisioned",
+        "cloud_init": status,
+        "datasource": datasource(status),
+        "boot_finished": os.path.exists("/var/lib/cloud/instance/boot-finished"),
+        "uptime": open("/proc/uptime").read().split()[0],
+    }
+    data = json.dumps(body).encode()
+    delay = 2
+    for attempt in range(1, 31):
+        req = urllib.request.Request(cfg["callback_url"], data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                log("reported provisioned to %s: HTTP %s" % (cfg["callback_url"], r.status))
+                os.makedirs(os.path.dirname(SENT), exist_ok=True)
+                open(SENT, "w").write(json.dumps(body))
+                return 0
+        except Exception as e:  # network may come up late; retry with backoff
+            log("attempt %d to %s failed: %s" % (attempt, cfg["callback_url"], e))
+        time.sleep(delay)
+        delay = min(delay * 2, 60)
+    return 1
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1] if len(sys.argv) > 1 else "--send"
+    sys.exit(schedule() if mode == "--schedule" else send())
