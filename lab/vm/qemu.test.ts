@@ -1,0 +1,117 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExecaRunner } from '../../agent/core/runner.js';
+import { qemuArgv, startVm, labMac, type VmSpec, type VmFiles } from './qemu.js';
+import { testKernel, tinyInitrd, TINY_INIT_MARKER } from './test-kernel.js';
+import { callback } from './wait.js';
+
+const files: VmFiles = { dir: '/x', serialLog: '/x/serial.log', qmpSocket: '/x/qmp.sock', disks: ['/x/d0', '/x/d1', '/x/d2'] };
+
+describe('qemuArgv', () => {
+  it('boots PXE first and the first disk second, with fixed MACs and a TFTP root', () => {
+    const spec: VmSpec = {
+      name: 'n1',
+      disks: [{ sizeMiB: 10 }, { sizeMiB: 20, bus: 'nvme', logicalBlockSize: 4096 }, { sizeMiB: 5, bus: 'sata' }],
+      nics: [{ mac: '52:54:00:aa:bb:cc', netdev: { kind: 'user', tftpRoot: '/t', bootfile: 'boot.ipxe' } }],
+      boot: { kind: 'pxe' },
+    };
+    const a = qemuArgv(spec, files);
+    expect(a.slice(a.indexOf('-accel'), a.indexOf('-accel') + 2)).toEqual(['-accel', 'tcg']);
+    expect(a).toContain('virtio-blk-pci,drive=d0,serial=forge-n1-0,bootindex=1');
+    expect(a).toContain('nvme,drive=d1,serial=forge-n1-1,logical_block_size=4096,physical_block_size=4096');
+    expect(a).toContain('ide-hd,drive=d2,bus=ide.0,serial=forge-n1-2');
+    expect(a).toContain('user,id=n0,net=10.0.2.0/24,tftp=/t,bootfile=boot.ipxe');
+    expect(a).toContain('virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc,bootindex=0');
+    expect(a).toContain('unix:/x/qmp.sock,server=on,wait=off');
+    expect(a).not.toContain('-kernel');
+  });
+
+  it('uses direct kernel boot without boot indexes, and tap netdevs', () => {
+    const a = qemuArgv({
+      name: 'k',
+      disks: [{ sizeMiB: 1 }],
+      nics: [{ mac: labMac(3, 1), netdev: { kind: 'tap', ifname: 'ftap3' } }],
+      boot: { kind: 'kernel', kernel: '/k', initrd: '/i', append: 'console=ttyS0 forge.master=http://10.0.2.2:1' },
+    }, files);
+    expect(a.slice(a.indexOf('-kernel'))).toEqual(['-kernel', '/k', '-initrd', '/i', '-append', 'console=ttyS0 forge.master=http://10.0.2.2:1']);
+    expect(a.join(' ')).not.toContain('bootindex');
+    expect(a).toContain('tap,id=n0,ifname=ftap3,script=no,downscript=no');
+    expect(a).toContain('virtio-net-pci,netdev=n0,mac=52:54:00:f0:03:01');
+  });
+
+  it('rejects bad MACs and names, naming the field', () => {
+    expect(() => qemuArgv({ name: 'a', disks: [], nics: [{ mac: 'AA:BB', netdev: { kind: 'user' } }], boot: { kind: 'disk' } }, files))
+      .toThrow(expect.objectContaining({ field: 'nics[0].mac' }));
+    expect(() => qemuArgv({ name: 'a b', disks: [], nics: [], boot: { kind: 'disk' } }, files))
+      .toThrow(expect.objectContaining({ field: 'name' }));
+    expect(() => qemuArgv({ name: 'a', disks: [{ sizeMiB: 0 }], nics: [], boot: { kind: 'disk' } }, files))
+      .toThrow(expect.objectContaining({ field: 'disks[0].sizeMiB' }));
+  });
+});
+
+describe('startVm (real QEMU under TCG)', () => {
+  const runner = new ExecaRunner();
+  let kernel = '';
+  let initrd = '';
+  beforeAll(async () => {
+    kernel = await testKernel(runner);
+    initrd = await tinyInitrd(runner);
+  });
+
+  it('boots a kernel to userspace, resets over QMP, and leaves nothing behind when disposed', async () => {
+    let dir = '';
+    let pid = 0;
+    {
+      await using vm = await startVm({
+        name: 'drv', memMiB: 384,
+        disks: [{ sizeMiB: 16, bus: 'nvme', logicalBlockSize: 4096 }],
+        nics: [],
+        boot: { kind: 'kernel', kernel, initrd, append: 'console=ttyS0,115200 quiet' },
+      }, { runner });
+      dir = vm.files.dir;
+      pid = vm.pid;
+      expect(existsSync(vm.files.disks[0] as string)).toBe(true);
+      await vm.waitForSerial(new RegExp(TINY_INIT_MARKER), 90_000);
+      expect((await vm.status()).status).toBe('running');
+      const offset = vm.serialText().length;
+      await vm.reset();
+      await vm.waitForSerial(new RegExp(TINY_INIT_MARKER), 90_000, offset);
+    }
+    expect(existsSync(dir)).toBe(false);
+    expect(() => process.kill(pid, 0)).toThrow();
+  }, 240_000);
+
+  it('PXE-boots iPXE from the TFTP root, which calls back over HTTP with the fixed MAC', async () => {
+    const seen: string[] = [];
+    const srv: Server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.end('#!ipxe\nsleep 600\n');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as AddressInfo).port;
+    const tftp = mkdtempSync(join(tmpdir(), 'forge-tftp-test-'));
+    writeFileSync(join(tftp, 'boot.ipxe'), `#!ipxe\nchain http://10.0.2.2:${port}/hello?mac=\${mac}\n`);
+    try {
+      await using vm = await startVm({
+        name: 'pxe', memMiB: 256, disks: [{ sizeMiB: 8 }],
+        nics: [{ mac: labMac(7), netdev: { kind: 'user', tftpRoot: tftp, bootfile: 'boot.ipxe' } }],
+        boot: { kind: 'pxe' },
+      }, { runner });
+      const url = await vm.waitFor(callback('iPXE call-back', () => seen[0], { timeoutMs: 90_000, failWhen: vm.exited }));
+      expect(decodeURIComponent(url)).toBe(`/hello?mac=${labMac(7)}`);
+    } finally {
+      srv.close();
+      rmSync(tftp, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('fails a wait early, naming the cause, when QEMU exits', async () => {
+    await using vm = await startVm({ name: 'dies', memMiB: 128, disks: [], nics: [], boot: { kind: 'disk' } }, { runner });
+    process.kill(vm.pid, 'SIGKILL');
+    await expect(vm.waitForSerial(/never/, 30_000)).rejects.toMatchObject({ code: 'LAB_FAILED', message: expect.stringMatching(/killed by SIGKILL/) });
+  }, 60_000);
+});

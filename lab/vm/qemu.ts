@@ -1,0 +1,342 @@
+// The QEMU driver: builds qemu-system-x86_64 argv from a typed VM spec (pure, unit
+// tested), starts it in its own process group with a serial log and a QMP socket,
+// and hands back a disposable StartedVm. Every exit path kills the VM's process group
+// and removes its temporary files.
+import { execa } from 'execa';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ForgeError } from '../../agent/core/errors.js';
+import type { Runner } from '../../agent/core/runner.js';
+import { QmpClient, type QmpStatus } from './qmp.js';
+import { createQcow2 } from './qemu-img.js';
+import { serialLine, pollUntil, type Wait } from './wait.js';
+
+export const QEMU_BIN = 'qemu-system-x86_64';
+export const VM_DIR_PREFIX = 'forge-vm-';
+
+export type DiskBus = 'virtio' | 'nvme' | 'sata';
+
+export interface VmDiskSpec {
+  sizeMiB: number;
+  bus?: DiskBus;
+  /** Logical (and physical) sector size the guest sees. */
+  logicalBlockSize?: 512 | 4096;
+  /** Use this existing qcow2 instead of creating one (re-provisioning keeps disks). */
+  file?: string;
+  /** Serial number the guest sees (by-id links); default forge-<vm>-<index>. */
+  serial?: string;
+}
+
+export type NetdevSpec =
+  | {
+      kind: 'user';
+      /** TFTP root for QEMU's built-in BOOTP/TFTP (mock Cobbler's directory). */
+      tftpRoot?: string;
+      bootfile?: string;
+    }
+  | { kind: 'tap'; ifname: string };
+
+export interface VmNicSpec {
+  mac: string;
+  netdev: NetdevSpec;
+}
+
+export type BootSpec =
+  | { kind: 'kernel'; kernel: string; initrd: string; append: string }
+  | { kind: 'pxe' }
+  | { kind: 'disk' };
+
+export interface VmSpec {
+  name: string;
+  memMiB?: number;
+  cpus?: number;
+  disks: VmDiskSpec[];
+  nics: VmNicSpec[];
+  boot: BootSpec;
+  firmware?: 'bios' | 'uefi';
+  accel?: 'tcg' | 'kvm';
+}
+
+/** Where a VM's files live once laid out. */
+export interface VmFiles {
+  dir: string;
+  serialLog: string;
+  qmpSocket: string;
+  disks: string[];
+}
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+export function validateSpec(spec: VmSpec): void {
+  const bad = (field: string, msg: string): never => {
+    throw new ForgeError('USAGE', `vm ${spec.name}: ${msg}`, { field });
+  };
+  if (!/^[\w.-]+$/.test(spec.name)) bad('name', `name must be [A-Za-z0-9_.-]+, got ${JSON.stringify(spec.name)}`);
+  spec.disks.forEach((d, i) => {
+    if (!d.file && (!Number.isInteger(d.sizeMiB) || d.sizeMiB < 1)) bad(`disks[${i}].sizeMiB`, 'size must be a positive integer MiB');
+  });
+  spec.nics.forEach((n, i) => {
+    if (!MAC_RE.test(n.mac)) bad(`nics[${i}].mac`, `MAC must be lower-case aa:bb:cc:dd:ee:ff, got ${n.mac}`);
+  });
+  if (spec.boot.kind === 'pxe' && spec.nics.length === 0) bad('boot', 'PXE boot needs a NIC');
+}
+
+/** qemu-system-x86_64 argv for a spec whose files are laid out in `files` (pure). */
+export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
+  validateSpec(spec);
+  const a: string[] = [
+    QEMU_BIN,
+    '-name', spec.name,
+    '-machine', 'q35',
+    '-accel', spec.accel ?? 'tcg',
+    '-m', String(spec.memMiB ?? 1536),
+    '-smp', String(spec.cpus ?? 1),
+    '-nodefaults',
+    '-display', 'none',
+    '-vga', 'none',
+    // Guest poweroff leaves QEMU running in "shutdown" state, so power-on is reset+cont (IPMI-like).
+    '-no-shutdown',
+    '-chardev', `file,id=ser0,path=${files.serialLog}`,
+    '-serial', 'chardev:ser0',
+    '-qmp', `unix:${files.qmpSocket},server=on,wait=off`,
+    '-rtc', 'base=utc',
+  ];
+  if (spec.firmware === 'uefi') a.push('-bios', '/usr/share/qemu/OVMF.fd');
+  let sata = 0;
+  spec.disks.forEach((d, i) => {
+    const file = files.disks[i];
+    if (!file) throw new ForgeError('LAB_FAILED', `vm ${spec.name}: no file for disk ${i}`);
+    const id = `d${i}`;
+    a.push('-drive', `file=${file},if=none,id=${id},format=qcow2,cache=writeback,discard=unmap`);
+    const serial = d.serial ?? `forge-${spec.name}-${i}`.slice(0, 20);
+    const bs = d.logicalBlockSize ? `,logical_block_size=${d.logicalBlockSize},physical_block_size=${d.logicalBlockSize}` : '';
+    // Boot order mirrors a real node: PXE first, then the first disk.
+    const bootIndex = i === 0 && spec.boot.kind !== 'kernel' ? `,bootindex=${spec.boot.kind === 'pxe' ? 1 : 0}` : '';
+    switch (d.bus ?? 'virtio') {
+      case 'virtio':
+        a.push('-device', `virtio-blk-pci,drive=${id},serial=${serial}${bs}${bootIndex}`);
+        break;
+      case 'nvme':
+        a.push('-device', `nvme,drive=${id},serial=${serial}${bs}${bootIndex}`);
+        break;
+      case 'sata':
+        if (sata > 5) throw new ForgeError('USAGE', `vm ${spec.name}: at most 6 SATA disks`, { field: `disks[${i}].bus` });
+        a.push('-device', `ide-hd,drive=${id},bus=ide.${sata++},serial=${serial}${bs}${bootIndex}`);
+        break;
+    }
+  });
+  spec.nics.forEach((n, i) => {
+    const id = `n${i}`;
+    if (n.netdev.kind === 'user') {
+      let nd = `user,id=${id},net=10.0.2.0/24`;
+      if (n.netdev.tftpRoot) nd += `,tftp=${n.netdev.tftpRoot}`;
+      if (n.netdev.bootfile) nd += `,bootfile=${n.netdev.bootfile}`;
+      a.push('-netdev', nd);
+    } else {
+      a.push('-netdev', `tap,id=${id},ifname=${n.netdev.ifname},script=no,downscript=no`);
+    }
+    const boot = spec.boot.kind === 'pxe' && i === 0 ? ',bootindex=0' : '';
+    a.push('-device', `virtio-net-pci,netdev=${id},mac=${n.mac}${boot}`);
+  });
+  if (spec.boot.kind === 'kernel') {
+    a.push('-kernel', spec.boot.kernel, '-initrd', spec.boot.initrd, '-append', spec.boot.append);
+  }
+  return a;
+}
+
+/** Process groups of live VMs, killed synchronously if the lab process exits without disposing. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pgid of liveGroups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
+  }
+}
+
+export interface StartOptions {
+  runner: Runner;
+  /** Keep the VM directory (disks, serial log) after disposal, e.g. for a failed test's artifacts. */
+  keepDir?: boolean;
+  /** Use this directory instead of a fresh temp dir (created if missing; never deleted). */
+  dir?: string;
+}
+
+export interface StartedVm extends AsyncDisposable {
+  readonly spec: VmSpec;
+  readonly files: VmFiles;
+  readonly pid: number;
+  readonly argv: readonly string[];
+  readonly qmp: QmpClient;
+  /** undefined while QEMU runs; its exit code (or signal) once it exited. */
+  exited(): string | undefined;
+  status(): Promise<QmpStatus>;
+  /** ACPI power button. */
+  powerdown(): Promise<void>;
+  /** Hard reset (also powers a VM back on after a guest poweroff, as QEMU runs with -no-shutdown). */
+  reset(): Promise<void>;
+  powerOn(): Promise<void>;
+  /** Waits until the guest has powered itself off (status "shutdown") or QEMU exited. */
+  waitForPowerOff(timeoutMs: number): Promise<void>;
+  /** Waits for a serial-console line matching `re`, failing early if QEMU exits. */
+  waitForSerial(re: RegExp, timeoutMs: number, fromOffset?: number): Promise<RegExpMatchArray>;
+  waitFor<T>(w: Wait<T>): Promise<T>;
+  serialText(): string;
+  /** Stops QEMU (QMP quit, then SIGKILL to the group) and keeps the files. Idempotent. */
+  stop(): Promise<void>;
+  /** stop() and, unless keepDir, remove the VM directory. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+export async function startVm(spec: VmSpec, opts: StartOptions): Promise<StartedVm> {
+  validateSpec(spec);
+  installExitHook();
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `${VM_DIR_PREFIX}${spec.name}-`));
+  mkdirSync(dir, { recursive: true });
+  const files: VmFiles = {
+    dir,
+    serialLog: join(dir, 'serial.log'),
+    // unix socket paths are limited to 108 bytes: keep it short and in the VM dir.
+    qmpSocket: join(dir, 'qmp.sock'),
+    disks: spec.disks.map((d, i) => d.file ?? join(dir, `disk${i}.qcow2`)),
+  };
+  const removeDir = (): void => {
+    if (ownDir && !opts.keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+  let child: ReturnType<typeof spawnQemu> | undefined;
+  let exitReason: string | undefined;
+  let stderr = '';
+  try {
+    for (const [i, d] of spec.disks.entries()) {
+      const f = files.disks[i] as string;
+      if (!d.file || !existsSync(f)) await createQcow2(opts.runner, f, d.sizeMiB);
+    }
+    rmSync(files.qmpSocket, { force: true });
+    const argv = qemuArgv(spec, files);
+    const [bin, ...args] = argv as [string, ...string[]];
+    child = spawnQemu(bin, args);
+    const pid = child.pid;
+    if (pid === undefined) throw new ForgeError('TOOL_MISSING', `${QEMU_BIN} did not start`, { command: argv });
+    liveGroups.add(pid);
+    const c = child;
+    c.stderr?.setEncoding('utf8');
+    c.stderr?.on('data', (c: string) => {
+      stderr = (stderr + c).slice(-8192);
+    });
+    void c.then((r) => {
+      liveGroups.delete(pid);
+      exitReason = r.signal ? `killed by ${r.signal}` : `exited ${r.exitCode ?? '?'}${stderr.trim() ? `: ${stderr.trim().slice(-400)}` : ''}`;
+    });
+    let qmp: QmpClient;
+    try {
+      qmp = await connectQmp(files.qmpSocket, () => exitReason);
+    } catch (e) {
+      throw new ForgeError('LAB_FAILED', `vm ${spec.name}: QEMU did not come up (${exitReason ?? 'no QMP'})`, {
+        command: argv,
+        details: { stderr },
+        cause: e,
+      });
+    }
+    let stopped = false;
+    let disposed = false;
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      if (!exitReason) {
+        await Promise.race([qmp.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+        await pollUntil('qemu exit', async () => (exitReason ? true : undefined), { timeoutMs: 3000, pollMs: 50 }).catch(() => undefined);
+      }
+      qmp.close();
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* group already gone */
+      }
+      await child?.catch(() => undefined);
+      liveGroups.delete(pid);
+    };
+    const vm: StartedVm = {
+      spec,
+      files,
+      pid,
+      argv,
+      qmp,
+      exited: () => exitReason,
+      status: () => qmp.queryStatus(),
+      powerdown: () => qmp.powerdown(),
+      reset: () => qmp.reset(),
+      powerOn: async () => {
+        const s = await qmp.queryStatus();
+        if (s.status === 'shutdown' || s.status === 'guest-panicked') await qmp.reset();
+        if (!s.running) await qmp.execute('cont');
+      },
+      waitForPowerOff: async (timeoutMs) => {
+        await pollUntil(`vm ${spec.name} power off`, async () => {
+          if (exitReason) return true;
+          const s = await qmp.queryStatus().catch(() => undefined);
+          return s && (s.status === 'shutdown' || !s.running) ? true : undefined;
+        }, { timeoutMs, pollMs: 500 });
+      },
+      waitForSerial: (re, timeoutMs, fromOffset) =>
+        serialLine(files.serialLog, re, { timeoutMs, failWhen: () => exitReason, ...(fromOffset === undefined ? {} : { fromOffset }) }).until(),
+      waitFor: (w) => w.until(),
+      serialText: () => (existsSync(files.serialLog) ? readFileSync(files.serialLog, 'latin1') : ''),
+      stop,
+      dispose: async () => {
+        if (disposed) return;
+        disposed = true;
+        try {
+          await stop();
+        } finally {
+          removeDir();
+        }
+      },
+      [Symbol.asyncDispose]: () => vm.dispose(),
+    };
+    return vm;
+  } catch (e) {
+    if (child?.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      liveGroups.delete(child.pid);
+      await child.catch(() => undefined);
+    }
+    removeDir();
+    throw e;
+  }
+}
+
+// detached: own process group, so disposal kills QEMU and anything it forked.
+function spawnQemu(bin: string, args: string[]) {
+  return execa(bin, args, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, buffer: false });
+}
+
+async function connectQmp(path: string, exited: () => string | undefined): Promise<QmpClient> {
+  await pollUntil('QMP socket', async () => (existsSync(path) ? true : undefined), {
+    timeoutMs: 15_000,
+    pollMs: 50,
+    failWhen: exited,
+  });
+  return QmpClient.connect(path, 5000);
+}
+
+/** Locally administered MAC derived from a node index: stable across runs. */
+export function labMac(nodeIndex: number, nicIndex = 0): string {
+  const hex = (n: number): string => n.toString(16).padStart(2, '0');
+  return `52:54:00:f0:${hex(nodeIndex & 0xff)}:${hex(nicIndex & 0xff)}`;
+}
