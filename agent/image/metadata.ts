@@ -1,0 +1,131 @@
+// Checksums published beside an image: `<image>.meta.json` (our build-image output)
+// or Fuel's `<name>.yaml` (`images: [{container_name, raw_md5, raw_size, ...}]`).
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { Ctx } from '../core/context.js';
+import { ForgeError } from '../core/errors.js';
+import { getWithRetry, readSmallBody } from './http-client.js';
+import type { Digests, FetchOptions } from './types.js';
+
+export interface ImageMetadata {
+  /** Where it was read. */
+  source: string;
+  raw: Digests;
+  container: Digests;
+  format?: string;
+  containerType?: string;
+}
+
+type Rec = Record<string, unknown>;
+
+const HEX_LEN: Record<'md5' | 'sha256' | 'sha512', number> = { md5: 32, sha256: 64, sha512: 128 };
+
+/**
+ * Split one record into raw (decompressed) and container (as served) digests.
+ * `raw_*` and `container_*` keys say which; plain `md5/sha256/sha512/size` describe
+ * the decompressed image (Fuel's meaning) unless the record also has `raw_*` keys,
+ * in which case the plain ones describe the file itself (build-image's
+ * `size` + `raw_size`). For a raw container both are the same bytes.
+ */
+export function digestsFromRecord(rec: Rec, container: string, where: string): { raw: Digests; container: Digests } {
+  const pick = (prefix: string): Digests => {
+    const d: Digests = {};
+    for (const a of ['md5', 'sha256', 'sha512'] as const) {
+      const v = rec[prefix + a];
+      if (v === undefined || v === null || v === '') continue;
+      if (typeof v !== 'string' || !new RegExp(`^[0-9a-fA-F]{${HEX_LEN[a]}}$`).test(v)) {
+        throw new ForgeError('CONFIG_INVALID', `${where}.${prefix}${a}: not a ${a} hex digest: ${JSON.stringify(v)}`, { field: `${where}.${prefix}${a}` });
+      }
+      d[a] = v.toLowerCase();
+    }
+    const size = rec[prefix + 'size'];
+    if (size !== undefined && size !== null) {
+      const n = typeof size === 'string' && /^\d+$/.test(size) ? Number(size) : size;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+        throw new ForgeError('CONFIG_INVALID', `${where}.${prefix}size: not a byte count: ${JSON.stringify(size)}`, { field: `${where}.${prefix}size` });
+      }
+      d.size = n;
+    }
+    return d;
+  };
+  const raw = pick('raw_');
+  const cont = pick('container_');
+  const plain = pick('');
+  const hasRaw = Object.keys(raw).length > 0;
+  if (container === 'raw') return { raw: { ...plain, ...cont, ...raw }, container: {} };
+  return hasRaw ? { raw, container: { ...plain, ...cont } } : { raw: plain, container: cont };
+}
+
+/** Fuel names its metadata after the image up to the first dot: env_1_ubuntu.img.gz -> env_1_ubuntu.yaml. */
+export function metadataUris(uri: string): { json: string; yaml: string } {
+  const u = new URL(uri);
+  const name = basename(u.pathname);
+  const yaml = new URL(`${name.split('.')[0] ?? name}.yaml`, u);
+  yaml.search = '';
+  const json = new URL(u.href);
+  json.pathname = `${u.pathname}.meta.json`;
+  return { json: json.href, yaml: yaml.href };
+}
+
+/** Fetch a small text file; undefined when it does not exist. */
+async function fetchText(ctx: Ctx, uri: string, fetch: FetchOptions): Promise<string | undefined> {
+  const u = new URL(uri);
+  if (u.protocol === 'file:') {
+    try {
+      return await readFile(fileURLToPath(u), 'utf8');
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return undefined;
+      throw new ForgeError('IMAGE_FETCH_FAILED', `metadata ${uri}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const res = await getWithRetry(ctx, u, { fetch, what: `metadata ${uri}` });
+  const status = res.statusCode ?? 0;
+  if (status === 404 || status === 403 || status === 410) {
+    res.resume();
+    return undefined;
+  }
+  if (status !== 200) {
+    res.resume();
+    throw new ForgeError('IMAGE_FETCH_FAILED', `metadata ${uri}: HTTP ${status}`, { details: { uri, status } });
+  }
+  return readSmallBody(ctx, res, fetch.stallTimeoutMs);
+}
+
+/** Metadata for the image at `uri`, or undefined when neither file exists (or lists it). */
+export async function loadImageMetadata(ctx: Ctx, uri: string, container: string, fetch: FetchOptions): Promise<ImageMetadata | undefined> {
+  const { json, yaml } = metadataUris(uri);
+  const jsonText = await fetchText(ctx, json, fetch);
+  if (jsonText !== undefined) {
+    let rec: unknown;
+    try {
+      rec = JSON.parse(jsonText);
+    } catch (e) {
+      throw new ForgeError('CONFIG_INVALID', `metadata ${json}: not JSON: ${(e as Error).message}`, { field: json });
+    }
+    if (!rec || typeof rec !== 'object') throw new ForgeError('CONFIG_INVALID', `metadata ${json}: not an object`, { field: json });
+    return fromRecord(rec as Rec, container, json);
+  }
+  const yamlText = await fetchText(ctx, yaml, fetch);
+  if (yamlText === undefined) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseYaml(yamlText);
+  } catch (e) {
+    throw new ForgeError('CONFIG_INVALID', `metadata ${yaml}: not YAML: ${(e as Error).message}`, { field: yaml });
+  }
+  const images = (doc as { images?: unknown } | null)?.images;
+  if (!Array.isArray(images)) return undefined;
+  const name = basename(new URL(uri).pathname);
+  const entry = images.find((i: Rec | null) => i && (i.container_name === name || i.name === name || i.uri === uri)) as Rec | undefined;
+  return entry ? fromRecord(entry, container, `${yaml}#${name}`) : undefined;
+}
+
+function fromRecord(rec: Rec, container: string, where: string): ImageMetadata {
+  const d = digestsFromRecord(rec, typeof rec.container === 'string' ? rec.container : container, where);
+  const m: ImageMetadata = { source: where, ...d };
+  if (typeof rec.format === 'string') m.format = rec.format;
+  if (typeof rec.container === 'string') m.containerType = rec.container;
+  return m;
+}

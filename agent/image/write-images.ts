@@ -1,0 +1,101 @@
+// The image step: validate every image (and its target) first, then stream each
+// onto its device, verify, fsck, grow and read back the UUID. Returns one report
+// per image; the first failure stops the step with its ForgeError.
+import type { Ctx } from '../core/context.js';
+import { ForgeError } from '../core/errors.js';
+import type { Plan } from '../plan/types.js';
+import { inspectTarget, openTarget, type TargetInfo } from './device.js';
+import { finishTarget } from './finish.js';
+import { writeQcow2 } from './qcow2.js';
+import { DEFAULT_STREAM, streamImage, type StreamOptions, type StreamResult } from './stream.js';
+import { DEFAULT_FETCH, type FetchOptions, type ImageReport, type ResolvedImage } from './types.js';
+import { validateImages } from './validate.js';
+
+export interface WriteImagesOptions {
+  allowUnverified?: boolean;
+  /** Look for metadata files beside the images (default true). */
+  readMetadata?: boolean;
+  /** Grow filesystems / move the backup GPT after writing (default true). */
+  resize?: boolean;
+  fetch?: Partial<FetchOptions>;
+  stream?: Partial<Omit<StreamOptions, 'fetch'>>;
+  /** Where a qcow2 image is staged for qemu-img (default the OS temp dir). */
+  tmpDir?: string;
+}
+
+/** Validation and target checks only: what a dry run does, and the first half of a real one. */
+export async function prepareImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = {}): Promise<{ image: ResolvedImage; target: TargetInfo }[]> {
+  const fetch: FetchOptions = { ...DEFAULT_FETCH, ...o.fetch };
+  const images = await validateImages(ctx, plan.images, {
+    allowUnverified: o.allowUnverified ?? false,
+    readMetadata: o.readMetadata ?? true,
+    fetch,
+  });
+  const out: { image: ResolvedImage; target: TargetInfo }[] = [];
+  for (const image of images) {
+    const target = await inspectTarget(image.targetDevice, image.field);
+    const need = image.format === 'qcow2' ? undefined : image.expected.raw.size;
+    if (need !== undefined && need > target.size) {
+      throw new ForgeError('SIZE_DOES_NOT_FIT', `${image.field}: ${image.uri} is ${need} bytes, ${image.targetDevice} holds ${target.size}`, {
+        field: image.field,
+        details: { uri: image.uri, size: need, capacity: target.size },
+      });
+    }
+    out.push({ image, target });
+  }
+  return out;
+}
+
+export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = {}): Promise<ImageReport[]> {
+  const prepared = await prepareImages(ctx, plan, o);
+  const so: StreamOptions & { tmpDir?: string } = {
+    ...DEFAULT_STREAM,
+    ...o.stream,
+    fetch: { ...DEFAULT_FETCH, ...o.fetch },
+    ...(o.tmpDir === undefined ? {} : { tmpDir: o.tmpDir }),
+  };
+  if (ctx.dryRun) {
+    for (const { image, target } of prepared) {
+      ctx.log.info('image.dry_run', { uri: image.uri, device: target.device, format: image.format, container: image.container, verified: image.verified, sources: image.expected.sources });
+    }
+    return [];
+  }
+  const reports: ImageReport[] = [];
+  for (const { image, target } of prepared) {
+    const started = ctx.clock.now();
+    ctx.log.info('image.start', { uri: image.uri, device: target.device, format: image.format, container: image.container, verified: image.verified, capacity: target.size });
+    let r: StreamResult;
+    if (image.format === 'qcow2') {
+      r = await writeQcow2(ctx, image, target.size, so);
+    } else {
+      const what = `image ${image.uri} -> ${target.device}`;
+      const fh = await openTarget(target.device, what);
+      try {
+        r = await streamImage(ctx, image, { fh, name: target.device, capacity: target.size, holdHead: true }, so);
+      } finally {
+        await fh.close();
+      }
+    }
+    const fin = await finishTarget(ctx, image.format, target.device, { resize: o.resize ?? true });
+    const durationMs = ctx.clock.now() - started;
+    const report: ImageReport = {
+      uri: image.uri,
+      mount: image.mount,
+      device: target.device,
+      bytes: r.bytes,
+      md5: r.md5,
+      sha256: r.sha256,
+      verified: image.verified,
+      durationMs,
+      rate: Math.round(r.bytes / Math.max(0.001, r.durationMs / 1000)),
+      resumes: r.resumes,
+      restarts: r.restarts,
+      grown: fin.grown,
+    };
+    if (r.sha512) report.sha512 = r.sha512;
+    if (fin.uuid) report.uuid = fin.uuid;
+    ctx.log.info('image.written', { ...report });
+    reports.push(report);
+  }
+  return reports;
+}
