@@ -119,8 +119,21 @@ function matchAll(disks: readonly DiskEntry[], inventory: Inventory, problems: P
   return active;
 }
 
+/** VGs holding `/`: their PV disks are "OS disks" in Fuel's sense. */
+function rootVgIds(vgs: readonly { ks: KsVg }[]): Set<string> {
+  return new Set(vgs.filter((g) => g.ks.volumes.some((l) => l.mount === '/' && l.size > 0)).map((g) => g.ks.id));
+}
+
+const hasEsp = (disks: readonly ActiveDisk[]) =>
+  disks.some((d) => d.ks.volumes.some((v) => v.mount === '/boot/efi' && v.size > 0 && v.type === 'partition'));
+
 /** Which /boot volumes get a partition: `${diskIndex}:${volumeIndex}`. */
-function chooseBoot(all: readonly DiskEntry[], active: readonly ActiveDisk[], problems: Problems): Set<string> {
+function chooseBoot(
+  all: readonly DiskEntry[],
+  active: readonly ActiveDisk[],
+  rootVgs: ReadonlySet<string>,
+  problems: Problems,
+): Set<string> {
   const vols = active.flatMap((d) =>
     d.ks.volumes.flatMap((v, j) => (isBootMount(v) && v.size > 0 ? [{ d, v, j }] : [])),
   );
@@ -129,9 +142,26 @@ function chooseBoot(all: readonly DiskEntry[], active: readonly ActiveDisk[], pr
     if (wanted) problems.add('PLAN_INVALID', spacePath(), '/boot is requested but no provisioned disk can hold it');
     return new Set();
   }
-  // NVMe only when nothing else can hold /boot (firmware often cannot boot it in BIOS mode).
+  // BIOS firmware often cannot read NVMe (Fuel never puts /boot there): only
+  // with an EFI system partition may /boot live on NVMe, and only when no other
+  // disk offers it.
   const notNvme = vols.filter((b) => !isNvme(b.d.match.disk.path) && !isNvme(b.d.ks.name));
+  if (notNvme.length === 0 && !hasEsp(active)) {
+    const b = vols[0]!;
+    problems.add(
+      'PLAN_INVALID',
+      spacePath(b.d.index, 'volumes', b.j),
+      `/boot can only go on NVMe disk ${b.d.match.disk.path}, which BIOS boot cannot read: ` +
+        'add /boot on a non-NVMe disk or an EFI system partition (/boot/efi)',
+    );
+    return new Set();
+  }
   let cands = notNvme.length ? notNvme : vols;
+  // Root on a fake-RAID (md) disk: /boot must be there too, or GRUB cannot find it.
+  const mdOs = cands.filter(
+    (b) => b.d.ks.name.startsWith('md') && b.d.ks.volumes.some((v) => v.type === 'pv' && v.size > 0 && rootVgs.has(v.vg ?? '')),
+  );
+  if (mdOs.length) cands = mdOs;
   const bootable = cands.filter((b) => b.d.ks.bootable === true);
   if (bootable.length > 1) {
     problems.add('PLAN_INVALID', spacePath(bootable[1]!.d.index, 'bootable'), 'more than one disk is marked bootable');
@@ -143,10 +173,7 @@ function chooseBoot(all: readonly DiskEntry[], active: readonly ActiveDisk[], pr
 }
 
 /** The disk holding `/` directly, through an md, or through a PV of the VG holding it. */
-function rootDiskIndex(active: readonly ActiveDisk[], vgs: readonly { ks: KsVg }[]): number | undefined {
-  const rootVgs = new Set(
-    vgs.filter((g) => g.ks.volumes.some((l) => l.mount === '/' && l.size > 0)).map((g) => g.ks.id),
-  );
+function rootDiskIndex(active: readonly ActiveDisk[], rootVgs: ReadonlySet<string>): number | undefined {
   const d = active.find((a) =>
     a.ks.volumes.some(
       (v) =>
@@ -164,9 +191,9 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
   const active = matchAll(disks, inventory, problems);
   problems.throwIfAny();
 
-  const bootChoice = chooseBoot(disks, active, problems);
-  const rootDisk = rootDiskIndex(active, vgEntries);
-  const vgById = new Map(vgEntries.map((g) => [g.ks.id, g]));
+  const rootVgs = rootVgIds(vgEntries);
+  const bootChoice = chooseBoot(disks, active, rootVgs, problems);
+  const rootDisk = rootDiskIndex(active, rootVgs);
 
   const parteds: PlannedDisk[] = [];
   const fss: FsSource[] = [];
@@ -238,7 +265,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
 
       if (v.type === 'pv') {
         const vg = v.vg ?? '';
-        if (!vgById.has(vg)) problems.add('PLAN_INVALID', `${field}.vg`, `volume group "${vg}" is not defined in ks_spaces`);
+        if (vg === '') problems.add('PLAN_INVALID', `${field}.vg`, 'must name a volume group');
         const meta = v.lvm_meta_size ?? DEFAULT_LVM_META_SIZE;
         if (meta < MIN_LVM_META_SIZE) {
           problems.add('PLAN_INVALID', `${field}.lvm_meta_size`, `${meta} MiB is too small for LVM metadata (at least ${MIN_LVM_META_SIZE})`);
@@ -399,6 +426,10 @@ function planLvm(
       if (l.keep_data) keepSeeds.add(device);
       if (hasMount(l.mount)) fss.push({ fs: makeFs(device, l.mount, l), field });
     }
+  }
+  // A PV naming a VG that ks_spaces does not define still gets its (empty) VG, as in Fuel.
+  for (const pv of pvs) {
+    if (!vgs.some((g) => g.name === pv.vg)) vgs.push({ name: pv.vg, pvs: pvs.filter((p) => p.vg === pv.vg).map((p) => p.device), keepData: false });
   }
   return { vgs, lvs };
 }

@@ -35,15 +35,19 @@ function pick(ks: KsDisk, disks: readonly InventoryDisk[]): DiskMatch | Inventor
   const extra = byExtra(ks, disks);
   if (extra.hits.length === 1) return { disk: extra.hits[0]!, by: 'extra', on: extra.on };
   // by-id links are not always unique (NVMe namespaces, multipath legs report the
-  // same WWN): narrow the ambiguous set with the by-path id, then the name.
-  const pool = extra.hits.length > 1 ? extra.hits : disks;
-  const id = byId(ks, pool);
+  // same WWN): like Fuel, settle an ambiguous set by the name, then by the id.
+  if (extra.hits.length > 1) {
+    const name = byName(ks.name, extra.hits);
+    if (name.length === 1) return { disk: name[0]!, by: 'name', on: ks.name };
+    const id = byId(ks, extra.hits);
+    if (id.length === 1) return { disk: id[0]!, by: 'id', on: normalizeLink(ks.id) };
+    return extra.hits;
+  }
+  const id = byId(ks, disks);
   if (id.length === 1) return { disk: id[0]!, by: 'id', on: normalizeLink(ks.id) };
-  const name = byName(ks.name, pool);
+  const name = byName(ks.name, disks);
   if (name.length === 1) return { disk: name[0]!, by: 'name', on: ks.name };
-  if (extra.hits.length > 1) return extra.hits;
-  if (id.length > 1) return id;
-  return name;
+  return id.length > 1 ? id : name;
 }
 
 function describe(ks: KsDisk): string {

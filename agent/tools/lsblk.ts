@@ -1,0 +1,67 @@
+// lsblk argv and output parsing live here only. Whole devices only (--nodeps),
+// sizes in bytes, JSON; older util-linux prints booleans and numbers as strings.
+import type { Ctx } from '../core/context.js';
+import { ForgeError } from '../core/errors.js';
+
+export const LSBLK_COLUMNS = ['NAME', 'PATH', 'SIZE', 'LOG-SEC', 'PHY-SEC', 'ROTA', 'RM', 'RO', 'TYPE', 'SERIAL', 'WWN', 'MODEL', 'VENDOR', 'TRAN'] as const;
+
+export function lsblkDisksArgv(): string[] {
+  return ['lsblk', '--json', '--bytes', '--nodeps', '-o', LSBLK_COLUMNS.join(',')];
+}
+
+export interface LsblkDevice {
+  name: string;
+  path: string;
+  size: number;
+  logSec: number;
+  phySec: number;
+  rota: boolean;
+  rm: boolean;
+  ro: boolean;
+  type: string;
+  serial?: string;
+  wwn?: string;
+  model?: string;
+  vendor?: string;
+  tran?: string;
+}
+
+const bool = (v: unknown) => v === true || v === '1' || v === 1;
+const num = (v: unknown, dflt: number) => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : dflt;
+};
+const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+export function parseLsblkDisks(stdout: string): LsblkDevice[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stdout);
+  } catch (e) {
+    throw new ForgeError('TOOL_FAILED', `lsblk printed invalid JSON: ${(e as Error).message}`, { command: lsblkDisksArgv() });
+  }
+  const list = (doc as { blockdevices?: unknown }).blockdevices;
+  if (!Array.isArray(list)) throw new ForgeError('TOOL_FAILED', 'lsblk JSON has no blockdevices array', { command: lsblkDisksArgv() });
+  return list.map((raw: Record<string, unknown>) => {
+    const name = text(raw.name) ?? '';
+    const d: LsblkDevice = {
+      name,
+      path: text(raw.path) ?? `/dev/${name}`,
+      size: num(raw.size, 0),
+      logSec: num(raw['log-sec'], 512),
+      phySec: num(raw['phy-sec'], 512),
+      rota: bool(raw.rota),
+      rm: bool(raw.rm),
+      ro: bool(raw.ro),
+      type: text(raw.type) ?? 'disk',
+    };
+    const opt = { serial: text(raw.serial), wwn: text(raw.wwn), model: text(raw.model), vendor: text(raw.vendor), tran: text(raw.tran) };
+    for (const [k, v] of Object.entries(opt)) if (v !== undefined) d[k as 'serial'] = v;
+    return d;
+  });
+}
+
+export async function listDisks(ctx: Ctx): Promise<LsblkDevice[]> {
+  const r = await ctx.runner.run(lsblkDisksArgv(), { readOnly: true, timeoutMs: 60_000, signal: ctx.signal });
+  return parseLsblkDisks(r.stdout);
+}
