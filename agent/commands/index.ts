@@ -3,6 +3,8 @@
 import type { Command } from './types.js';
 
 export const commands: Record<string, () => Promise<Command>> = {
+  plan: async () => (await import('./plan.js')).command,
+  inventory: async () => (await import('./inventory.js')).command,
 };
 
 /** `provision` with no sub-command runs the whole provisioning. */
