@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli.js';
+import type { CliIO } from './types.js';
+import { NAILGUN_DIR, scenarioPaths } from '../plan/fixtures.js';
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
+  const code = await main(argv, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('provision plan', () => {
+  it('prints a table per disk for a shared fixture and exits 0', async () => {
+    const r = await run(['plan', '--input', `${NAILGUN_DIR}provision_sample.json`, '--inventory', `${NAILGUN_DIR}list_block_devices_sample.json`]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^disk \/dev\/sda \(ks_spaces sda, matched by extra disk\/by-id\/scsi-SATA_VBOX_HARDDISK_VB69050467-b385c7cd\)/m);
+    expect(r.out).toMatch(/^1\s+\/dev\/sda1\s+1\s+25\s+24\s+bios_grub/m);
+    expect(r.out).toMatch(/^\/dev\/md\/Boot\s+raid1\s+1\.0\s+\/dev\/sda2 \/dev\/sdb2 \/dev\/sdc2/m);
+    expect(r.out).toMatch(/^configdrive \/dev\/sda6 20 MiB vfat label config-2$/m);
+  });
+
+  it('prints stable JSON with --json', async () => {
+    const p = scenarioPaths('two-disks-raid-lvm');
+    const a = await run(['plan', '--input', p.input, '--inventory', p.inventory, '--json']);
+    const b = await run(['plan', '--json', '--inventory', p.inventory, '--input', p.input]);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    const plan = JSON.parse(a.out);
+    expect(Object.keys(plan)).toEqual(['version', 'parteds', 'mds', 'pvs', 'vgs', 'lvs', 'fss', 'images', 'bootloader', 'configdrive']);
+    expect(plan.bootloader.rootDevice).toBe('/dev/mapper/os-root');
+  });
+
+  it('exits 2 with one line per problem and no stack trace for a bad document', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-cli-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ks_meta: { pm_data: { ks_spaces: [{ type: 'disk', id: 'sda', name: 'sda', size: 'x', volumes: [{ type: 'partition', size: -1 }] }] } } }));
+    const r = await run(['plan', '--input', bad, '--inventory', scenarioPaths('single-disk').inventory]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')).toEqual([
+      'error: ks_meta.pm_data.ks_spaces[0].size: expected a number, got "x"',
+      'error: ks_meta.pm_data.ks_spaces[0].volumes[0].size: must be >= 0, got -1',
+    ]);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 naming the disk that is not there', async () => {
+    const r = await run(['plan', '--input', scenarioPaths('two-disks-raid-lvm').input, '--inventory', scenarioPaths('single-disk').inventory]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error \[DISK_NOT_FOUND\]: ks_meta\.pm_data\.ks_spaces\[1\]: disk vdb not found/);
+  });
+
+  it('exits 2 for a missing input file and for unknown options', async () => {
+    const missing = await run(['plan', '--input', '/nonexistent/provision.json', '--inventory', scenarioPaths('single-disk').inventory]);
+    expect([missing.code, missing.err]).toEqual([2, 'error [INPUT_UNREADABLE]: cannot read /nonexistent/provision.json: ENOENT']);
+    const bogus = await run(['plan', '--frobnicate']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toMatch(/Unknown option '--frobnicate'[\s\S]*usage: provision plan/);
+  });
+});
+
+describe('provision inventory', () => {
+  it('prints the JSON inventory of this machine, which plan reads back', async () => {
+    const r = await run(['inventory']);
+    // Some machines (a ramdisk without drivers) have no disks: then the error must say so.
+    if (r.code !== 0) {
+      expect(r.err).toMatch(/no disks found/);
+      return;
+    }
+    const inv = JSON.parse(r.out);
+    expect(inv.version).toBe(1);
+    expect(inv.disks.length).toBeGreaterThan(0);
+    for (const d of inv.disks) {
+      expect(d.path).toMatch(/^\/dev\//);
+      expect(d.size).toBeGreaterThan(0);
+      expect([512, 4096]).toContain(d.logicalSectorSize);
+    }
+  });
+});
