@@ -10,7 +10,7 @@ import { mdStopArgv, mdZeroSuperblockArgv } from '../tools/mdadm.js';
 import { zapArgv } from '../tools/sgdisk.js';
 import { partitionNumber } from '../tools/sfdisk.js';
 import { wipefsArgv } from '../tools/wipefs.js';
-import { dmName, holdersClosure, kernelName, partitionsOf } from './sysfs.js';
+import { sysfsGraph, type BlockGraph } from './sysfs.js';
 
 export interface StaleState {
   /** Kernel names of whole disks that will be relabelled. */
@@ -25,30 +25,30 @@ export interface StaleState {
   pvs: string[];
 }
 
-async function doomedOf(disk: PlannedDisk): Promise<{ disk: string | null; parts: string[] }> {
-  const name = await kernelName(disk.device);
+async function doomedOf(g: BlockGraph, disk: PlannedDisk): Promise<{ disk: string | null; parts: string[] }> {
+  const name = await g.kernelName(disk.device);
   if (!name) return { disk: null, parts: [] };
   const keptNums = new Set(disk.partitions.filter((p) => p.keepData).map((p) => p.num));
-  const parts = (await partitionsOf(name)).filter((n) => !keptNums.has(partitionNumber(n)));
+  const parts = (await g.partitionsOf(name)).filter((n) => !keptNums.has(partitionNumber(n)));
   return { disk: disk.keepData ? null : name, parts };
 }
 
 /** Reads (never changes) what stale state sits on the plan's disks. */
-export async function findStaleState(ctx: Ctx, plan: Plan): Promise<StaleState> {
+export async function findStaleState(ctx: Ctx, plan: Plan, g: BlockGraph = sysfsGraph): Promise<StaleState> {
   const disks: string[] = [];
   const partitions: string[] = [];
   for (const d of plan.parteds) {
-    const doomed = await doomedOf(d);
+    const doomed = await doomedOf(g, d);
     if (doomed.disk) disks.push(doomed.disk);
     partitions.push(...doomed.parts);
   }
-  const holders = await holdersClosure([...disks, ...partitions]);
+  const holders = await g.holdersClosure([...disks, ...partitions]);
   const names = new Set([...disks, ...partitions, ...holders]);
   const keptVgs = new Set(plan.vgs.filter((v) => v.keepData).map((v) => v.name));
   const vgs = new Set<string>();
   const pvs: string[] = [];
   for (const pv of await listPvs(ctx)) {
-    const n = await kernelName(pv.pv_name);
+    const n = await g.kernelName(pv.pv_name);
     if (!n || !names.has(n)) continue;
     if (pv.vg_name && keptVgs.has(pv.vg_name)) continue;
     pvs.push(pv.pv_name);
@@ -57,8 +57,8 @@ export async function findStaleState(ctx: Ctx, plan: Plan): Promise<StaleState> 
   return { disks, partitions, holders, vgs: [...vgs].sort(), pvs };
 }
 
-export async function cleanStaleState(ctx: Ctx, plan: Plan): Promise<StaleState> {
-  const stale = await findStaleState(ctx, plan);
+export async function cleanStaleState(ctx: Ctx, plan: Plan, g: BlockGraph = sysfsGraph): Promise<StaleState> {
+  const stale = await findStaleState(ctx, plan, g);
   ctx.log.info('partition.clean', { ...stale });
   const run = (argv: readonly string[], okExitCodes: readonly number[] = [0]): Promise<unknown> =>
     ctx.runner.run(argv, { okExitCodes, timeoutMs: 120_000, signal: ctx.signal });
@@ -74,7 +74,7 @@ export async function cleanStaleState(ctx: Ctx, plan: Plan): Promise<StaleState>
   // Then arrays, deepest first; a dm device left over here is not ours to guess about.
   for (const h of [...stale.holders].reverse()) {
     if (h.startsWith('md')) await run(mdStopArgv(`/dev/${h}`));
-    else if (h.startsWith('dm-')) ctx.log.warn('partition.clean.dm-left', { device: h, name: await dmName(h) });
+    else if (h.startsWith('dm-')) ctx.log.warn('partition.clean.dm-left', { device: h, name: await g.dmName(h) });
   }
   // MD superblocks, then every other signature, old partitions before their disk.
   for (const p of stale.partitions) {

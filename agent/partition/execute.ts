@@ -12,6 +12,7 @@ import { createPartitions } from './create-partitions.js';
 import { makeFilesystems } from './make-filesystems.js';
 import { recheckPlan } from './recheck.js';
 import { rereadAndWait } from './reread.js';
+import { sysfsGraph, type BlockGraph } from './sysfs.js';
 import { wipeNewPartitions } from './wipe-new.js';
 
 export interface StepReport {
@@ -27,6 +28,8 @@ export interface PartitionReport {
 export interface ExecuteOptions {
   /** How long to wait for each device node (partition, array, LV). */
   nodeTimeoutMs?: number;
+  /** The block-device graph (sysfs); unit tests pass a fake one. */
+  graph?: BlockGraph;
 }
 
 export async function executePartitioning(
@@ -36,9 +39,10 @@ export async function executePartitioning(
   opts: ExecuteOptions = {},
 ): Promise<PartitionReport> {
   const t = opts.nodeTimeoutMs ?? 60_000;
+  const g = opts.graph ?? sysfsGraph;
   const steps: [string, () => Promise<unknown>][] = [
-    ['recheck', () => recheckPlan(ctx, plan, inventory)],
-    ['clean', () => cleanStaleState(ctx, plan)],
+    ['recheck', () => recheckPlan(ctx, plan, inventory, g)],
+    ['clean', () => cleanStaleState(ctx, plan, g)],
     ['partition', () => createPartitions(ctx, plan)],
     ['reread', () => rereadAndWait(ctx, plan, t)],
     ['wipe-new', () => wipeNewPartitions(ctx, plan)],

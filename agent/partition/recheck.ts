@@ -9,7 +9,7 @@ import type { Plan, PlannedDisk } from '../plan/types.js';
 import { probeGeometry, type DeviceGeometry } from '../tools/blockdev.js';
 import { partitionNumber, readPartitionTable } from '../tools/sfdisk.js';
 import { MiB, requiredBytes, sectorRange } from './geometry.js';
-import { devicesInUse, holdersClosure, kernelName, partitionsOf } from './sysfs.js';
+import { sysfsGraph, type BlockGraph } from './sysfs.js';
 
 export interface RecheckedDisk {
   disk: PlannedDisk;
@@ -72,17 +72,17 @@ async function checkKept(ctx: Ctx, disk: PlannedDisk): Promise<ForgeError[]> {
 }
 
 /** Devices the run will destroy (whole non-keep disks, non-kept partitions) must not be in use. */
-async function checkNotInUse(disks: readonly PlannedDisk[]): Promise<ForgeError[]> {
-  const inUse = await devicesInUse();
+async function checkNotInUse(g: BlockGraph, disks: readonly PlannedDisk[]): Promise<ForgeError[]> {
+  const inUse = await g.devicesInUse();
   if (!inUse.size) return [];
   const problems: ForgeError[] = [];
   for (const disk of disks) {
-    const name = await kernelName(disk.device);
+    const name = await g.kernelName(disk.device);
     if (!name) continue;
     const keptNums = new Set(disk.partitions.filter((p) => p.keepData).map((p) => p.num));
-    const parts = (await partitionsOf(name)).filter((n) => !keptNums.has(partitionNumber(n)));
+    const parts = (await g.partitionsOf(name)).filter((n) => !keptNums.has(partitionNumber(n)));
     const doomed = disk.keepData ? parts : [name, ...parts];
-    for (const dev of [...doomed, ...(await holdersClosure(doomed))]) {
+    for (const dev of [...doomed, ...(await g.holdersClosure(doomed))]) {
       const what = inUse.get(dev);
       if (what) {
         problems.push(
@@ -96,7 +96,12 @@ async function checkNotInUse(disks: readonly PlannedDisk[]): Promise<ForgeError[
   return problems;
 }
 
-export async function recheckPlan(ctx: Ctx, plan: Plan, inventory?: Inventory): Promise<RecheckedDisk[]> {
+export async function recheckPlan(
+  ctx: Ctx,
+  plan: Plan,
+  inventory?: Inventory,
+  g: BlockGraph = sysfsGraph,
+): Promise<RecheckedDisk[]> {
   const problems: ForgeError[] = [];
   const out: RecheckedDisk[] = [];
   for (const disk of plan.parteds) {
@@ -107,7 +112,7 @@ export async function recheckPlan(ctx: Ctx, plan: Plan, inventory?: Inventory): 
       out.push({ disk, geometry });
     }
   }
-  problems.push(...(await checkNotInUse(plan.parteds)));
+  problems.push(...(await checkNotInUse(g, plan.parteds)));
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1) throw new ForgeErrors(problems[0]!.code, problems);
   ctx.log.info('partition.recheck.ok', { disks: out.map((d) => d.disk.device) });

@@ -96,3 +96,14 @@ export async function devicesInUse(): Promise<Map<string, string>> {
   }
   return used;
 }
+
+/** The block-device graph as the executor sees it; tests substitute a fake one. */
+export interface BlockGraph {
+  kernelName(path: string): Promise<string | null>;
+  partitionsOf(diskName: string): Promise<string[]>;
+  holdersClosure(names: readonly string[]): Promise<string[]>;
+  dmName(name: string): Promise<string | null>;
+  devicesInUse(): Promise<Map<string, string>>;
+}
+
+export const sysfsGraph: BlockGraph = { kernelName, partitionsOf, holdersClosure, dmName, devicesInUse };

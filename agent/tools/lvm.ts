@@ -36,7 +36,7 @@ export type ReportKind = 'pvs' | 'vgs' | 'lvs';
 
 const FIELDS: Record<ReportKind, string> = {
   pvs: 'pv_name,vg_name,pv_size,pv_mda_size',
-  vgs: 'vg_name,vg_size,pv_count,lv_count',
+  vgs: 'vg_name,vg_size,vg_extent_size,pv_count,lv_count',
   lvs: 'lv_name,vg_name,lv_size,lv_path',
 };
 
@@ -45,7 +45,7 @@ export function reportArgv(kind: ReportKind): string[] {
 }
 
 export interface PvRow { pv_name: string; vg_name: string; pv_size: string; pv_mda_size: string }
-export interface VgRow { vg_name: string; vg_size: string; pv_count: string; lv_count: string }
+export interface VgRow { vg_name: string; vg_size: string; vg_extent_size: string; pv_count: string; lv_count: string }
 export interface LvRow { lv_name: string; vg_name: string; lv_size: string; lv_path: string }
 
 export function parseReport<T>(stdout: string, key: 'pv' | 'vg' | 'lv'): T[] {
