@@ -5,6 +5,9 @@ import type { Command } from './types.js';
 export const commands: Record<string, () => Promise<Command>> = {
   plan: async () => (await import('./plan.js')).command,
   inventory: async () => (await import('./inventory.js')).command,
+  'build-image': async () => (await import('./build-image.js')).command,
+  'build-bootstrap': async () => (await import('./bootstrap.js')).buildCommand,
+  'bootstrap-daemon': async () => (await import('./bootstrap.js')).daemonCommand,
 };
 
 /** `provision` with no sub-command runs the whole provisioning. */

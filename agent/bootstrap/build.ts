@@ -1,0 +1,162 @@
+// `provision build-bootstrap`: kernel + initramfs of the bootstrap ramdisk.
+// initrd.img = base.cpio.zst (cached Debian root, see rootfs.ts) + overlay.cpio.zst
+// (Node.js runtime, the bundled agent, /init); re-bundling the agent only
+// re-packs the small overlay. Outputs in <cache>/bootstrap/.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { forgeCacheDir } from '../build-image/build-image.js';
+import { acquireBuildLock } from '../build-image/build-lock.js';
+import type { Ctx } from '../core/context.js';
+import { ForgeError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { bundleAgent } from './bundle.js';
+import { renderInit, renderLauncher } from './init-script.js';
+import { packCpio } from './pack.js';
+import { buildRamdiskRootfs } from './rootfs.js';
+import { renderIpxeExample, renderPxelinuxExample } from './boot-configs.js';
+
+/** Bump when the overlay layout changes. */
+export const RAMDISK_OVERLAY_VERSION = 1;
+
+export interface BuildBootstrapOptions {
+  cacheDir?: string;
+  suite?: string;
+  mirror?: string;
+  /** Extra Debian packages in the ramdisk. */
+  packages?: readonly string[];
+  /** Node.js binary copied into the ramdisk (default: the one running this build). */
+  nodeBinary?: string;
+  /** Rebuild the overlay even when inputs are unchanged (`rootfs` also re-runs debootstrap). */
+  force?: boolean | 'rootfs';
+}
+
+export interface BuiltBootstrap {
+  dir: string;
+  vmlinuz: string;
+  initrd: string;
+  pxelinuxExample: string;
+  ipxeExample: string;
+  kernelVersion: string;
+  agentVersion: string;
+  key: string;
+  /** True when nothing had to be rebuilt. */
+  cached: boolean;
+  rootfsCached: boolean;
+  durationMs: number;
+  initrdBytes: number;
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+async function concatInto(out: string, parts: readonly string[]): Promise<void> {
+  const ws = createWriteStream(out);
+  for (const p of parts) {
+    await pipeline(createReadStream(p), ws, { end: false });
+    // Zero padding to a 4-byte boundary between archives; the kernel skips it.
+    const size = (await stat(p)).size;
+    const pad = (4 - (size % 4)) % 4;
+    if (pad) await new Promise<void>((res, rej) => ws.write(Buffer.alloc(pad), (e) => (e ? rej(e) : res())));
+  }
+  await new Promise<void>((res, rej) => {
+    ws.end((e?: Error | null) => (e ? rej(e) : res()));
+  });
+}
+
+export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): Promise<BuiltBootstrap> {
+  const started = ctx.clock.now();
+  const cacheDir = o.cacheDir ?? forgeCacheDir();
+  const dir = join(cacheDir, 'bootstrap');
+  await mkdir(dir, { recursive: true });
+  const rootfs = await buildRamdiskRootfs(ctx, cacheDir, {
+    ...(o.suite ? { suite: o.suite } : {}),
+    ...(o.mirror ? { mirror: o.mirror } : {}),
+    ...(o.packages ? { packages: o.packages } : {}),
+    ...(o.force === 'rootfs' ? { force: true } : {}),
+  });
+
+  await using _lock = await acquireBuildLock(join(dir, 'assemble.lock'), ctx.clock, { signal: ctx.signal });
+  const work = join(dir, `overlay.partial-${process.pid}`);
+  await rm(work, { recursive: true, force: true });
+  const tree = join(work, 'tree');
+  try {
+    const bundle = await bundleAgent(join(tree, 'usr/lib/fuel-forge/provision.mjs'));
+    const nodeBinary = o.nodeBinary ?? process.execPath;
+    const init = renderInit();
+    const launcher = renderLauncher();
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify({
+          overlay: RAMDISK_OVERLAY_VERSION,
+          rootfs: rootfs.key,
+          bundle: bundle.sha256,
+          node: await fileSha256(nodeBinary),
+          init,
+          launcher,
+        }),
+      )
+      .digest('hex')
+      .slice(0, 16);
+    const out = {
+      vmlinuz: join(dir, 'vmlinuz'),
+      initrd: join(dir, 'initrd.img'),
+      pxelinuxExample: join(dir, 'pxelinux.cfg.example'),
+      ipxeExample: join(dir, 'boot.ipxe.example'),
+      keyFile: join(dir, 'build.json'),
+    };
+    const prior = await readFile(out.keyFile, 'utf8').then((t) => JSON.parse(t) as { key?: string }, () => ({}) as { key?: string });
+    const haveOutputs = await Promise.all([stat(out.vmlinuz), stat(out.initrd)]).then(() => true, () => false);
+    const done = async (cached: boolean): Promise<BuiltBootstrap> => ({
+      dir,
+      vmlinuz: out.vmlinuz,
+      initrd: out.initrd,
+      pxelinuxExample: out.pxelinuxExample,
+      ipxeExample: out.ipxeExample,
+      kernelVersion: rootfs.kernelVersion,
+      agentVersion: VERSION,
+      key,
+      cached,
+      rootfsCached: rootfs.cached,
+      durationMs: ctx.clock.now() - started,
+      initrdBytes: (await stat(out.initrd)).size,
+    });
+    if (!o.force && prior.key === key && haveOutputs) return await done(rootfs.cached);
+
+    ctx.log.info('bootstrap.overlay', { key, bundleBytes: bundle.bytes });
+    await mkdir(join(tree, 'usr/bin'), { recursive: true });
+    await mkdir(join(tree, 'etc/fuel-forge'), { recursive: true });
+    await copyFile(nodeBinary, join(tree, 'usr/bin/node'));
+    await chmod(join(tree, 'usr/bin/node'), 0o755);
+    await writeFile(join(tree, 'usr/bin/provision'), launcher, { mode: 0o755 });
+    await writeFile(join(tree, 'init'), init, { mode: 0o755 });
+    await writeFile(join(tree, 'etc/fuel-forge/ramdisk.json'), JSON.stringify({ key, agentVersion: VERSION, kernelVersion: rootfs.kernelVersion, rootfsKey: rootfs.key }) + '\n');
+    const overlay = await packCpio(ctx, tree, join(work, 'overlay.cpio'), 'zstd', 6);
+    const tmpInitrd = join(work, 'initrd.img');
+    await concatInto(tmpInitrd, [rootfs.baseArchive, overlay]);
+    await copyFile(rootfs.vmlinuz, join(work, 'vmlinuz'));
+    await rename(join(work, 'vmlinuz'), out.vmlinuz);
+    await rename(tmpInitrd, out.initrd);
+    await writeFile(out.pxelinuxExample, renderPxelinuxExample());
+    await writeFile(out.ipxeExample, renderIpxeExample());
+    await writeFile(
+      out.keyFile,
+      JSON.stringify(
+        { key, rootfsKey: rootfs.key, agentVersion: VERSION, kernelVersion: rootfs.kernelVersion, bundleSha256: bundle.sha256, builtAt: new Date(ctx.clock.now()).toISOString(), durationMs: ctx.clock.now() - started },
+        null,
+        2,
+      ) + '\n',
+    );
+    return await done(false);
+  } catch (e) {
+    if (e instanceof ForgeError) throw e;
+    throw new ForgeError('BUILD_FAILED', `bootstrap ramdisk build failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,52 @@
+// Package sets of the OS images. `full` is the image the lab provisions; `tiny`
+// is the smallest image that still boots, gets DHCP and runs cloud-init (tests).
+
+export type ImageProfile = 'full' | 'tiny';
+
+const TINY: readonly string[] = [
+  'linux-image-amd64',
+  // BIOS and EFI GRUB modules; grub-pc adds /etc/default/grub and update-grub.
+  'grub-pc',
+  'grub-pc-bin',
+  'grub-efi-amd64-bin',
+  'grub2-common',
+  'cloud-init',
+  'openssh-server',
+  // netplan-free networking that cloud-init renders ENI for.
+  'ifupdown',
+  'isc-dhcp-client',
+  'systemd-sysv',
+  'udev',
+  'kmod',
+  'iproute2',
+  'ca-certificates',
+];
+
+const FULL: readonly string[] = [
+  ...TINY,
+  'lvm2',
+  'mdadm',
+  'xfsprogs',
+  'e2fsprogs',
+  'dosfstools',
+  'parted',
+  'gdisk',
+  'sudo',
+  'curl',
+  'less',
+  'locales',
+];
+
+export interface ProfileSpec {
+  /** debootstrap variant: tiny starts from minbase; full from Debian's default set. */
+  variant: 'minbase' | undefined;
+  packages: readonly string[];
+}
+
+export function profileSpec(profile: ImageProfile): ProfileSpec {
+  return profile === 'tiny' ? { variant: 'minbase', packages: TINY } : { variant: 'minbase', packages: FULL };
+}
+
+export function isImageProfile(s: string): s is ImageProfile {
+  return s === 'full' || s === 'tiny';
+}
