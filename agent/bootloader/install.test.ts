@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { createCtx } from '../core/context.js';
+import { silentLogger } from '../core/log.js';
+import { RecordingRunner } from '../core/runner.js';
+import type { Plan, PlannedFs } from '../plan/types.js';
+import { fstabEntries, renderFstab } from './fstab.js';
+import { installBootloader } from './install.js';
+import { cloudDatasourceCfg, grubDefaults } from './target-files.js';
+
+const fs = (device: string, mount: string, type: PlannedFs['type']): PlannedFs => ({
+  device, mount, type, mkfsOptions: [], mountOptions: type === 'swap' ? 'sw' : 'defaults', fromImage: mount === '/', keepData: false,
+});
+
+function plan(esp = false): Plan {
+  return {
+    version: 1, parteds: [], mds: [], pvs: [], vgs: [], lvs: [], images: [],
+    fss: [
+      fs('/dev/sda5', '/var/lib/glance', 'xfs'),
+      fs('/dev/sda4', 'swap', 'swap'),
+      fs('/dev/sda3', '/', 'ext4'),
+      fs('/dev/sda2', '/boot', 'ext2'),
+      ...(esp ? [fs('/dev/sda6', '/boot/efi', 'vfat')] : []),
+    ],
+    bootloader: {
+      disks: ['/dev/sda', '/dev/sdb'], bootDevice: '/dev/sda2', rootDevice: '/dev/sda3',
+      kernelParams: 'console=ttyS0,9600 console=tty0 rootdelay=90',
+      ...(esp ? { espDevice: '/dev/sda6' } : {}),
+    },
+  };
+}
+
+describe('installBootloader (recorded)', () => {
+  it('mounts by depth, binds, installs GRUB on every boot disk, then unmounts in reverse', async () => {
+    const runner = new RecordingRunner();
+    const ctx = createCtx({ runner, log: silentLogger, dryRun: true });
+    const report = await installBootloader(ctx, plan(true));
+    const cmds = runner.planned.map((a) => a.join(' ').replace(/\/tmp\/forge-target-\w+/g, 'T'));
+    expect(cmds).toEqual([
+      'mount -t ext4 /dev/sda3 T',
+      'mount -t ext2 /dev/sda2 T/boot',
+      'mount -t vfat /dev/sda6 T/boot/efi',
+      'mount -t xfs /dev/sda5 T/var/lib/glance',
+      'mount --bind /dev T/dev',
+      'mount --bind /proc T/proc',
+      'mount --bind /sys T/sys',
+      'mount --bind /run T/run',
+      'chroot T grub-install --target=i386-pc --no-floppy /dev/sda',
+      'chroot T grub-install --target=i386-pc --no-floppy /dev/sdb',
+      'chroot T grub-install --target=x86_64-efi --efi-directory=/boot/efi --removable --no-nvram --bootloader-id=debian',
+      'chroot T grub-mkconfig -o /boot/grub/grub.cfg',
+      'umount T/run',
+      'umount T/sys',
+      'umount T/proc',
+      'umount T/dev',
+      'umount T/var/lib/glance',
+      'umount T/boot/efi',
+      'umount T/boot',
+      'umount T',
+    ]);
+    expect(report.efi).toBe(true);
+    expect(report.fstab.map((e) => e.mount)).toEqual(['/', '/boot', '/boot/efi', '/var/lib/glance', 'none']);
+  });
+
+  it('still unmounts everything when grub-install fails, and names the command', async () => {
+    const runner = new RecordingRunner({
+      respond: (argv) => (argv.includes('grub-install') ? { exitCode: 1, stderr: 'grub-install: error: no such disk' } : undefined),
+    });
+    const ctx = createCtx({ runner, log: silentLogger, dryRun: true });
+    const err = await installBootloader(ctx, plan()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'TOOL_FAILED' });
+    expect((err as { command: string[] }).command).toContain('grub-install');
+    const mounts = runner.calls.filter((a) => a[0] === 'mount').length;
+    const umounts = runner.calls.filter((a) => a[0] === 'umount').length;
+    expect(mounts).toBe(7);
+    expect(umounts).toBe(mounts);
+  });
+});
+
+describe('target files', () => {
+  it('writes fstab by UUID with swap and fsck passes', () => {
+    const uuids = new Map([['/dev/sda3', 'r-1'], ['/dev/sda2', 'b-2'], ['/dev/sda4', 's-3'], ['/dev/sda5', 'x-4']]);
+    const text = renderFstab(fstabEntries(plan().fss, uuids));
+    const rows = text.split('\n').filter((l) => l.startsWith('UUID=')).map((l) => l.split('\t').slice(0, 6).join(' '));
+    expect(rows).toEqual([
+      'UUID=r-1 / ext4 defaults 0 1',
+      'UUID=b-2 /boot ext2 defaults 0 2',
+      'UUID=x-4 /var/lib/glance xfs defaults 0 0',
+      'UUID=s-3 none swap sw 0 0',
+    ]);
+  });
+
+  it('sets the kernel parameters, root by UUID and a serial terminal in GRUB defaults', () => {
+    const out = grubDefaults('GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX="quiet"\nGRUB_TIMEOUT=5\n', 'console=ttyS0,9600 a="b c"');
+    expect(out).toContain('GRUB_DEFAULT=0\n');
+    expect(out).not.toContain('"quiet"');
+    expect(out).toContain('GRUB_CMDLINE_LINUX="console=ttyS0,9600 a=\\"b c\\""\n');
+    expect(out).toContain('GRUB_DISABLE_LINUX_UUID=false\n');
+    expect(out).toContain('GRUB_SERIAL_COMMAND="serial --unit=0 --speed=9600"\n');
+  });
+
+  it('limits cloud-init to the configdrive datasources', () => {
+    expect(cloudDatasourceCfg()).toContain('datasource_list: [ ConfigDrive, NoCloud ]');
+  });
+});

@@ -1,0 +1,146 @@
+// Target configuration and GRUB: mounts the written OS (deepest last), binds the
+// kernel filesystems, writes fstab by UUID, cloud-init's datasource list and GRUB's
+// defaults, installs GRUB (BIOS on every boot disk, UEFI removable path when there
+// is an ESP), generates grub.cfg, and always unmounts everything, even on failure.
+// Leaves: a target that boots from any boot disk with root found by UUID.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Ctx } from '../core/context.js';
+import { ForgeError, isForgeError } from '../core/errors.js';
+import type { Plan, PlannedFs } from '../plan/types.js';
+import { probeSignature } from '../tools/blkid.js';
+import { runInTarget } from '../tools/chroot.js';
+import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv } from '../tools/grub.js';
+import { MountStack } from '../tools/mount.js';
+import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
+import { CLOUD_DATASOURCE_FILE, cloudDatasourceCfg, grubDefaults } from './target-files.js';
+
+export interface BootloaderReport {
+  rootDevice: string;
+  rootUuid: string;
+  biosDisks: string[];
+  efi: boolean;
+  fstab: FstabEntry[];
+  kernelParams: string;
+  grubCfg: string;
+  kernels: string[];
+}
+
+const BINDS = ['/dev', '/proc', '/sys', '/run'];
+
+function mountable(fss: readonly PlannedFs[]): PlannedFs[] {
+  return fss.filter((f) => f.type !== 'swap' && f.mount.startsWith('/')).sort((a, b) => mountDepth(a.mount) - mountDepth(b.mount));
+}
+
+async function readUuids(ctx: Ctx, fss: readonly PlannedFs[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const fs of fss) {
+    const sig = await probeSignature(ctx, fs.device);
+    if (sig.UUID) out.set(fs.device, sig.UUID);
+    else if (ctx.dryRun) out.set(fs.device, `<uuid of ${fs.device}>`);
+    else {
+      throw new ForgeError('BOOTLOADER_FAILED', `${fs.device} (${fs.mount}) has no filesystem UUID: was it written?`, {
+        details: { device: fs.device, mount: fs.mount, signature: sig },
+      });
+    }
+  }
+  return out;
+}
+
+/** Mounts the target tree under a fresh directory; every mount is registered on `stack`. */
+export async function mountTarget(ctx: Ctx, plan: Plan, stack: MountStack): Promise<string> {
+  const root = await stack.tempDir('forge-target-');
+  const fss = mountable(plan.fss);
+  if (!fss.some((f) => f.mount === '/')) {
+    throw new ForgeError('PLAN_INVALID', 'the plan has no / filesystem to configure', { field: 'fss' });
+  }
+  for (const fs of fss) {
+    const at = fs.mount === '/' ? root : join(root, fs.mount);
+    if (!ctx.dryRun) await mkdir(at, { recursive: true });
+    await stack.mount(fs.device, at, { type: fs.type });
+  }
+  for (const b of BINDS) {
+    const at = join(root, b);
+    if (!ctx.dryRun) await mkdir(at, { recursive: true });
+    await stack.mount(b, at, { bind: true });
+  }
+  return root;
+}
+
+async function writeTargetFile(ctx: Ctx, root: string, rel: string, content: string): Promise<void> {
+  ctx.log.info('bootloader.write_file', { path: `/${rel}`, bytes: Buffer.byteLength(content), dryRun: ctx.dryRun });
+  if (ctx.dryRun) return;
+  const p = join(root, rel);
+  await mkdir(dirname(p), { recursive: true });
+  await writeFile(p, content);
+}
+
+async function kernelsIn(root: string): Promise<string[]> {
+  try {
+    return (await readdir(join(root, 'boot'))).filter((f) => f.startsWith('vmlinuz-')).sort();
+  } catch {
+    return [];
+  }
+}
+
+async function configure(ctx: Ctx, plan: Plan, root: string): Promise<BootloaderReport> {
+  const bl = plan.bootloader;
+  const uuids = await readUuids(ctx, plan.fss.filter((f) => f.type === 'swap' || f.mount.startsWith('/')));
+  const fstab = fstabEntries(plan.fss, uuids);
+  const rootFs = plan.fss.find((f) => f.mount === '/');
+  const rootUuid = (rootFs && uuids.get(rootFs.device)) ?? '';
+  await writeTargetFile(ctx, root, 'etc/fstab', renderFstab(fstab));
+  await writeTargetFile(ctx, root, CLOUD_DATASOURCE_FILE, cloudDatasourceCfg());
+  const defaultsPath = join(root, 'etc/default/grub');
+  const existing = !ctx.dryRun && existsSync(defaultsPath) ? await readFile(defaultsPath, 'utf8') : '';
+  await writeTargetFile(ctx, root, 'etc/default/grub', grubDefaults(existing, bl.kernelParams));
+
+  const kernels = ctx.dryRun ? [] : await kernelsIn(root);
+  if (!ctx.dryRun && !kernels.length) {
+    throw new ForgeError('BOOTLOADER_FAILED', 'the target has no kernel in /boot (vmlinuz-*): the image cannot boot', {
+      details: { root: rootFs?.device },
+    });
+  }
+  const inTarget = (argv: string[]) => runInTarget(ctx, root, argv);
+  for (const disk of bl.disks) await inTarget(grubInstallBiosArgv(disk));
+  if (bl.espDevice) await inTarget(grubInstallEfiArgv('/boot/efi'));
+  await inTarget(grubMkconfigArgv('/boot/grub/grub.cfg'));
+
+  if (!ctx.dryRun) {
+    const cfg = await readFile(join(root, 'boot/grub/grub.cfg'), 'utf8');
+    if (!cfg.includes(`root=UUID=${rootUuid}`)) {
+      throw new ForgeError('BOOTLOADER_FAILED', `grub.cfg does not boot root=UUID=${rootUuid}`, { details: { rootUuid } });
+    }
+  }
+  return {
+    rootDevice: bl.rootDevice,
+    rootUuid,
+    biosDisks: [...bl.disks],
+    efi: Boolean(bl.espDevice),
+    fstab,
+    kernelParams: bl.kernelParams,
+    grubCfg: '/boot/grub/grub.cfg',
+    kernels,
+  };
+}
+
+export async function installBootloader(ctx: Ctx, plan: Plan, _data?: unknown): Promise<BootloaderReport> {
+  const stack = new MountStack(ctx);
+  let result: BootloaderReport | undefined;
+  let failure: unknown;
+  try {
+    const root = await mountTarget(ctx, plan, stack);
+    result = await configure(ctx, plan, root);
+  } catch (e) {
+    failure = isForgeError(e) ? e : new ForgeError('BOOTLOADER_FAILED', `bootloader: ${(e as Error).message}`, { cause: e });
+  }
+  // Unmount whatever happened; an unmount failure only wins when nothing else failed.
+  try {
+    await stack.dispose();
+  } catch (e) {
+    failure ??= new ForgeError('MOUNT_FAILED', `could not unmount the target: ${(e as Error).message}`, { cause: e });
+  }
+  if (failure) throw failure;
+  return result as BootloaderReport;
+}
