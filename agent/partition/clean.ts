@@ -72,7 +72,7 @@ export async function cleanStaleState(ctx: Ctx, plan: Plan, g: BlockGraph = sysf
   for (const pv of stale.pvs) await runLvm(ctx, pvremoveArgv(pv), { okExitCodes: [0, 5] });
 
   // Then arrays, deepest first; a dm device left over here is not ours to guess about.
-  for (const h of [...stale.holders].reverse()) {
+  for (const h of [...new Set(stale.holders)].reverse()) {
     if (h.startsWith('md')) await run(mdStopArgv(`/dev/${h}`));
     else if (h.startsWith('dm-')) ctx.log.warn('partition.clean.dm-left', { device: h, name: await g.dmName(h) });
   }
