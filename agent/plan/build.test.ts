@@ -72,6 +72,8 @@ describe('Fuel planning rules', () => {
     expect(plan.pvs.every((p) => p.metadataSize === 28 && p.metadataCopies === 2 && p.reservedSize === 64)).toBe(true);
     expect(plan.images).toEqual([{ uri: 'http://fake.host.org:123/imgs/fake_image.img.gz', mount: '/', targetDevice: '/dev/mapper/os-root', format: 'ext4', container: 'gzip' }]);
     expect(fsAt(plan, '/')!.fromImage).toBe(true);
+    // fss come in mount order: parents first, swap last.
+    expect(plan.fss.map((f) => f.mount)).toEqual(['/', '/tmp', '/boot', '/var/lib/glance', 'swap']);
     expect(plan.bootloader).toEqual({
       disks: ['/dev/sda', '/dev/sdb', '/dev/sdc'],
       bootDevice: '/dev/md/Boot',

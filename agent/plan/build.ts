@@ -336,7 +336,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
     pvs: plainPvs,
     vgs,
     lvs,
-    fss: fss.map((f) => f.fs),
+    fss: mountOrder(fss.map((f) => f.fs)),
     images: [],
     bootloader: planBootloader(parteds, fss, data),
   };
@@ -344,6 +344,12 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
   propagateKeepData(plan, keepSeeds);
   plan.images = planImages(data, plan.fss);
   return plan;
+}
+
+/** Parents before children (`/`, `/boot`, `/boot/efi`, …), swap last: the order to mount them in. */
+function mountOrder(fss: PlannedFs[]): PlannedFs[] {
+  const depth = (f: PlannedFs) => (f.mount === 'swap' ? Infinity : f.mount === '/' ? 0 : f.mount.split('/').length - 1);
+  return fss.map((f, i) => ({ f, i })).sort((a, b) => depth(a.f) - depth(b.f) || a.i - b.i).map((x) => x.f);
 }
 
 function makeFs(device: string, mount: string, v: { file_system?: FsType | undefined; disk_label?: string | undefined }, isBoot = mount === '/boot'): PlannedFs {

@@ -34,6 +34,10 @@ export function planViolations(plan: Plan): string[] {
     const used = plan.lvs.filter((l) => l.vg === vg.name).reduce((s, l) => s + l.size, 0);
     if (used > capacity) v.push(`vg ${vg.name}: LVs need ${used} MiB, PVs give ${capacity}`);
   }
+  plan.fss.forEach((f, i) => {
+    const parentLater = plan.fss.slice(i + 1).find((g) => g.mount !== 'swap' && f.mount !== 'swap' && (g.mount === '/' ? f.mount !== '/' : f.mount.startsWith(`${g.mount}/`)));
+    if (parentLater) v.push(`fss: ${f.mount} comes before its parent ${parentLater.mount}`);
+  });
   const fsDevices = new Set<string>();
   for (const f of plan.fss) {
     if (fsDevices.has(f.device)) v.push(`${f.device} carries two filesystems`);
