@@ -3,6 +3,8 @@
 import type { Command } from './types.js';
 
 export const commands: Record<string, () => Promise<Command>> = {
+  partition: async () => (await import('./partition.js')).command,
+  verify: async () => (await import('./verify.js')).command,
   plan: async () => (await import('./plan.js')).command,
   inventory: async () => (await import('./inventory.js')).command,
   'build-image': async () => (await import('./build-image.js')).command,

@@ -10,14 +10,14 @@ import { createCtx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { silentLogger } from '../core/log.js';
 import { ExecaRunner, ToolError, type RunOptions, type RunResult, type Runner, type StreamingProcess } from '../core/runner.js';
-import { createLoopDisk, createLoopDisks, findLeaks, LOOP_FILE_PREFIX } from '../testing/loop-disks.js';
+import { createLoopDisk, createLoopDisks, LOOP_FILE_PREFIX } from '../testing/loop-disks.js';
 import { MountStack } from '../tools/mount.js';
 import { readPartitionTable } from '../tools/sfdisk.js';
 import { listVgs } from '../tools/lvm.js';
 import { verifyPlan } from '../verify/verify.js';
 import { formatDiff } from '../verify/compare.js';
 import { executePartitioning } from './execute.js';
-import { partDevice, testPlan, type TestPart } from './test-layouts.js';
+import { ownLeaks, partDevice, testPlan, type TestPart } from './test-layouts.js';
 
 const ctx = () => createCtx({ log: silentLogger });
 const tag = randomBytes(3).toString('hex');
@@ -66,7 +66,7 @@ async function expectVerified(plan: ReturnType<typeof testPlan>): Promise<void> 
 
 describe('executePartitioning on loop devices', () => {
   afterAll(async () => {
-    expect(await findLeaks()).toEqual({ loops: [], vgs: [], mds: [] });
+    expect(await ownLeaks(['part', 'keep', 'small', 'gone', 'fail'])).toEqual({ loops: [], vgs: [], mds: [] });
   });
 
   for (const sectorSize of [512, 4096] as const) {

@@ -1,5 +1,7 @@
 // Hand-built plans for the partition/verify tests: GPT layouts on given devices,
 // laid out the way the planner does (1 MiB aligned, first partition at 1 MiB).
+import { ExecaRunner } from '../core/runner.js';
+import { findLeaks, LOOP_FILE_PREFIX, type Leaks } from '../testing/loop-disks.js';
 import { PLAN_VERSION, type FsType, type PartitionFlag, type Plan, type PlannedDisk } from '../plan/types.js';
 
 export interface TestPart {
@@ -87,4 +89,19 @@ export function testPlan(disks: readonly TestDisk[], extra: Partial<Plan> = {}):
     bootloader: { disks: parteds.filter((d) => d.boot).map((d) => d.device), bootDevice: '', rootDevice: '', kernelParams: '' },
     ...extra,
   };
+}
+
+/**
+ * findLeaks() limited to loop devices whose backing file carries one of `tags`
+ * (and VGs on them): other suites on a shared machine may hold loop devices of
+ * their own while ours run. On CI (one file at a time) this equals findLeaks().
+ */
+export async function ownLeaks(tags: readonly string[]): Promise<Leaks> {
+  const all = await findLeaks();
+  const r = await new ExecaRunner().run(['losetup', '--list', '--json', '-O', 'NAME,BACK-FILE'], { readOnly: true });
+  const list = r.stdout.trim() ? (JSON.parse(r.stdout) as { loopdevices: { name: string; 'back-file': string | null }[] }).loopdevices : [];
+  const ours = new Set(
+    list.filter((l) => tags.some((t) => (l['back-file'] ?? '').includes(`${LOOP_FILE_PREFIX}${t}-`))).map((l) => l.name),
+  );
+  return { loops: all.loops.filter((l) => ours.has(l)), vgs: all.vgs.filter((v) => v.startsWith('ff3')), mds: all.mds };
 }
