@@ -1,0 +1,35 @@
+// The real modules behind each step of the run (issue-owned modules wired here only).
+import { installBootloader } from '../bootloader/install.js';
+import { buildConfigDrive } from '../configdrive/build.js';
+import { writeConfigDrive } from '../configdrive/write.js';
+import { DEFAULT_FETCH } from '../image/types.js';
+import { validateImages } from '../image/validate.js';
+import { writeImages } from '../image/write-images.js';
+import { discoverInventory } from '../inventory/discover.js';
+import { loadInventory } from '../inventory/load.js';
+import { executePartitioning } from '../partition/execute.js';
+import { buildPlan } from '../plan/build.js';
+import type { ProvisionData } from '../schema/provision-data.js';
+import { loadProvisionData } from '../schema/load.js';
+import type { Steps } from './provision-run.js';
+
+export const defaultSteps: Steps = {
+  loadData: (path) => loadProvisionData(path),
+  checkData: (data, o) => {
+    // Renders the configdrive in memory: its input errors surface before any disk is touched.
+    buildConfigDrive(data, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
+  },
+  inventory: (ctx, path) => (path ? loadInventory(path) : discoverInventory(ctx)),
+  buildPlan: (data, inventory) => buildPlan(data as ProvisionData, inventory),
+  validateImages: async (ctx, plan, o) => {
+    await validateImages(ctx, plan.images, { allowUnverified: o.allowUnverified ?? false, readMetadata: true, fetch: DEFAULT_FETCH });
+  },
+  partition: (ctx, plan, inventory) => executePartitioning(ctx, plan, inventory),
+  images: (ctx, plan, o) => writeImages(ctx, plan, { allowUnverified: o.allowUnverified ?? false }),
+  configdrive: (ctx, plan, data, o) =>
+    writeConfigDrive(ctx, plan, data, {
+      ...(o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl }),
+      ...(o.configdriveFormat === undefined ? {} : { format: o.configdriveFormat }),
+    }),
+  bootloader: (ctx, plan, data) => installBootloader(ctx, plan, data),
+};
