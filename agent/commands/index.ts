@@ -10,6 +10,9 @@ export const commands: Record<string, () => Promise<Command>> = {
   'build-image': async () => (await import('./build-image.js')).command,
   'build-bootstrap': async () => (await import('./bootstrap.js')).buildCommand,
   'bootstrap-daemon': async () => (await import('./bootstrap.js')).daemonCommand,
+  run: async () => (await import('./run.js')).command,
+  configdrive: async () => (await import('./configdrive.js')).command,
+  bootloader: async () => (await import('./bootloader.js')).command,
 };
 
 /** `provision` with no sub-command runs the whole provisioning. */
