@@ -8,7 +8,7 @@
 //
 // Our run happens in a child process so its peak RSS is its own.
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const { raw, gz } = await buildImage();
   const size = IMAGE_MIB * MiB;
   const d = await digest(raw);
-  const gzSize = (await open(gz)).stat().then((s) => s.size);
+  const gzSize = stat(gz).then((s) => s.size);
   await using srv = await serveDir(CACHE);
   await using disk = await createLoopDisk({ sizeMiB: IMAGE_MIB + 64, tag: 'bench' });
   const dev = disk.device;

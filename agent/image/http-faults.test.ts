@@ -54,7 +54,7 @@ function image(uri: string, container: 'gzip' | 'raw', raw: Digests, wire: Diges
 }
 
 /** A body that sends `upTo` bytes of `data`, then dies like a reset connection. */
-function dropAt(data: Buffer, start: number, upTo: number, total = data.length): HttpResponse<BodyInit> {
+function dropAt(data: Buffer, start: number, upTo: number, total = data.length): HttpResponse<ReadableStream<Uint8Array> | Uint8Array> {
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
       c.enqueue(new Uint8Array(data.subarray(start, upTo)));
@@ -66,7 +66,7 @@ function dropAt(data: Buffer, start: number, upTo: number, total = data.length):
   return new HttpResponse(stream, { status: start ? 206 : 200, headers });
 }
 
-function full(data: Buffer, range: string | null, honourRange = true): HttpResponse<BodyInit> {
+function full(data: Buffer, range: string | null, honourRange = true): HttpResponse<ReadableStream<Uint8Array> | Uint8Array> {
   const m = /^bytes=(\d+)-$/.exec(range ?? '');
   if (m && honourRange) {
     const start = Number(m[1]);
