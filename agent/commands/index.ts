@@ -13,6 +13,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).command,
   configdrive: async () => (await import('./configdrive.js')).command,
   bootloader: async () => (await import('./bootloader.js')).command,
+  image: async () => (await import('./image.js')).command,
 };
 
 /** `provision` with no sub-command runs the whole provisioning. */

@@ -23,6 +23,7 @@ export async function inspectTarget(device: string, field: string): Promise<Targ
   const kernelName = basename(await realpath(device));
   const sectors = Number((await readFile(`/sys/class/block/${kernelName}/size`, 'utf8')).trim());
   // The sysfs size is always in 512-byte units, whatever the logical sector size.
+  if (!sectors) throw new ForgeError('DEVICE_NOT_READY', `${field}: target ${device} has no media (size 0)`, { field, details: { device } });
   return { device, kernelName, size: sectors * 512 };
 }
 

@@ -33,6 +33,11 @@ export async function prepareImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions 
   });
   const out: { image: ResolvedImage; target: TargetInfo }[] = [];
   for (const image of images) {
+    if (plan.images.find((p) => p.mount === image.mount)?.keepData) {
+      // Writing an image would destroy exactly the data keep_data promises to keep.
+      ctx.log.warn('image.skipped_keep_data', { uri: image.uri, device: image.targetDevice, mount: image.mount });
+      continue;
+    }
     const target = await inspectTarget(image.targetDevice, image.field);
     const need = image.format === 'qcow2' ? undefined : image.expected.raw.size;
     if (need !== undefined && need > target.size) {
