@@ -25,7 +25,14 @@ export const defaultSteps: Steps = {
     await validateImages(ctx, plan.images, { allowUnverified: o.allowUnverified ?? false, readMetadata: true, fetch: DEFAULT_FETCH });
   },
   partition: (ctx, plan, inventory) => executePartitioning(ctx, plan, inventory),
-  images: (ctx, plan, o) => writeImages(ctx, plan, { allowUnverified: o.allowUnverified ?? false }),
+  images: async (ctx, plan, o) => {
+    // A dry run has not created the target partitions; the images were validated in the plan step.
+    if (ctx.dryRun) {
+      for (const i of plan.images) ctx.log.info('image.dry_run', { uri: i.uri, device: i.targetDevice, format: i.format, container: i.container });
+      return [];
+    }
+    return writeImages(ctx, plan, { allowUnverified: o.allowUnverified ?? false });
+  },
   configdrive: (ctx, plan, data, o) =>
     writeConfigDrive(ctx, plan, data, {
       ...(o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl }),
