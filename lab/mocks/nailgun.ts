@@ -1,0 +1,289 @@
+// Mock Nailgun: the master's REST API as the lab needs it — node discovery and
+// listing, node status/progress, provisioning data per node, the bootstrap task
+// exchange (agent/bootstrap/protocol.ts), the configdrive's first-boot
+// "provisioned" call-back, and the OS images under /targetimages/ (Range-capable,
+// with fault injection). Real HTTP, because QEMU guests need real servers.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DiscoveryReport, Task, TaskResult } from '../../agent/bootstrap/protocol.js';
+import { ForgeError } from '../../agent/core/errors.js';
+import { HttpError, listen, readJson, sendJson, type Listening } from './http.js';
+import { StaticFiles } from './static-files.js';
+
+export type NodeStatus = 'discover' | 'provisioning' | 'provisioned' | 'error' | 'ready';
+
+export interface MockNode {
+  id: number;
+  macs: string[];
+  status: NodeStatus;
+  progress: number;
+  errorType: string | undefined;
+  errorMessage: string | undefined;
+  inventory: unknown;
+  agentVersion: string | undefined;
+  cmdline: string | undefined;
+  discoveredAt: number;
+  /** How often the node reported discovery (a re-boot into bootstrap reports again). */
+  discoveries: number;
+  /** The provision serializer's output for this node (set by the orchestrator or a test). */
+  provision: unknown;
+  /** Bodies the first-boot call-back posted, in order. */
+  provisioned: unknown[];
+  /** Every PUT /api/nodes/:id body, in order (status history). */
+  updates: Record<string, unknown>[];
+}
+
+export type TaskInput = Task extends infer T ? (T extends { id: string } ? Omit<T, 'id'> : never) : never;
+
+export interface TaskRecord {
+  task: Task;
+  mac: string;
+  queuedAt: number;
+  dispatchedAt: number | undefined;
+  finishedAt: number | undefined;
+  logLines: string[];
+  result: TaskResult | undefined;
+}
+
+export interface NailgunOptions {
+  host?: string;
+  port?: number;
+  /** Directory served under /targetimages/. */
+  imagesDir?: string;
+  /** Extra static trees (e.g. { bootstrap: dir } → /bootstrap/…). */
+  staticDirs?: Record<string, string>;
+}
+
+export interface StartedNailgun extends AsyncDisposable {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly images: StaticFiles | undefined;
+  readonly statics: ReadonlyMap<string, StaticFiles>;
+  nodes(): MockNode[];
+  nodeByMac(mac: string): MockNode | undefined;
+  node(id: number): MockNode | undefined;
+  setProvisionData(id: number, data: unknown): void;
+  /** Queues a task for the node with this MAC; it is handed out on the node's next poll. */
+  enqueue(mac: string, task: TaskInput): TaskRecord;
+  task(id: string): TaskRecord | undefined;
+  tasks(): TaskRecord[];
+  /** Resolves when the task has a result (or rejects after timeoutMs). Log lines stream to onLog. */
+  awaitResult(id: string, timeoutMs: number, onLog?: (line: string) => void): Promise<TaskResult>;
+  close(): Promise<void>;
+}
+
+const normMac = (m: string): string => m.trim().toLowerCase().replaceAll('-', ':');
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNailgun> {
+  const nodes = new Map<number, MockNode>();
+  const tasks = new Map<string, TaskRecord>();
+  const queues = new Map<string, string[]>();
+  const waiters = new Map<string, Set<() => void>>();
+  let nextId = 1;
+  const images = opts.imagesDir ? new StaticFiles(opts.imagesDir) : undefined;
+  const statics = new Map(Object.entries(opts.staticDirs ?? {}).map(([k, d]) => [k, new StaticFiles(d)]));
+
+  const notify = (taskId: string): void => {
+    for (const w of waiters.get(taskId) ?? []) w();
+  };
+  const byMac = (mac: string): MockNode | undefined => {
+    const m = normMac(mac);
+    return [...nodes.values()].find((n) => n.macs.includes(m));
+  };
+  const nodeOr404 = (idText: string): MockNode => {
+    const n = nodes.get(Number(idText));
+    if (!n) throw new HttpError(404, `node ${idText} not found`);
+    return n;
+  };
+  const view = (n: MockNode): Record<string, unknown> => ({
+    id: n.id,
+    mac: n.macs[0],
+    macs: n.macs,
+    status: n.status,
+    progress: n.progress,
+    error_type: n.errorType ?? null,
+    error_msg: n.errorMessage ?? null,
+    meta: n.inventory,
+    agent_version: n.agentVersion,
+    online: true,
+  });
+
+  const discover = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readJson(req);
+    if (!isObj(body) || !Array.isArray(body['macs']) || body['macs'].length === 0 || !body['macs'].every((m) => typeof m === 'string')) {
+      throw new HttpError(400, 'discovery: macs must be a non-empty string array');
+    }
+    const r = body as unknown as DiscoveryReport;
+    const macs = r.macs.map(normMac);
+    let n = macs.map(byMac).find((x) => x !== undefined);
+    if (!n) {
+      n = {
+        id: nextId++, macs, status: 'discover', progress: 0, errorType: undefined, errorMessage: undefined,
+        inventory: r.inventory, agentVersion: r.agentVersion, cmdline: r.cmdline, discoveredAt: Date.now(),
+        discoveries: 0, provision: undefined, provisioned: [], updates: [],
+      };
+      nodes.set(n.id, n);
+    } else {
+      n.inventory = r.inventory;
+      n.agentVersion = r.agentVersion;
+      n.cmdline = r.cmdline;
+      n.discoveredAt = Date.now();
+    }
+    n.discoveries++;
+    sendJson(res, 200, { id: n.id });
+  };
+
+  const handler = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const p = url.pathname;
+    const method = req.method ?? 'GET';
+    let m: RegExpExecArray | null;
+    if ((method === 'GET' || method === 'HEAD') && p.startsWith('/targetimages/')) {
+      if (!images) throw new HttpError(404, 'no images directory configured');
+      return images.serve(req, res, p.slice('/targetimages/'.length));
+    }
+    if ((method === 'GET' || method === 'HEAD') && (m = /^\/([\w-]+)\/(.+)$/.exec(p)) && statics.has(m[1] as string)) {
+      return (statics.get(m[1] as string) as StaticFiles).serve(req, res, m[2] as string);
+    }
+    if (method === 'POST' && p === '/api/nodes/agent') return discover(req, res);
+    if (method === 'GET' && p === '/api/nodes/agent/tasks') {
+      const mac = normMac(url.searchParams.get('mac') ?? '');
+      const q = queues.get(mac);
+      const id = q?.shift();
+      if (!id) {
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      const t = tasks.get(id) as TaskRecord;
+      t.dispatchedAt = Date.now();
+      return sendJson(res, 200, t.task);
+    }
+    if (method === 'POST' && (m = /^\/api\/nodes\/agent\/tasks\/([^/]+)\/(log|result)$/.exec(p))) {
+      const t = tasks.get(decodeURIComponent(m[1] as string));
+      if (!t) throw new HttpError(404, `task ${m[1]} not found`);
+      const body = await readJson(req);
+      if (m[2] === 'log') {
+        if (!isObj(body) || !Array.isArray(body['lines'])) throw new HttpError(400, 'log: lines must be an array');
+        t.logLines.push(...body['lines'].map(String));
+      } else {
+        if (!isObj(body) || typeof body['exitCode'] !== 'number') throw new HttpError(400, 'result: exitCode must be a number');
+        t.result = {
+          exitCode: body['exitCode'],
+          stdout: String(body['stdout'] ?? ''),
+          stderrTail: String(body['stderrTail'] ?? ''),
+          durationMs: Number(body['durationMs'] ?? 0),
+        };
+        t.finishedAt = Date.now();
+      }
+      notify(t.task.id);
+      return sendJson(res, 200, { ok: true });
+    }
+    if (method === 'GET' && (p === '/api/nodes' || p === '/api/v1/nodes')) {
+      return sendJson(res, 200, [...nodes.values()].map(view));
+    }
+    if ((m = /^\/api(?:\/v1)?\/nodes\/([^/]+)\/provisioned\/?$/.exec(p)) && (method === 'POST' || method === 'PUT')) {
+      // Tolerant: the uid may be a Nailgun id or anything the data carried; unknown uids are kept aside.
+      const body = await readJson(req).catch(() => ({}));
+      const uid = decodeURIComponent(m[1] as string);
+      const n = nodes.get(Number(uid)) ?? [...nodes.values()].find((x) => isObj(x.provision) && String(x.provision['uid']) === uid);
+      if (n) {
+        n.provisioned.push(body);
+        n.status = 'provisioned';
+        n.progress = 100;
+      } else {
+        orphanCallbacks.push({ uid, body });
+      }
+      return sendJson(res, 200, { ok: true });
+    }
+    if ((m = /^\/api(?:\/v1)?\/nodes\/(\d+)\/provision$/.exec(p)) && method === 'GET') {
+      const n = nodeOr404(m[1] as string);
+      if (n.provision === undefined) throw new HttpError(404, `node ${n.id}: no provisioning data`);
+      return sendJson(res, 200, n.provision);
+    }
+    if ((m = /^\/api(?:\/v1)?\/nodes\/(\d+)\/?$/.exec(p))) {
+      const n = nodeOr404(m[1] as string);
+      if (method === 'GET') return sendJson(res, 200, view(n));
+      if (method === 'PUT') {
+        const body = await readJson(req);
+        if (!isObj(body)) throw new HttpError(400, 'node update must be an object');
+        n.updates.push(body);
+        const st = body['status'];
+        if (st !== undefined) {
+          if (!['discover', 'provisioning', 'provisioned', 'error', 'ready'].includes(String(st))) {
+            throw new HttpError(400, `status: unknown value ${String(st)}`);
+          }
+          n.status = st as NodeStatus;
+        }
+        if (typeof body['progress'] === 'number') n.progress = Math.max(0, Math.min(100, body['progress']));
+        if ('error_type' in body) n.errorType = body['error_type'] == null ? undefined : String(body['error_type']);
+        if ('error_msg' in body) n.errorMessage = body['error_msg'] == null ? undefined : String(body['error_msg']);
+        return sendJson(res, 200, view(n));
+      }
+    }
+    throw new HttpError(404, `${method} ${p}: no such endpoint`);
+  };
+
+  const orphanCallbacks: { uid: string; body: unknown }[] = [];
+  const srv: Listening = await listen(opts.host ?? '127.0.0.1', opts.port ?? 0, handler);
+  const url = `http://${srv.host}:${srv.port}`;
+
+  const api: StartedNailgun = {
+    url,
+    host: srv.host,
+    port: srv.port,
+    images,
+    statics,
+    nodes: () => [...nodes.values()],
+    nodeByMac: byMac,
+    node: (id) => nodes.get(id),
+    setProvisionData: (id, data) => {
+      const n = nodes.get(id);
+      if (!n) throw new ForgeError('LAB_FAILED', `mock nailgun: node ${id} not discovered`);
+      n.provision = data;
+    },
+    enqueue: (mac, input) => {
+      const m = normMac(mac);
+      const task = { ...input, id: randomUUID() } as Task;
+      const rec: TaskRecord = { task, mac: m, queuedAt: Date.now(), dispatchedAt: undefined, finishedAt: undefined, logLines: [], result: undefined };
+      tasks.set(task.id, rec);
+      queues.set(m, [...(queues.get(m) ?? []), task.id]);
+      return rec;
+    },
+    task: (id) => tasks.get(id),
+    tasks: () => [...tasks.values()],
+    awaitResult: (id, timeoutMs, onLog) =>
+      new Promise<TaskResult>((resolve, reject) => {
+        const rec = tasks.get(id);
+        if (!rec) return reject(new ForgeError('LAB_FAILED', `mock nailgun: no task ${id}`));
+        let sent = 0;
+        const set = waiters.get(id) ?? new Set();
+        waiters.set(id, set);
+        const done = (): void => {
+          clearTimeout(timer);
+          set.delete(check);
+        };
+        const check = (): void => {
+          if (onLog) while (sent < rec.logLines.length) onLog(rec.logLines[sent++] as string);
+          if (rec.result) {
+            done();
+            resolve(rec.result);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new ForgeError('LAB_TIMEOUT', `task ${rec.task.kind} ${id} on ${rec.mac}: no result after ${timeoutMs} ms` +
+            (rec.dispatchedAt ? '' : ' (never picked up by the node)'), { details: { taskId: id, dispatched: rec.dispatchedAt !== undefined } }));
+        }, timeoutMs);
+        set.add(check);
+        check();
+      }),
+    close: () => srv.close(),
+    [Symbol.asyncDispose]: () => srv.close(),
+  };
+  return api;
+}
