@@ -1,0 +1,326 @@
+// Mock Cobbler: the XML-RPC subset Astute uses (login, find_system,
+// get_system_handle/new_system, modify_system, save_system, remove_system, sync,
+// power_system, get_system) on POST /cobbler_api, plus HTTP serving of the boot
+// files under /cblr/<profile>/. On sync it writes the per-MAC boot configs into
+// the TFTP root it owns: the profile's kernel when netboot is enabled, a local
+// disk boot otherwise — so a node whose netboot was never disabled boots the
+// bootstrap again, as on a real master.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HttpError, listen, readBody, type Listening } from './http.js';
+import { StaticFiles } from './static-files.js';
+import { faultResponse, methodCall, methodResponse, parseMethodCall, parseMethodResponse, type XmlRpcValue } from './xmlrpc.js';
+
+export interface CobblerProfile {
+  /** Directory holding vmlinuz and initrd.img, served at /cblr/<profile>/. */
+  dir: string;
+  /** Kernel command line; `{master}` etc. are left to the caller. */
+  append: string;
+}
+
+export interface CobblerSystem {
+  name: string;
+  hostname: string;
+  profile: string;
+  netbootEnabled: boolean;
+  /** interface name → fields (mac_address, ip_address, …). */
+  interfaces: Record<string, Record<string, string>>;
+  kernelOptions: string;
+}
+
+export type PowerAction = 'on' | 'off' | 'reboot' | 'status';
+
+export interface CobblerOptions {
+  tftpRoot: string;
+  profiles: Record<string, CobblerProfile>;
+  /** Base URL under which guests reach this server (e.g. http://10.0.2.2:PORT); default the listen URL. */
+  guestBaseUrl?: (port: number) => string;
+  /** power_system calls this (the lab wires it to the VM's QMP). */
+  power?: (system: CobblerSystem, action: PowerAction) => Promise<boolean | string>;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+}
+
+export interface StartedCobbler extends AsyncDisposable {
+  readonly url: string;
+  readonly port: number;
+  readonly tftpRoot: string;
+  systems(): CobblerSystem[];
+  system(name: string): CobblerSystem | undefined;
+  /** Every XML-RPC call, in order (method + params, token-free). */
+  readonly calls: { method: string; params: XmlRpcValue[] }[];
+  readonly syncs: number;
+  /** Boot-file HTTP requests (the node fetched its kernel: it PXE-booted). */
+  readonly bootRequests: StaticFiles['requests'];
+  close(): Promise<void>;
+}
+
+const macHyphen = (mac: string): string => mac.toLowerCase().replaceAll(':', '-');
+
+function truthy(v: XmlRpcValue): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  return ['true', '1', 'yes', 'y', 'on'].includes(String(v).toLowerCase());
+}
+
+export function renderBootIpxe(): string {
+  // ${mac:hexhyp} is iPXE's own variable: 52-54-00-…; a MAC without a file boots locally.
+  return '#!ipxe\nchain ipxe/${mac:hexhyp}.ipxe || goto local\n:local\necho fuel-forge: no system for ${mac}, booting local disk\nexit\n';
+}
+
+export function renderSystemIpxe(sys: CobblerSystem, profile: CobblerProfile | undefined, base: string): string {
+  if (!sys.netbootEnabled || !profile) {
+    return `#!ipxe\n# ${sys.name}: netboot disabled, boot the local disk\nsanboot --no-describe --drive 0x80 || exit\n`;
+  }
+  const url = `${base}/cblr/${sys.profile}`;
+  const append = [profile.append, sys.kernelOptions].filter(Boolean).join(' ');
+  return `#!ipxe\n# ${sys.name}: profile ${sys.profile}\nkernel ${url}/vmlinuz initrd=initrd.img ${append}\ninitrd ${url}/initrd.img\nboot\n`;
+}
+
+export function renderPxelinux(sys: CobblerSystem, profile: CobblerProfile | undefined): string {
+  if (!sys.netbootEnabled || !profile) return `DEFAULT local\nPROMPT 0\nLABEL local\n  LOCALBOOT -1\n`;
+  const append = [profile.append, sys.kernelOptions].filter(Boolean).join(' ');
+  return `DEFAULT ${sys.profile}\nPROMPT 0\nLABEL ${sys.profile}\n  KERNEL /cblr/${sys.profile}/vmlinuz\n  INITRD /cblr/${sys.profile}/initrd.img\n  APPEND ${append}\n`;
+}
+
+export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
+  const systems = new Map<string, CobblerSystem>();
+  const handles = new Map<string, CobblerSystem>();
+  const tokens = new Set<string>();
+  const calls: { method: string; params: XmlRpcValue[] }[] = [];
+  const statics = new Map(Object.entries(o.profiles).map(([k, p]) => [k, new StaticFiles(p.dir)]));
+  const bootRequests: StaticFiles['requests'] = [];
+  let syncs = 0;
+  let seq = 0;
+  let port = 0;
+  mkdirSync(join(o.tftpRoot, 'ipxe'), { recursive: true });
+  mkdirSync(join(o.tftpRoot, 'pxelinux.cfg'), { recursive: true });
+  writeFileSync(join(o.tftpRoot, 'boot.ipxe'), renderBootIpxe());
+
+  const fail = (msg: string): never => {
+    throw new Error(msg);
+  };
+  const str = (v: XmlRpcValue | undefined, what: string): string => (typeof v === 'string' ? v : fail(`${what} must be a string`));
+  const auth = (token: XmlRpcValue | undefined): void => {
+    if (typeof token !== 'string' || !tokens.has(token)) fail('invalid token');
+  };
+  const handle = (h: XmlRpcValue | undefined): CobblerSystem => handles.get(String(h)) ?? fail(`unknown handle ${String(h)}`);
+  const fresh = (name: string): CobblerSystem => ({ name, hostname: '', profile: '', netbootEnabled: false, interfaces: {}, kernelOptions: '' });
+  const view = (s: CobblerSystem): XmlRpcValue => ({
+    name: s.name,
+    hostname: s.hostname,
+    profile: s.profile,
+    netboot_enabled: s.netbootEnabled,
+    kernel_options: s.kernelOptions,
+    interfaces: Object.fromEntries(Object.entries(s.interfaces).map(([k, v]) => [k, { ...v }])),
+  });
+
+  const sync = (): void => {
+    syncs++;
+    const base = o.guestBaseUrl ? o.guestBaseUrl(port) : `http://127.0.0.1:${port}`;
+    for (const d of ['ipxe', 'pxelinux.cfg']) {
+      for (const f of readdirSync(join(o.tftpRoot, d))) rmSync(join(o.tftpRoot, d, f), { force: true });
+    }
+    for (const s of systems.values()) {
+      for (const iface of Object.values(s.interfaces)) {
+        const mac = iface['mac_address'];
+        if (!mac) continue;
+        const prof = o.profiles[s.profile];
+        writeFileSync(join(o.tftpRoot, 'ipxe', `${macHyphen(mac)}.ipxe`), renderSystemIpxe(s, prof, base));
+        writeFileSync(join(o.tftpRoot, 'pxelinux.cfg', `01-${macHyphen(mac)}`), renderPxelinux(s, prof));
+      }
+    }
+  };
+
+  const modify = (s: CobblerSystem, key: string, value: XmlRpcValue): void => {
+    switch (key) {
+      case 'name':
+        s.name = str(value, 'name');
+        return;
+      case 'hostname':
+        s.hostname = str(value, 'hostname');
+        return;
+      case 'profile':
+        if (!(str(value, 'profile') in o.profiles)) fail(`invalid profile name: ${String(value)}`);
+        s.profile = value as string;
+        return;
+      case 'netboot_enabled':
+      case 'netboot-enabled':
+        s.netbootEnabled = truthy(value);
+        return;
+      case 'kernel_options':
+      case 'kopts':
+        s.kernelOptions = typeof value === 'string' ? value : '';
+        return;
+      case 'modify_interface':
+      case 'interfaces': {
+        if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) fail(`${key} must be a struct`);
+        for (const [k, v] of Object.entries(value as Record<string, XmlRpcValue>)) {
+          // Cobbler's "field-ifname" keys: macaddress-eth0, ipaddress-eth0, …
+          const m = /^([a-z_]+)-(.+)$/.exec(k);
+          if (!m) fail(`modify_interface: bad key ${k}`);
+          const field = ({ macaddress: 'mac_address', ipaddress: 'ip_address', dnsname: 'dns_name' } as Record<string, string>)[m?.[1] ?? ''] ?? (m?.[1] as string);
+          const ifname = m?.[2] as string;
+          const iface = (s.interfaces[ifname] ??= {});
+          iface[field] = field === 'mac_address' ? String(v).toLowerCase() : String(v);
+        }
+        return;
+      }
+      case 'delete_interface':
+        delete s.interfaces[String(value)];
+        return;
+      default:
+        // Tolerant like Cobbler for the many fields Astute sets that the lab does not use.
+        return;
+    }
+  };
+
+  const methods: Record<string, (p: XmlRpcValue[]) => Promise<XmlRpcValue> | XmlRpcValue> = {
+    login: (p) => {
+      if ((o.user ?? 'cobbler') !== p[0] || (o.password ?? 'cobbler') !== p[1]) fail('login failed');
+      const t = `token-${++seq}`;
+      tokens.add(t);
+      return t;
+    },
+    version: () => 2.6,
+    find_system: (p) => {
+      const crit = (p[0] ?? {}) as Record<string, XmlRpcValue>;
+      return [...systems.values()]
+        .filter((s) => Object.entries(crit).every(([k, v]) => {
+          if (k === 'name') return s.name === v;
+          if (k === 'hostname') return s.hostname === v;
+          if (k === 'mac_address' || k === 'mac') return Object.values(s.interfaces).some((i) => i['mac_address'] === String(v).toLowerCase());
+          return true;
+        }))
+        .map((s) => s.name);
+    },
+    get_system: (p) => {
+      const s = systems.get(str(p[0], 'name'));
+      return s ? view(s) : '~';
+    },
+    get_systems: () => [...systems.values()].map(view),
+    get_system_handle: (p) => {
+      auth(p[1]);
+      const s = systems.get(str(p[0], 'name')) ?? fail(`unknown system name ${String(p[0])}`);
+      const h = `___NEW___system::${++seq}`;
+      handles.set(h, structuredClone(s));
+      return h;
+    },
+    new_system: (p) => {
+      auth(p[0]);
+      const h = `___NEW___system::${++seq}`;
+      handles.set(h, fresh(''));
+      return h;
+    },
+    modify_system: (p) => {
+      auth(p[3]);
+      modify(handle(p[0]), str(p[1], 'field'), p[2] ?? '');
+      return true;
+    },
+    save_system: (p) => {
+      auth(p[1]);
+      const s = handle(p[0]);
+      if (!s.name) fail('system has no name');
+      if (!s.profile) fail(`system ${s.name}: profile is required`);
+      systems.set(s.name, structuredClone(s));
+      return true;
+    },
+    remove_system: (p) => {
+      auth(p[1]);
+      return systems.delete(str(p[0], 'name'));
+    },
+    sync: (p) => {
+      auth(p[0]);
+      sync();
+      return true;
+    },
+    power_system: async (p) => {
+      auth(p[2]);
+      const s = systems.get(String(p[0])) ?? handles.get(String(p[0])) ?? fail(`unknown system ${String(p[0])}`);
+      const action = str(p[1], 'power');
+      if (!['on', 'off', 'reboot', 'status'].includes(action)) fail(`invalid power operation ${action}`);
+      if (!o.power) fail('no power management configured');
+      const r = await (o.power as NonNullable<CobblerOptions['power']>)(s, action as PowerAction);
+      return r;
+    },
+  };
+
+  const srv: Listening = await listen(o.host ?? '127.0.0.1', o.port ?? 0, async (req, res, url) => {
+    const m = /^\/cblr\/([\w.-]+)\/(.+)$/.exec(url.pathname);
+    if ((req.method === 'GET' || req.method === 'HEAD') && m) {
+      const st = statics.get(m[1] as string);
+      if (!st) throw new HttpError(404, `no profile ${m[1]}`);
+      await st.serve(req, res, m[2] as string);
+      bootRequests.push(...st.requests.splice(0));
+      return;
+    }
+    if (req.method !== 'POST' || !/^\/cobbler_api\/?$/.test(url.pathname)) throw new HttpError(404, 'not found');
+    let xml: string;
+    try {
+      const call = parseMethodCall((await readBody(req)).toString('utf8'));
+      calls.push(call);
+      const fn = methods[call.method];
+      xml = fn ? methodResponse(await fn(call.params)) : faultResponse(1, `unknown remote method '${call.method}'`);
+    } catch (e) {
+      xml = faultResponse(1, e instanceof Error ? e.message : String(e));
+    }
+    res.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
+    res.end(xml);
+  });
+  port = srv.port;
+  return {
+    url: `http://${srv.host}:${srv.port}`,
+    port: srv.port,
+    tftpRoot: o.tftpRoot,
+    systems: () => [...systems.values()],
+    system: (n) => systems.get(n),
+    calls,
+    get syncs() {
+      return syncs;
+    },
+    bootRequests,
+    close: () => srv.close(),
+    [Symbol.asyncDispose]: () => srv.close(),
+  };
+}
+
+/** A tiny XML-RPC client, as Astute's cobbler client uses the API. */
+export class CobblerClient {
+  #token = '';
+  constructor(readonly url: string) {}
+  async call(method: string, ...params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    const res = await fetch(`${this.url}/cobbler_api`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: methodCall(method, params) });
+    return parseMethodResponse(await res.text());
+  }
+  async login(user = 'cobbler', password = 'cobbler'): Promise<void> {
+    this.#token = String(await this.call('login', user, password));
+  }
+  /** Creates or updates a system and syncs, as Astute does before provisioning. */
+  async upsertSystem(s: { name: string; hostname: string; profile: string; netbootEnabled: boolean; macs: Record<string, string>; kernelOptions?: string }): Promise<void> {
+    const found = (await this.call('find_system', { name: s.name })) as string[];
+    const h = found.length ? await this.call('get_system_handle', s.name, this.#token) : await this.call('new_system', this.#token);
+    await this.call('modify_system', h, 'name', s.name, this.#token);
+    await this.call('modify_system', h, 'hostname', s.hostname, this.#token);
+    await this.call('modify_system', h, 'profile', s.profile, this.#token);
+    await this.call('modify_system', h, 'netboot_enabled', s.netbootEnabled, this.#token);
+    if (s.kernelOptions !== undefined) await this.call('modify_system', h, 'kernel_options', s.kernelOptions, this.#token);
+    await this.call('modify_system', h, 'modify_interface', Object.fromEntries(Object.entries(s.macs).map(([i, m]) => [`macaddress-${i}`, m])), this.#token);
+    await this.call('save_system', h, this.#token);
+  }
+  async setNetboot(name: string, enabled: boolean): Promise<void> {
+    const h = await this.call('get_system_handle', name, this.#token);
+    await this.call('modify_system', h, 'netboot_enabled', enabled, this.#token);
+    await this.call('save_system', h, this.#token);
+  }
+  async sync(): Promise<void> {
+    await this.call('sync', this.#token);
+  }
+  async power(name: string, action: PowerAction): Promise<XmlRpcValue> {
+    return this.call('power_system', name, action, this.#token);
+  }
+  async remove(name: string): Promise<void> {
+    await this.call('remove_system', name, this.#token);
+  }
+}
