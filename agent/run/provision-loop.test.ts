@@ -8,7 +8,6 @@ import { open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTinyImage } from '../build-image/artifacts.js';
 import { parseMultipart } from '../configdrive/mime.js';
 import { createCtx } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
@@ -18,6 +17,7 @@ import { probeSignature } from '../tools/blkid.js';
 import { MountStack } from '../tools/mount.js';
 import { listFiles, mtype } from '../tools/mtools.js';
 import { runProvisionCommand } from './command.js';
+import { ensureTestImage, type TestImage } from './test-image.js';
 import type { ProvisionReport } from './provision-run.js';
 
 const MiB = 1024 * 1024;
@@ -26,9 +26,9 @@ const ctx = createCtx({ runner: new ExecaRunner(), log: silentLogger });
 let disk: LoopDisk;
 let inputPath = '';
 let inventoryPath = '';
-let imageSha256 = '';
+let image: TestImage;
 
-function dataFor(device: string, sizeMiB: number, rootMiB: number, imageUri: string, md5?: string): unknown {
+function dataFor(device: string, sizeMiB: number, rootMiB: number, imageUri: string, sums: Record<string, unknown>): unknown {
   const name = device.replace('/dev/', '');
   const base = JSON.parse(readFileSync('/work/shared/fixtures/fuel-nailgun/provision_sample.json', 'utf8'));
   base.ks_meta.pm_data.kernel_params = 'console=ttyS0,115200 net.ifnames=0';
@@ -41,7 +41,7 @@ function dataFor(device: string, sizeMiB: number, rootMiB: number, imageUri: str
       { type: 'partition', name: 'Swap', mount: 'swap', file_system: 'swap', size: 64 },
     ],
   }];
-  base.ks_meta.image_data = { '/': { uri: imageUri, format: 'ext4', container: 'gzip', ...(md5 ? { md5 } : {}) } };
+  base.ks_meta.image_data = { '/': { uri: imageUri, format: 'ext4', container: 'gzip', ...sums } };
   return base;
 }
 
@@ -56,9 +56,8 @@ async function provision(args: string[]): Promise<{ code: number; report: Provis
 }
 
 beforeAll(async () => {
-  const image = await ensureTinyImage();
-  imageSha256 = image.meta.sha256;
-  const rootMiB = Math.ceil(image.meta.raw_size / MiB) + 128;
+  image = await ensureTestImage(ctx);
+  const rootMiB = Math.ceil(image.rawSize / MiB) + 128;
   const sizeMiB = 1 + 24 + 200 + rootMiB + 64 + 20 + 8;
   disk = await createLoopDisk({ sizeMiB, tag: 'run' });
   const inventory = {
@@ -73,9 +72,10 @@ beforeAll(async () => {
   writeFileSync(inventoryPath, JSON.stringify(inventory));
   const uri = `file://${image.path}`;
   inputPath = join(work, 'provision.json');
-  writeFileSync(inputPath, JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri)));
+  const sums = image.md5 ? { md5: image.md5, sha256: image.sha256, size: image.rawSize } : {};
+  writeFileSync(inputPath, JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri, sums)));
   // A copy whose image checksum is wrong: the run fails after partitioning.
-  writeFileSync(join(work, 'bad.json'), JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri, '0'.repeat(32))));
+  writeFileSync(join(work, 'bad.json'), JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri, { ...sums, md5: '0'.repeat(32), sha256: undefined })));
 }, 3_600_000);
 
 afterAll(async () => {
@@ -101,7 +101,9 @@ describe('provision on a loop device', () => {
     expect(r.report.ok).toBe(true);
     expect(r.report.steps.map((s) => s.outcome)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     expect(r.report.images).toHaveLength(1);
-    expect(r.report.images[0]!.sha256).toBe(imageSha256);
+    expect(r.report.images[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    if (image.sha256) expect(r.report.images[0]!.sha256).toBe(image.sha256);
+    expect(r.report.images[0]!.bytes).toBe(image.rawSize);
     expect(r.report.images[0]!.verified).toBe(true);
     const steps = new Set(r.report.devicesWritten.map((d) => d.step));
     expect([...steps]).toEqual(['partition', 'images', 'configdrive', 'bootloader']);
