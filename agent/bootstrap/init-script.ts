@@ -60,7 +60,10 @@ echo "${MARKERS.ready}"
 
 while :; do
   /usr/bin/provision bootstrap-daemon
-  echo "${MARKERS.daemonExit} $?"
+  rc=$?
+  echo "${MARKERS.daemonExit} $rc"
+  # 0: nothing (more) to do, e.g. no forge.master; PID 1 must never exit.
+  [ $rc -eq 0 ] && while :; do sleep 3600; done
   if grep -q 'forge.debug=1' /proc/cmdline; then
     echo "forge.debug=1: shell on the console"
     setsid -c /bin/sh

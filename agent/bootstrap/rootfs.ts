@@ -120,15 +120,19 @@ export async function buildRamdiskRootfs(
   await mkdir(debCache, { recursive: true });
   try {
     ctx.log.info('bootstrap.debootstrap', { suite: inputs.suite, mirror: inputs.mirror });
-    await debootstrap(ctx, {
-      suite: inputs.suite,
-      target: root,
-      mirror: inputs.mirror,
-      variant: 'minbase',
-      include: inputs.packages,
-      components: ['main'],
-      cacheDir: debCache,
-    });
+    {
+      // debootstrap runs sharing one --cache-dir must not race on the same .deb files.
+      await using _debs = await acquireBuildLock(`${debCache}.lock`, ctx.clock, { signal: ctx.signal });
+      await debootstrap(ctx, {
+        suite: inputs.suite,
+        target: root,
+        mirror: inputs.mirror,
+        variant: 'minbase',
+        include: inputs.packages,
+        components: ['main'],
+        cacheDir: debCache,
+      });
+    }
     const boot = await readdir(join(root, 'boot'));
     const vmlinuz = boot.filter((n) => n.startsWith('vmlinuz-')).sort().pop();
     if (!vmlinuz) throw new ForgeError('BUILD_FAILED', 'debootstrap installed no /boot/vmlinuz-*');

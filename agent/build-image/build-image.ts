@@ -138,15 +138,19 @@ async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDi
   const debCache = join(cacheDir, 'debs', inputs.suite);
   await mkdir(debCache, { recursive: true });
   ctx.log.info('build-image.debootstrap', { suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages.length });
-  await debootstrap(ctx, {
-    suite: inputs.suite,
-    target: root,
-    mirror: inputs.mirror,
-    ...(inputs.variant === 'minbase' ? { variant: 'minbase' as const } : {}),
-    include: inputs.packages,
-    components: ['main'],
-    cacheDir: debCache,
-  });
+  {
+    // debootstrap runs sharing one --cache-dir must not race on the same .deb files.
+    await using _debs = await acquireBuildLock(`${debCache}.lock`, ctx.clock, { signal: ctx.signal });
+    await debootstrap(ctx, {
+      suite: inputs.suite,
+      target: root,
+      mirror: inputs.mirror,
+      ...(inputs.variant === 'minbase' ? { variant: 'minbase' as const } : {}),
+      include: inputs.packages,
+      components: ['main'],
+      cacheDir: debCache,
+    });
+  }
   await writeRepos(root, inputs.repos);
   await writeCloudInitConfig(root);
   await writeNetworkConfig(root);

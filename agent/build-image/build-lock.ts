@@ -50,6 +50,9 @@ export async function acquireBuildLock(
         details: { lock: path, owner },
       });
     }
-    await clock.sleep(opts.pollMs ?? 2000, opts.signal);
+    // Poll the signal instead of handing it to sleep: a long wait must not pile
+    // up one abort listener per poll on a signal that lives for the whole run.
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    await clock.sleep(opts.pollMs ?? 2000);
   }
 }
