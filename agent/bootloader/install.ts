@@ -4,7 +4,7 @@
 // is an ESP), generates grub.cfg, and always unmounts everything, even on failure.
 // Leaves: a target that boots from any boot disk with root found by UUID.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
@@ -58,7 +58,14 @@ export async function mountTarget(ctx: Ctx, plan: Plan, stack: MountStack): Prom
   for (const fs of fss) {
     const at = fs.mount === '/' ? root : join(root, fs.mount);
     if (!ctx.dryRun) await mkdir(at, { recursive: true });
+    // The OS image carries its kernel in the root filesystem's /boot; a separate,
+    // freshly made /boot would hide it. Move the image's /boot onto it first.
+    const stash = fs.mount === '/boot' && !fs.fromImage && !ctx.dryRun ? await stashDir(stack, at) : undefined;
     await stack.mount(fs.device, at, { type: fs.type });
+    if (stash && !(await kernelsIn(root)).length) {
+      await cp(stash, at, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+      ctx.log.info('bootloader.boot_copied', { from: 'image /boot', to: fs.device });
+    }
   }
   for (const b of BINDS) {
     const at = join(root, b);
@@ -66,6 +73,28 @@ export async function mountTarget(ctx: Ctx, plan: Plan, stack: MountStack): Prom
     await stack.mount(b, at, { bind: true });
   }
   return root;
+}
+
+/** Creates /dev/disk/by-uuid/<uuid> in the target's /dev when missing; returns what it created. */
+async function ensureUuidLink(root: string, device: string, uuid: string): Promise<string[]> {
+  const dir = join(root, 'dev/disk/by-uuid');
+  const link = join(dir, uuid);
+  try {
+    await lstat(link);
+    return [];
+  } catch {
+    await mkdir(dir, { recursive: true });
+    await symlink(device, link);
+    return [link];
+  }
+}
+
+async function stashDir(stack: MountStack, dir: string): Promise<string | undefined> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (!entries.some((e) => e.startsWith('vmlinuz-'))) return undefined;
+  const stash = await stack.tempDir('forge-boot-');
+  await cp(dir, stash, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  return stash;
 }
 
 async function writeTargetFile(ctx: Ctx, root: string, rel: string, content: string): Promise<void> {
@@ -105,7 +134,14 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   const inTarget = (argv: string[]) => runInTarget(ctx, root, argv);
   for (const disk of bl.disks) await inTarget(grubInstallBiosArgv(disk));
   if (bl.espDevice) await inTarget(grubInstallEfiArgv('/boot/efi'));
-  await inTarget(grubMkconfigArgv('/boot/grub/grub.cfg'));
+  // grub-mkconfig writes root=UUID= only when /dev/disk/by-uuid/<uuid> exists; without
+  // udevd (this host, some ramdisks) nobody made it, so provide the link for the call.
+  const links = ctx.dryRun || !rootFs ? [] : await ensureUuidLink(root, rootFs.device, rootUuid);
+  try {
+    await inTarget(grubMkconfigArgv('/boot/grub/grub.cfg'));
+  } finally {
+    for (const l of links) await rm(l, { force: true });
+  }
 
   if (!ctx.dryRun) {
     const cfg = await readFile(join(root, 'boot/grub/grub.cfg'), 'utf8');
