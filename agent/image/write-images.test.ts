@@ -12,7 +12,7 @@ import { createLogger, memorySink, type LogEvent } from '../core/log.js';
 import { ExecaRunner } from '../core/runner.js';
 import { isForgeError, type ForgeError } from '../core/errors.js';
 import { PLAN_VERSION, type Plan, type PlannedImage } from '../plan/types.js';
-import { createLoopDisk, findLeaks, type LoopDisk } from '../testing/loop-disks.js';
+import { createLoopDisk, findLeaks, LOOP_FILE_PREFIX, type LoopDisk } from '../testing/loop-disks.js';
 import { serveDir, type FileServer } from './file-server.js';
 import { writeImages, type WriteImagesOptions } from './write-images.js';
 
@@ -100,7 +100,11 @@ afterAll(async () => {
   await srv?.close();
   await disk?.dispose();
   rmSync(work, { recursive: true, force: true });
-  expect(await findLeaks()).toEqual({ loops: [], vgs: [], mds: [] });
+  // Only this file's disks (tag 'image'): other suites may hold loop devices while developers work in parallel.
+  const leaks = await findLeaks();
+  const list = JSON.parse((await runner.run(['losetup', '--list', '--json', '-O', 'NAME,BACK-FILE'])).stdout || '{"loopdevices":[]}') as { loopdevices: { name: string; 'back-file': string | null }[] };
+  const ours = list.loopdevices.filter((l) => (l['back-file'] ?? '').includes(`${LOOP_FILE_PREFIX}image-`)).map((l) => l.name);
+  expect({ ...leaks, loops: leaks.loops.filter((l) => ours.includes(l)) }).toEqual({ loops: [], vgs: [], mds: [] });
 });
 
 describe('writeImages on loop devices', () => {
