@@ -11,6 +11,9 @@ const TINY: readonly string[] = [
   'grub-efi-amd64-bin',
   'grub2-common',
   'cloud-init',
+  // debootstrap does not resolve virtual packages: python3-cryptography needs
+  // python3-cffi-backend-api-{min,max}, which only this package provides.
+  'python3-cffi-backend',
   'openssh-server',
   // netplan-free networking that cloud-init renders ENI for.
   'ifupdown',
