@@ -4,7 +4,7 @@
 // is an ESP), generates grub.cfg, and always unmounts everything, even on failure.
 // Leaves: a target that boots from any boot disk with root found by UUID.
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
@@ -141,6 +141,8 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
     await inTarget(grubMkconfigArgv('/boot/grub/grub.cfg'));
   } finally {
     for (const l of links) await rm(l, { force: true });
+    // Remove the directories too when we made them and they are empty again.
+    if (links.length) for (const d of ['dev/disk/by-uuid', 'dev/disk']) await rmdir(join(root, d)).catch(() => undefined);
   }
 
   if (!ctx.dryRun) {
