@@ -12,7 +12,7 @@ import { buildImage } from '../agent/build-image/build-image.js';
 import { buildBootstrap } from '../agent/bootstrap/build.js';
 import { startLab } from './lab.js';
 import { provisionNode } from './orchestrator.js';
-import { provisionData, singleDisk } from './scenario.js';
+import { configdriveTemplateUploads, provisionData, singleDisk } from './scenario.js';
 import { Stages } from './stages.js';
 import { bootstrapFiles } from './vm/bootstrap-files.js';
 import { labMac } from './vm/qemu.js';
@@ -45,6 +45,7 @@ async function demo(): Promise<number> {
       hostname,
       macs: [mac],
       profile: 'bootstrap',
+      extraUploads: configdriveTemplateUploads(),
       provisionData: (id) => provisionData({
         uid: String(id), hostname, macs: [mac], masterUrl: lab.masterUrl, scenario: singleDisk,
         image: {

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { startLab } from './lab.js';
 import { provisionNode } from './orchestrator.js';
-import { provisionData, singleDisk } from './scenario.js';
+import { configdriveTemplateUploads, provisionData, singleDisk } from './scenario.js';
 import { Stages } from './stages.js';
 import { bootstrapFiles } from './vm/bootstrap-files.js';
 import { labMac } from './vm/qemu.js';
@@ -51,7 +51,7 @@ describe.skipIf(!boot || !image)('lab end to end (one VM, user networking, TCG)'
       md5: image.meta.md5, sha256: image.meta.sha256,
     };
     const r = await provisionNode({ nailgun: lab.nailgun, cobbler: lab.client, stages, log: () => undefined }, {
-      name: 'node-11', hostname, macs: [mac], profile: 'bootstrap',
+      name: 'node-11', hostname, macs: [mac], profile: 'bootstrap', extraUploads: configdriveTemplateUploads(),
       provisionData: (id) => provisionData({ uid: String(id), hostname, macs: [mac], masterUrl: lab.masterUrl, scenario: singleDisk, image: imageRef }),
     });
     process.stdout.write(stages.table() + '\n');

@@ -38,6 +38,8 @@ export interface OrchestratedNode {
   provisionData: (nailgunId: number) => Record<string, unknown>;
   /** Extra argv after `provision run` (e.g. --allow-unverified). */
   runArgs?: string[];
+  /** Files uploaded before provision.json (absolute node path → content). */
+  extraUploads?: Record<string, string | Uint8Array>;
 }
 
 export interface NodeOutcome {
@@ -101,6 +103,11 @@ export async function provisionNode(env: OrchestratorEnv, n: OrchestratedNode): 
   const data = n.provisionData(node.id);
   nailgun.setProvisionData(node.id, data);
   await stages.run(`${n.name}: upload provision.json`, to.upload, async () => {
+    for (const [path, content] of Object.entries(n.extraUploads ?? {})) {
+      const u = nailgun.enqueue(mac, { kind: 'upload', path, contentBase64: Buffer.from(content).toString('base64') });
+      const r = await nailgun.awaitResult(u.task.id, to.upload);
+      if (r.exitCode !== 0) throw new ForgeError('LAB_FAILED', `upload of ${path} failed on ${n.name}: ${r.stderrTail}`);
+    }
     const t = nailgun.enqueue(mac, { kind: 'upload', path: PROVISION_JSON, contentBase64: Buffer.from(JSON.stringify(data, null, 2)).toString('base64') });
     const r = await nailgun.awaitResult(t.task.id, to.upload);
     if (r.exitCode !== 0) throw new ForgeError('LAB_FAILED', `upload failed on ${n.name}: ${r.stderrTail}`);
@@ -110,20 +117,22 @@ export async function provisionNode(env: OrchestratorEnv, n: OrchestratedNode): 
     fetch(`${nailgun.url}/api/nodes/${node.id}`, { method: 'PUT', body: JSON.stringify(body) }).then((r) => r.json());
   await put({ status: 'provisioning', progress: 0 });
   let lines = 0;
-  const provision = await stages.run(`${n.name}: provision`, to.provision, () =>
-    runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(n.runArgs ?? [])], to.provision, (l) => {
+  const provision = await stages.run(`${n.name}: provision`, to.provision, async () => {
+    const r = await runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(n.runArgs ?? [])], to.provision, (l) => {
       lines++;
       env.log(`  [${n.name}] ${summarizeLogLine(l)}`);
       if (lines % 10 === 0) void put({ progress: Math.min(90, lines) });
-    }));
-  const report = parseReport(provision.stdout);
-  if (provision.exitCode !== 0) {
-    // Astute: mark the node failed, leave netboot on so it stays in bootstrap.
-    await put({ status: 'error', error_type: 'provision', error_msg: provision.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ') });
-    throw new ForgeError('LAB_FAILED', `provision failed on ${n.name} (exit ${provision.exitCode})`, {
-      details: { report, stderrTail: provision.stderrTail, nodeId: node.id },
     });
-  }
+    if (r.exitCode !== 0) {
+      // Astute: mark the node failed, leave netboot on so it stays in bootstrap.
+      await put({ status: 'error', error_type: 'provision', error_msg: r.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ') });
+      throw new ForgeError('LAB_FAILED', `provision failed on ${n.name} (exit ${r.exitCode})`, {
+        details: { report: parseReport(r.stdout), stderrTail: r.stderrTail.slice(-1500), nodeId: node.id },
+      });
+    }
+    return r;
+  });
+  const report = parseReport(provision.stdout);
 
   let verify: TaskResult | undefined;
   if (!env.skipVerify) {

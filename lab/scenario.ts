@@ -1,7 +1,8 @@
 // Lab scenarios: provisioning data in Nailgun's provision serializer format,
 // derived from the shared Fuel sample and scaled to VM disk sizes, with the
 // image URIs and call-back pointing at the lab's mock master.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { VmDiskSpec } from './vm/qemu.js';
 
 export const FUEL_SAMPLE = '/work/shared/fixtures/fuel-nailgun/provision_sample.json';
@@ -75,4 +76,14 @@ export function provisionData(i: ProvisionDataInput): Record<string, unknown> {
   ks['pm_data'] = { ...(ks['pm_data'] as Record<string, unknown>), ks_spaces: i.scenario.ksSpaces };
   if (i.authorizedKeys) ks['authorized_keys'] = i.authorizedKeys;
   return doc;
+}
+
+/**
+ * The configdrive templates, to upload onto a node whose ramdisk lacks them (the
+ * ramdisk built at the time of writing did not install them; the agent looks in
+ * /usr/share/fuel-forge/configdrive/templates).
+ */
+export function configdriveTemplateUploads(repoRoot = join(import.meta.dirname, '..')): Record<string, string> {
+  const dir = join(repoRoot, 'agent', 'configdrive', 'templates');
+  return Object.fromEntries(readdirSync(dir).map((f) => [`/usr/share/fuel-forge/configdrive/templates/${f}`, readFileSync(join(dir, f), 'utf8')]));
 }
