@@ -16,6 +16,7 @@ import { labMac } from './vm/qemu.js';
 import { cacheDir } from './vm/test-kernel.js';
 import { firstBootChecks } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
+import { rawMd5 } from './image-ref.js';
 
 interface Meta { uri: string; format: string; container: string; md5: string; sha256: string }
 
@@ -48,7 +49,7 @@ describe.skipIf(!boot || !image)('lab end to end (one VM, user networking, TCG)'
     lab.addNode({ name: 'node-11', macs: [mac], disks: singleDisk.disks });
     const imageRef = {
       uri: `${lab.masterUrl}/targetimages/${basename(image.path)}`, format: image.meta.format, container: image.meta.container,
-      md5: image.meta.md5, sha256: image.meta.sha256,
+      md5: await rawMd5(image.path),
     };
     const r = await provisionNode({ nailgun: lab.nailgun, cobbler: lab.client, stages, log: () => undefined }, {
       name: 'node-11', hostname, macs: [mac], profile: 'bootstrap', extraUploads: configdriveTemplateUploads(),
