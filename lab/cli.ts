@@ -48,8 +48,8 @@ async function demo(): Promise<number> {
       macs: [mac],
       profile: 'bootstrap',
       extraUploads: configdriveTemplateUploads(),
-      // vfat via mtools fails in the current ramdisk (no gconv codepage 850): use the ISO configdrive.
-      runArgs: (process.env['FORGE_LAB_CONFIGDRIVE'] ?? 'iso9660') === 'vfat' ? [] : ['--configdrive-format', 'iso9660'],
+      // FORGE_LAB_CONFIGDRIVE=iso9660 selects the ISO configdrive (needs xorriso in the ramdisk).
+      runArgs: process.env['FORGE_LAB_CONFIGDRIVE'] === 'iso9660' ? ['--configdrive-format', 'iso9660'] : [],
       provisionData: (id) => provisionData({
         uid: String(id), hostname, macs: [mac], masterUrl: lab.masterUrl, scenario: singleDisk,
         image: {
