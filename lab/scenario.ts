@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmDiskSpec } from './vm/qemu.js';
 
-export const FUEL_SAMPLE = '/work/shared/fixtures/fuel-nailgun/provision_sample.json';
+export const FUEL_SAMPLE = join(import.meta.dirname, '..', 'fixtures', 'fuel-nailgun', 'provision_sample.json');
 
 export interface ImageRef {
   uri: string;

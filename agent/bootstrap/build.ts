@@ -4,7 +4,7 @@
 // re-packs the small overlay. Outputs in <cache>/bootstrap/.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { forgeCacheDir } from '../build-image/build-image.js';
@@ -12,14 +12,15 @@ import { acquireBuildLock } from '../build-image/build-lock.js';
 import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { VERSION } from '../version.js';
-import { bundleAgent } from './bundle.js';
+import { INSTALLED_TEMPLATES_DIR } from '../configdrive/templates.js';
+import { agentSourceDir, bundleAgent } from './bundle.js';
 import { renderInit, renderLauncher } from './init-script.js';
 import { packCpio } from './pack.js';
 import { buildRamdiskRootfs } from './rootfs.js';
 import { renderIpxeExample, renderPxelinuxExample } from './boot-configs.js';
 
 /** Bump when the overlay layout changes. */
-export const RAMDISK_OVERLAY_VERSION = 1;
+export const RAMDISK_OVERLAY_VERSION = 2;
 
 export interface BuildBootstrapOptions {
   cacheDir?: string;
@@ -52,6 +53,13 @@ export interface BuiltBootstrap {
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+/** sha256 over the names and contents of a flat directory (the configdrive templates). */
+async function dirSha256(dir: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const name of (await readdir(dir)).sort()) h.update(name + '\0').update(await readFile(join(dir, name))).update('\0');
   return h.digest('hex');
 }
 
@@ -90,6 +98,8 @@ export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): P
     const nodeBinary = o.nodeBinary ?? process.execPath;
     const init = renderInit();
     const launcher = renderLauncher();
+    // The bundle has no source tree beside it: the configdrive templates ship as files.
+    const templates = join(agentSourceDir(), 'configdrive', 'templates');
     const key = createHash('sha256')
       .update(
         JSON.stringify({
@@ -99,6 +109,7 @@ export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): P
           node: await fileSha256(nodeBinary),
           init,
           launcher,
+          templates: await dirSha256(templates),
         }),
       )
       .digest('hex')
@@ -135,6 +146,7 @@ export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): P
     await chmod(join(tree, 'usr/bin/node'), 0o755);
     await writeFile(join(tree, 'usr/bin/provision'), launcher, { mode: 0o755 });
     await writeFile(join(tree, 'init'), init, { mode: 0o755 });
+    await cp(templates, join(tree, INSTALLED_TEMPLATES_DIR.slice(1)), { recursive: true });
     await writeFile(join(tree, 'etc/fuel-forge/ramdisk.json'), JSON.stringify({ key, agentVersion: VERSION, kernelVersion: rootfs.kernelVersion, rootfsKey: rootfs.key }) + '\n');
     const overlay = await packCpio(ctx, tree, join(work, 'overlay.cpio'), 'zstd', 6);
     const tmpInitrd = join(work, 'initrd.img');

@@ -22,6 +22,8 @@ export const RAMDISK_PACKAGES: readonly string[] = [
   'xz-utils',
   'curl',
   'ca-certificates',
+  // configdrive: vfat is written with mtools, the iso9660 option with xorriso
+  'xorriso',
   // bootloader installation
   'grub-pc-bin',
   'grub-efi-amd64-bin',
@@ -137,8 +139,7 @@ export const PRUNED_PATHS: readonly string[] = [
   'var/cache/debconf/templates.dat-old',
   'var/log',
   'boot',
-  // glibc charset converters, udev's hardware name database: nothing the agent reads.
-  'usr/lib/x86_64-linux-gnu/gconv',
+  // udev's hardware name database: nothing the agent reads.
   'usr/lib/udev/hwdb.bin',
   'usr/lib/udev/hwdb.d',
   // Pulled in by dependencies, used only by tools the agent never calls
@@ -176,3 +177,13 @@ export const KEPT_DRIVER_DIRS: readonly string[] = [
   'virtio',
   'vhost',
 ];
+
+/** glibc's charset converters directory, pruned down to GCONV_KEPT. */
+export const GCONV_DIR = 'usr/lib/x86_64-linux-gnu/gconv';
+
+/**
+ * The converters kept: mtools (the vfat configdrive) converts short names through
+ * its default DOS codepage 850 and fails without IBM850.so; the rest is ~8 MiB
+ * nobody reads.
+ */
+export const GCONV_KEPT: readonly string[] = ['IBM850.so', 'gconv-modules', 'gconv-modules.cache', 'gconv-modules.d'];

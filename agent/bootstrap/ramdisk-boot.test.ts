@@ -26,6 +26,13 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
   const queue: Task[] = [
     { id: 'version', kind: 'run', argv: ['provision', '--version'] },
     { id: 'tools', kind: 'run', argv: ['sh', '-c', 'for t in sgdisk parted lvm mdadm mkfs.ext4 mkfs.xfs mkfs.vfat qemu-img grub-install zstd curl; do command -v $t >/dev/null || echo missing $t; done; lsmod | grep -c -E "^(dm_mod|md_mod|raid1) "'] },
+    // The vfat configdrive is written with mtools, which needs glibc's codepage 850 converter.
+    { id: 'cd-image', kind: 'run', argv: ['truncate', '-s', '8M', '/tmp/cd.img'] },
+    { id: 'cd-mkfs', kind: 'run', argv: ['mkfs.vfat', '-n', 'config-2', '/tmp/cd.img'] },
+    { id: 'cd-mcopy', kind: 'run', argv: ['mcopy', '-i', '/tmp/cd.img', '/etc/fuel-forge/ramdisk.json', '::/meta_data.json'] },
+    { id: 'cd-mdir', kind: 'run', argv: ['mdir', '-i', '/tmp/cd.img', '-b', '::/'] },
+    { id: 'templates', kind: 'run', argv: ['ls', '/usr/share/fuel-forge/configdrive/templates'] },
+    { id: 'xorriso', kind: 'run', argv: ['xorriso', '-version'] },
     { id: 'off', kind: 'poweroff' },
   ];
 
@@ -83,6 +90,10 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
     expect(results.get('version')).toMatchObject({ exitCode: 0 });
     expect(results.get('version')?.stdout.trim()).toBe(`provision ${VERSION}`);
     expect(results.get('tools')?.stdout.trim()).toBe('3');
+    expect(results.get('cd-mcopy'), JSON.stringify(results.get('cd-mcopy'))).toMatchObject({ exitCode: 0 });
+    expect(results.get('cd-mdir')?.stdout).toMatch(/META_DATA\.JSON|meta_data\.json/i);
+    expect(results.get('templates')?.stdout.split('\n')).toEqual(expect.arrayContaining(['cloud-config.yaml', 'firstboot.sh']));
+    expect(results.get('xorriso')?.exitCode).toBe(0);
     expect(results.get('off')?.exitCode).toBe(0);
     expect(text).toContain('FORGE-BOOTSTRAP: poweroff');
   }, 300_000);

@@ -11,7 +11,7 @@ import { ForgeError } from '../core/errors.js';
 import { chrootRun } from '../tools/chroot-apt.js';
 import { debootstrap } from '../tools/debootstrap.js';
 import { packCpio } from './pack.js';
-import { KEPT_DRIVER_DIRS, PRUNED_MODULE_DIRS, PRUNED_PATHS, RAMDISK_PACKAGES } from './packages.js';
+import { GCONV_DIR, GCONV_KEPT, KEPT_DRIVER_DIRS, PRUNED_MODULE_DIRS, PRUNED_PATHS, RAMDISK_PACKAGES } from './packages.js';
 
 /** Bump when the rootfs steps change: forces a new debootstrap. */
 export const RAMDISK_ROOTFS_VERSION = 2;
@@ -24,6 +24,7 @@ export interface RootfsInputs {
   prunedModules: string[];
   prunedPaths: string[];
   keptDrivers: string[];
+  keptGconv: string[];
 }
 
 export interface RamdiskRootfs {
@@ -49,6 +50,7 @@ export async function resolveRootfsInputs(o: { suite?: string; mirror?: string; 
     prunedModules: [...PRUNED_MODULE_DIRS],
     prunedPaths: [...PRUNED_PATHS],
     keptDrivers: [...KEPT_DRIVER_DIRS],
+    keptGconv: [...GCONV_KEPT],
   };
 }
 
@@ -81,6 +83,7 @@ async function prune(ctx: Ctx, root: string, inputs: RootfsInputs): Promise<{ ke
   for (const d of inputs.prunedModules) await rm(join(kdir, d), { recursive: true, force: true });
   await keepOnly(join(kdir, 'drivers'), inputs.keptDrivers);
   for (const p of inputs.prunedPaths) await rm(join(root, p), { recursive: true, force: true });
+  await keepOnly(join(root, GCONV_DIR), inputs.keptGconv);
   for (const d of ['var/log', 'var/lib/dhcp', 'var/cache/apt/archives/partial', 'var/lib/apt/lists/partial', 'run', 'tmp']) {
     await mkdir(join(root, d), { recursive: true });
   }

@@ -24,7 +24,7 @@ import { type ImageProfile, profileSpec } from './profiles.js';
 import { defaultRepos, type RepoSetupRepo, validateRepos, writeRepos } from './repos.js';
 
 /** Bump when the build steps change what ends up in an image: invalidates every cached image. */
-export const IMAGE_BUILDER_VERSION = 1;
+export const IMAGE_BUILDER_VERSION = 2;
 
 export function forgeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.FORGE_CACHE_DIR || '/var/cache/fuel-forge';
@@ -163,6 +163,8 @@ async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDi
   const raw = join(work, `${inputs.name}.img`);
   const packed = await packExt4(ctx, root, raw, { label: 'root' });
   await rm(root, { recursive: true, force: true });
+  // Raw digests too: the agent verifies the decompressed stream it writes, not only the download.
+  const r = await digestFile(raw);
   const image = await compressFile(ctx, inputs.compression, raw);
   await rm(raw, { force: true });
   const d = await digestFile(image);
@@ -174,6 +176,8 @@ async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDi
     raw_size: packed.rawSize,
     md5: d.md5,
     sha256: d.sha256,
+    raw_md5: r.md5,
+    raw_sha256: r.sha256,
   };
   return { image, meta };
 }

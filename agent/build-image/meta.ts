@@ -13,8 +13,12 @@ export interface ImageMeta {
   size: number;
   /** Bytes of the filesystem once decompressed. */
   raw_size: number;
+  /** Digests of the file as downloaded. */
   md5: string;
   sha256: string;
+  /** Digests of the decompressed filesystem (what lands on the device). */
+  raw_md5: string;
+  raw_sha256: string;
 }
 
 export async function writeImageMeta(path: string, meta: ImageMeta): Promise<void> {

@@ -9,7 +9,7 @@ import { buildConfigDrive } from './build.js';
 import { configDriveInputFrom, netmaskToPrefix, splitQuotedList } from './input.js';
 import { buildMultipart, parseMultipart } from './mime.js';
 
-const FIXTURES = '/work/shared/fixtures/fuel-nailgun';
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'fuel-nailgun');
 const load = (name: string): Record<string, any> => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
 const sample = load('provision_sample.json');
 const work = mkdtempSync(join(tmpdir(), 'forge-cd-test-'));

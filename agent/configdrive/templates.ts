@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ForgeError } from '../core/errors.js';
 
+/** Where the bootstrap ramdisk installs the templates (agent/bootstrap/build.ts). */
+export const INSTALLED_TEMPLATES_DIR = '/usr/share/fuel-forge/configdrive/templates';
+
 /**
  * Where templates live: `FORGE_TEMPLATES_DIR`, else beside this module (sources),
  * else the bootstrap ramdisk's install path (the esbuild bundle has no source tree).
@@ -16,7 +19,7 @@ export function templatesDir(env: NodeJS.ProcessEnv = process.env): string {
   const candidates = [
     env.FORGE_TEMPLATES_DIR,
     fileURLToPath(new URL('./templates/', import.meta.url)),
-    '/usr/share/fuel-forge/configdrive/templates',
+    INSTALLED_TEMPLATES_DIR,
   ].filter((c): c is string => Boolean(c));
   const found = candidates.find((c) => existsSync(join(c, 'cloud-config.yaml')));
   if (!found) {

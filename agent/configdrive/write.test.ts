@@ -11,7 +11,7 @@ import { MountStack } from '../tools/mount.js';
 import { listFiles, mtype } from '../tools/mtools.js';
 import { writeConfigDrive } from './write.js';
 
-const sample = JSON.parse(readFileSync('/work/shared/fixtures/fuel-nailgun/provision_sample.json', 'utf8'));
+const sample = JSON.parse(readFileSync(new URL('../../fixtures/fuel-nailgun/provision_sample.json', import.meta.url), 'utf8'));
 
 function planFor(device: string, format: 'vfat' | 'iso9660' = 'vfat'): Plan {
   return {

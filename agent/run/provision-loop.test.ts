@@ -3,7 +3,7 @@
 // checked from outside: fstab UUIDs, GRUB in the MBR and in /boot, the configdrive
 // and cloud-init's schema check of its user data. Plain partitions only: the host
 // kernel has no device-mapper/MD (those layouts run in the lab's VMs).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,8 @@ import { probeSignature } from '../tools/blkid.js';
 import { MountStack } from '../tools/mount.js';
 import { listFiles, mtype } from '../tools/mtools.js';
 import { runProvisionCommand } from './command.js';
-import { ensureTestImage, type TestImage } from './test-image.js';
+import { ensureTinyImage } from '../build-image/artifacts.js';
+import type { BuiltImage } from '../build-image/build-image.js';
 import type { ProvisionReport } from './provision-run.js';
 
 const MiB = 1024 * 1024;
@@ -26,11 +27,11 @@ const ctx = createCtx({ runner: new ExecaRunner(), log: silentLogger });
 let disk: LoopDisk;
 let inputPath = '';
 let inventoryPath = '';
-let image: TestImage;
+let image: BuiltImage;
 
 function dataFor(device: string, sizeMiB: number, rootMiB: number, imageUri: string, sums: Record<string, unknown>): unknown {
   const name = device.replace('/dev/', '');
-  const base = JSON.parse(readFileSync('/work/shared/fixtures/fuel-nailgun/provision_sample.json', 'utf8'));
+  const base = JSON.parse(readFileSync(new URL('../../fixtures/fuel-nailgun/provision_sample.json', import.meta.url), 'utf8'));
   base.ks_meta.pm_data.kernel_params = 'console=ttyS0,115200 net.ifnames=0';
   base.ks_meta.pm_data.ks_spaces = [{
     type: 'disk', id: name, name, size: sizeMiB, extra: [],
@@ -56,8 +57,8 @@ async function provision(args: string[]): Promise<{ code: number; report: Provis
 }
 
 beforeAll(async () => {
-  image = await ensureTestImage(ctx);
-  const rootMiB = Math.ceil(image.rawSize / MiB) + 128;
+  image = await ensureTinyImage();
+  const rootMiB = Math.ceil(image.meta.raw_size / MiB) + 128;
   const sizeMiB = 1 + 24 + 200 + rootMiB + 64 + 20 + 8;
   disk = await createLoopDisk({ sizeMiB, tag: 'run' });
   const inventory = {
@@ -72,10 +73,13 @@ beforeAll(async () => {
   writeFileSync(inventoryPath, JSON.stringify(inventory));
   const uri = `file://${image.path}`;
   inputPath = join(work, 'provision.json');
-  const sums = image.md5 ? { md5: image.md5, sha256: image.sha256, size: image.rawSize } : {};
-  writeFileSync(inputPath, JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri, sums)));
-  // A copy whose image checksum is wrong: the run fails after partitioning.
-  writeFileSync(join(work, 'bad.json'), JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri, { ...sums, md5: '0'.repeat(32), sha256: undefined })));
+  // The builder's <image>.meta.json beside the file supplies the digests; image_data names none.
+  writeFileSync(inputPath, JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri, {})));
+  // The same image without metadata beside it and a wrong md5 in image_data: the
+  // only checksum is wrong, so the run fails while streaming, after partitioning.
+  const bare = join(work, 'bare.img.gz');
+  symlinkSync(image.path, bare);
+  writeFileSync(join(work, 'bad.json'), JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, `file://${bare}`, { md5: '0'.repeat(32) })));
 }, 3_600_000);
 
 afterAll(async () => {
@@ -102,8 +106,9 @@ describe('provision on a loop device', () => {
     expect(r.report.steps.map((s) => s.outcome)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     expect(r.report.images).toHaveLength(1);
     expect(r.report.images[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
-    if (image.sha256) expect(r.report.images[0]!.sha256).toBe(image.sha256);
-    expect(r.report.images[0]!.bytes).toBe(image.rawSize);
+    expect(r.report.images[0]!.sha256).toBe(image.meta.raw_sha256);
+    expect(r.report.images[0]!.md5).toBe(image.meta.raw_md5);
+    expect(r.report.images[0]!.bytes).toBe(image.meta.raw_size);
     expect(r.report.images[0]!.verified).toBe(true);
     const steps = new Set(r.report.devicesWritten.map((d) => d.step));
     expect([...steps]).toEqual(['partition', 'images', 'configdrive', 'bootloader']);
