@@ -4,6 +4,7 @@
 // after validation and prints what would be written.
 import { parseArgs } from 'node:util';
 import { createCtx } from '../core/context.js';
+import { parseStallTimeout } from '../image/types.js';
 import { prepareImages, writeImages } from '../image/write-images.js';
 import { resolvePlan } from '../partition/load-plan.js';
 import { usageError } from './plan.js';
@@ -11,7 +12,7 @@ import type { Command } from './types.js';
 
 const USAGE =
   'usage: provision image [--input FILE (default /tmp/provision.json)] [--inventory FILE] [--plan PLAN.json] ' +
-  '[--allow-unverified] [--tmp-dir DIR] [--no-resize] [--json] [--dry-run]';
+  '[--allow-unverified] [--tmp-dir DIR] [--no-resize] [--stall-timeout SECONDS (default 60)] [--json] [--dry-run]';
 
 function parse(args: string[]) {
   try {
@@ -24,6 +25,7 @@ function parse(args: string[]) {
         'allow-unverified': { type: 'boolean' },
         'tmp-dir': { type: 'string' },
         'no-resize': { type: 'boolean' },
+        'stall-timeout': { type: 'string' },
         json: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
       },
@@ -49,6 +51,7 @@ export const command: Command = {
     const opts = {
       allowUnverified: v['allow-unverified'] === true,
       resize: v['no-resize'] !== true,
+      fetch: parseStallTimeout(v['stall-timeout']),
       ...(v['tmp-dir'] === undefined ? {} : { tmpDir: v['tmp-dir'] }),
     };
     if (ctx.dryRun) {

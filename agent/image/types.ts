@@ -1,4 +1,5 @@
 // Shapes shared by the image step: what validation resolves, what a write reports.
+import { ForgeError } from '../core/errors.js';
 import type { ImageContainer, ImageFormat } from '../plan/types.js';
 
 /** Digests and length of one byte stream; every field optional (only what a source gave). */
@@ -73,3 +74,12 @@ export const DEFAULT_FETCH: FetchOptions = {
   backoffMs: 1_000,
   maxBackoffMs: 30_000,
 };
+
+/** `--stall-timeout SECONDS` → FetchOptions.stallTimeoutMs (a positive whole number of seconds). */
+export function parseStallTimeout(text: string | undefined): Partial<FetchOptions> {
+  if (text === undefined) return {};
+  if (!/^[1-9]\d{0,5}$/.test(text)) {
+    throw new ForgeError('USAGE', `--stall-timeout must be a whole number of seconds (1-999999), got ${JSON.stringify(text)}`, { field: 'stall-timeout' });
+  }
+  return { stallTimeoutMs: Number(text) * 1000 };
+}

@@ -8,6 +8,7 @@ import { createCtx } from '../core/context.js';
 import { exitCodeFor, ForgeError, ForgeErrors, isForgeError } from '../core/errors.js';
 import { createLogger, fileSink, stderrSink } from '../core/log.js';
 import { ExecaRunner, formatArgv, RecordingRunner } from '../core/runner.js';
+import { parseStallTimeout } from '../image/types.js';
 import { renderPlan } from '../plan/render.js';
 import { DEFAULT_INPUT } from '../schema/load.js';
 import { defaultSteps } from './default-steps.js';
@@ -19,7 +20,7 @@ export function usageFor(name: string): string {
   return [
     `usage: provision ${name} [--input FILE (default ${DEFAULT_INPUT})] [--inventory FILE] [--dry-run]`,
     `        [--log FILE (default ${DEFAULT_LOG})] [--report FILE] [--allow-unverified]`,
-    '        [--callback-url URL] [--configdrive-format vfat|iso9660]',
+    '        [--callback-url URL] [--configdrive-format vfat|iso9660] [--stall-timeout SECONDS (default 60)]',
   ].join('\n');
 }
 
@@ -36,6 +37,7 @@ function parse(args: string[], usage: string) {
         'allow-unverified': { type: 'boolean' },
         'callback-url': { type: 'string' },
         'configdrive-format': { type: 'string' },
+        'stall-timeout': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -71,6 +73,7 @@ export async function runProvisionCommand(
     throw new ForgeError('USAGE', `--configdrive-format must be vfat or iso9660, got ${rawFormat}`, { field: 'configdrive-format' });
   }
   const format: RunOptions['configdriveFormat'] = rawFormat;
+  const fetch = parseStallTimeout(v['stall-timeout']);
   const dryRun = v['dry-run'] ?? false;
   const runner = dryRun ? new RecordingRunner({ probe: new ExecaRunner() }) : new ExecaRunner();
   const log = createLogger([fileSink(v.log ?? DEFAULT_LOG), stderrSink]);
@@ -81,6 +84,7 @@ export async function runProvisionCommand(
     ...(v['allow-unverified'] ? { allowUnverified: true } : {}),
     ...(v['callback-url'] === undefined ? {} : { callbackUrl: v['callback-url'] }),
     ...(format === undefined ? {} : { configdriveFormat: format }),
+    ...(Object.keys(fetch).length ? { fetch } : {}),
     ...(only ? { only } : {}),
   };
   let report: ProvisionReport;

@@ -22,7 +22,7 @@ export const defaultSteps: Steps = {
   inventory: (ctx, path) => (path ? loadInventory(path) : discoverInventory(ctx)),
   buildPlan: (data, inventory) => buildPlan(data as ProvisionData, inventory),
   validateImages: async (ctx, plan, o) => {
-    await validateImages(ctx, plan.images, { allowUnverified: o.allowUnverified ?? false, readMetadata: true, fetch: DEFAULT_FETCH });
+    await validateImages(ctx, plan.images, { allowUnverified: o.allowUnverified ?? false, readMetadata: true, fetch: { ...DEFAULT_FETCH, ...o.fetch } });
   },
   partition: (ctx, plan, inventory) => executePartitioning(ctx, plan, inventory),
   images: async (ctx, plan, o) => {
@@ -31,7 +31,7 @@ export const defaultSteps: Steps = {
       for (const i of plan.images) ctx.log.info('image.dry_run', { uri: i.uri, device: i.targetDevice, format: i.format, container: i.container });
       return [];
     }
-    return writeImages(ctx, plan, { allowUnverified: o.allowUnverified ?? false });
+    return writeImages(ctx, plan, { allowUnverified: o.allowUnverified ?? false, ...(o.fetch ? { fetch: o.fetch } : {}) });
   },
   configdrive: (ctx, plan, data, o) =>
     writeConfigDrive(ctx, plan, data, {

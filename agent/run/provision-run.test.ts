@@ -102,6 +102,23 @@ describe('provision command', () => {
     expect(JSON.parse(readFileSync(join(dir, 'q.json'), 'utf8')).stoppedAt).toBe('bootloader');
   });
 
+  it('passes --stall-timeout to the image steps as milliseconds and rejects a bad value', async () => {
+    const seen: unknown[] = [];
+    const steps = fakeSteps([]);
+    const record = (o: { fetch?: unknown }): void => void seen.push(o.fetch);
+    const spy: Steps = {
+      ...steps,
+      validateImages: async (c, p, o) => (record(o), steps.validateImages(c, p, o)),
+      images: async (c, p, o) => (record(o), steps.images(c, p, o)),
+    };
+    const io = { out: () => undefined, err: () => undefined };
+    const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 's.log'), '--stall-timeout', '7'], io, undefined, spy);
+    expect(code).toBe(0);
+    expect(seen).toEqual([{ stallTimeoutMs: 7000 }, { stallTimeoutMs: 7000 }]);
+    await expect(runProvisionCommand('run', ['--stall-timeout', '0'], io, undefined, spy)).rejects.toMatchObject({ code: 'USAGE', field: 'stall-timeout' });
+    await expect(runProvisionCommand('run', ['--stall-timeout', '5s'], io, undefined, spy)).rejects.toMatchObject({ code: 'USAGE' });
+  });
+
   it('rejects an unknown configdrive format as bad usage', async () => {
     await expect(runProvisionCommand('run', ['--configdrive-format', 'udf'], { out: () => undefined, err: () => undefined }, undefined, fakeSteps([])))
       .rejects.toMatchObject({ code: 'USAGE' });

@@ -8,6 +8,7 @@ import type { ImageReport } from '../image/types.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Plan } from '../plan/types.js';
 import type { BootloaderReport } from '../bootloader/install.js';
+import type { FetchOptions } from '../image/types.js';
 import type { ConfigDriveReport } from '../configdrive/write.js';
 import { VERSION } from '../version.js';
 
@@ -20,6 +21,8 @@ export interface RunOptions {
   allowUnverified?: boolean;
   callbackUrl?: string;
   configdriveFormat?: 'vfat' | 'iso9660';
+  /** Download tuning (e.g. the per-read stall timeout); defaults to DEFAULT_FETCH. */
+  fetch?: Partial<FetchOptions>;
   /** Run only these destructive steps (validate and plan always run first). */
   only?: readonly StepName[];
 }
