@@ -1,9 +1,12 @@
-// Astute's role: provisions one node through mock Cobbler and mock Nailgun —
-// register with netboot on, power on (PXE), wait for discovery, upload
-// provision.json, run `provision`, follow its log, check the report, verify on the
-// node, disable netboot, reboot, wait for the first-boot call-back. Each stage has
-// its own timeout and is timed; a failure is reported to Nailgun and leaves
-// netboot enabled, as Astute does.
+// Astute's role: provisions nodes through mock Cobbler and mock Nailgun. The
+// phases are separate so the lab can put faults between them:
+//   bootToBootstrap  register (netboot on) + sync, power on, wait for discovery
+//   runProvision     upload provision.json, run `provision`, follow its log
+//   verifyOnNode     `provision verify` on the node
+//   rebootToDisk     netboot off + sync, reboot, wait for the first-boot call-back
+// Each stage has its own timeout and is timed. A failed provision is reported to
+// Nailgun as an error and leaves netboot enabled, as Astute does, so the node
+// stays in (or returns to) the bootstrap.
 import type { TaskResult } from '../agent/bootstrap/protocol.js';
 import { ForgeError } from '../agent/core/errors.js';
 import type { CobblerClient } from './mocks/cobbler.js';
@@ -34,20 +37,6 @@ export interface OrchestratedNode {
   hostname: string;
   macs: string[];
   profile: string;
-  /** Builds the node's provision data once Nailgun assigned it an id. */
-  provisionData: (nailgunId: number) => Record<string, unknown>;
-  /** Extra argv after `provision run` (e.g. --allow-unverified). */
-  runArgs?: string[];
-  /** Files uploaded before provision.json (absolute node path → content). */
-  extraUploads?: Record<string, string | Uint8Array>;
-}
-
-export interface NodeOutcome {
-  node: MockNode;
-  provision: TaskResult;
-  report: unknown;
-  verify: TaskResult | undefined;
-  firstBoot: unknown;
 }
 
 export interface OrchestratorEnv {
@@ -56,106 +45,167 @@ export interface OrchestratorEnv {
   stages: Stages;
   log: (line: string) => void;
   timeouts?: Partial<NodeTimeouts>;
-  /** Stop after the node verified itself (no reboot): bad-path scenarios. */
-  skipReboot?: boolean;
-  /** Skip the on-node `provision verify`. */
-  skipVerify?: boolean;
+}
+
+export interface ProvisionAttempt {
+  result: TaskResult;
+  /** The agent's JSON report (stdout), when it printed one. */
+  report: ProvisionReportView | undefined;
+}
+
+/** The parts of the agent's run report the lab reads. */
+export interface ProvisionReportView {
+  ok: boolean;
+  stoppedAt?: string;
+  error?: { code: string; message: string };
+  images?: { uri: string; device: string; bytes: number; md5: string; sha256: string; verified: boolean; resumes: number; restarts: number }[];
+  steps?: { step: string; outcome: string; durationMs: number }[];
 }
 
 export const PROVISION_JSON = '/tmp/provision.json';
 
-async function runTask(env: OrchestratorEnv, mac: string, argv: string[], timeoutMs: number, onLine?: (l: string) => void): Promise<TaskResult> {
+const timeoutsOf = (env: OrchestratorEnv): NodeTimeouts => ({ ...DEFAULT_TIMEOUTS, ...env.timeouts });
+
+export async function runTask(env: OrchestratorEnv, mac: string, argv: string[], timeoutMs: number, onLine?: (l: string) => void): Promise<TaskResult> {
   const t = env.nailgun.enqueue(mac, { kind: 'run', argv, timeoutMs });
   return env.nailgun.awaitResult(t.task.id, timeoutMs + 30_000, onLine);
 }
 
-function parseReport(stdout: string): unknown {
+export async function uploadFile(env: OrchestratorEnv, mac: string, path: string, content: string | Uint8Array): Promise<void> {
+  const t = env.nailgun.enqueue(mac, { kind: 'upload', path, contentBase64: Buffer.from(content).toString('base64') });
+  const r = await env.nailgun.awaitResult(t.task.id, timeoutsOf(env).upload);
+  if (r.exitCode !== 0) throw new ForgeError('LAB_FAILED', `upload of ${path} to ${mac} failed: ${r.stderrTail}`);
+}
+
+export function parseReport(stdout: string): ProvisionReportView | undefined {
   const text = stdout.trim();
   const start = text.indexOf('{');
   if (start < 0) return undefined;
   try {
-    return JSON.parse(text.slice(start));
+    return JSON.parse(text.slice(start)) as ProvisionReportView;
   } catch {
     return undefined;
   }
 }
 
-export async function provisionNode(env: OrchestratorEnv, n: OrchestratedNode): Promise<NodeOutcome> {
-  const to = { ...DEFAULT_TIMEOUTS, ...env.timeouts };
+async function putNode(env: OrchestratorEnv, id: number, body: Record<string, unknown>): Promise<void> {
+  await fetch(`${env.nailgun.url}/api/nodes/${id}`, { method: 'PUT', body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
+}
+
+/** Registers the node with netboot on, powers it on and waits for a new discovery report. */
+export async function bootToBootstrap(env: OrchestratorEnv, n: OrchestratedNode): Promise<MockNode> {
+  const to = timeoutsOf(env);
   const mac = n.macs[0] as string;
-  const { nailgun, cobbler, stages } = env;
+  await env.stages.run(`${n.name}: cobbler register+sync`, to.register, async () => {
+    await env.cobbler.login();
+    await env.cobbler.upsertSystem({ name: n.name, hostname: n.hostname, profile: n.profile, netbootEnabled: true, macs: Object.fromEntries(n.macs.map((m, i) => [`eth${i}`, m])) });
+    await env.cobbler.sync();
+  });
+  const before = env.nailgun.nodeByMac(mac)?.discoveries ?? 0;
+  await env.stages.run(`${n.name}: power on`, to.register, () => env.cobbler.power(n.name, 'on'));
+  return waitForDiscovery(env, n, before, 'PXE boot + discovery');
+}
 
-  await stages.run(`${n.name}: cobbler register+sync`, to.register, async () => {
-    await cobbler.login();
-    await cobbler.upsertSystem({ name: n.name, hostname: n.hostname, profile: n.profile, netbootEnabled: true, macs: Object.fromEntries(n.macs.map((m, i) => [`eth${i}`, m])) });
-    await cobbler.sync();
-  });
-  const discoveriesBefore = nailgun.nodeByMac(mac)?.discoveries ?? 0;
-  await stages.run(`${n.name}: power on`, to.register, async () => {
-    await cobbler.power(n.name, 'on');
-  });
-  const node = await stages.run(`${n.name}: PXE boot + discovery`, to.discovery, (signal) =>
+/** Waits until the node reports discovery more often than `before` (it booted the bootstrap again). */
+export function waitForDiscovery(env: OrchestratorEnv, n: OrchestratedNode, before: number, stage: string): Promise<MockNode> {
+  const to = timeoutsOf(env);
+  const mac = n.macs[0] as string;
+  return env.stages.run(`${n.name}: ${stage}`, to.discovery, (signal) =>
     pollUntil(`discovery of ${mac}`, async () => {
-      const x = nailgun.nodeByMac(mac);
-      return x && x.discoveries > discoveriesBefore ? x : undefined;
+      const x = env.nailgun.nodeByMac(mac);
+      return x && x.discoveries > before ? x : undefined;
     }, { timeoutMs: to.discovery, signal, pollMs: 500 }));
+}
 
-  const data = n.provisionData(node.id);
-  nailgun.setProvisionData(node.id, data);
-  await stages.run(`${n.name}: upload provision.json`, to.upload, async () => {
-    for (const [path, content] of Object.entries(n.extraUploads ?? {})) {
-      const u = nailgun.enqueue(mac, { kind: 'upload', path, contentBase64: Buffer.from(content).toString('base64') });
-      const r = await nailgun.awaitResult(u.task.id, to.upload);
-      if (r.exitCode !== 0) throw new ForgeError('LAB_FAILED', `upload of ${path} failed on ${n.name}: ${r.stderrTail}`);
-    }
-    const t = nailgun.enqueue(mac, { kind: 'upload', path: PROVISION_JSON, contentBase64: Buffer.from(JSON.stringify(data, null, 2)).toString('base64') });
-    const r = await nailgun.awaitResult(t.task.id, to.upload);
-    if (r.exitCode !== 0) throw new ForgeError('LAB_FAILED', `upload failed on ${n.name}: ${r.stderrTail}`);
+export interface RunProvisionOptions {
+  /** Extra argv after `provision run` (e.g. --stall-timeout 15). */
+  runArgs?: string[];
+  /** Files uploaded before provision.json (absolute node path → content). */
+  extraUploads?: Record<string, string | Uint8Array>;
+  /** Every log line the agent ships while it runs. */
+  onLine?: (line: string) => void;
+  stage?: string;
+}
+
+/**
+ * Uploads the data and runs `provision`. A failure is reported to Nailgun
+ * (status error, last stderr lines) and returned, not thrown: the caller decides
+ * whether it was expected.
+ */
+export async function runProvision(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode, data: unknown, o: RunProvisionOptions = {}): Promise<ProvisionAttempt> {
+  const to = timeoutsOf(env);
+  const mac = n.macs[0] as string;
+  env.nailgun.setProvisionData(node.id, data);
+  await env.stages.run(`${n.name}: upload provision.json`, to.upload, async () => {
+    for (const [path, content] of Object.entries(o.extraUploads ?? {})) await uploadFile(env, mac, path, content);
+    await uploadFile(env, mac, PROVISION_JSON, JSON.stringify(data, null, 2));
   });
-
-  const put = (body: Record<string, unknown>): Promise<unknown> =>
-    fetch(`${nailgun.url}/api/nodes/${node.id}`, { method: 'PUT', body: JSON.stringify(body) }).then((r) => r.json());
-  await put({ status: 'provisioning', progress: 0 });
+  await putNode(env, node.id, { status: 'provisioning', progress: 0 });
   let lines = 0;
-  const provision = await stages.run(`${n.name}: provision`, to.provision, async () => {
-    const r = await runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(n.runArgs ?? [])], to.provision, (l) => {
+  const result = await env.stages.run(`${n.name}: ${o.stage ?? 'provision'}`, to.provision, () =>
+    runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(o.runArgs ?? [])], to.provision, (l) => {
       lines++;
       env.log(`  [${n.name}] ${summarizeLogLine(l)}`);
-      if (lines % 10 === 0) void put({ progress: Math.min(90, lines) });
-    });
-    if (r.exitCode !== 0) {
-      // Astute: mark the node failed, leave netboot on so it stays in bootstrap.
-      await put({ status: 'error', error_type: 'provision', error_msg: r.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ') });
-      throw new ForgeError('LAB_FAILED', `provision failed on ${n.name} (exit ${r.exitCode})`, {
-        details: { report: parseReport(r.stdout), stderrTail: r.stderrTail.slice(-1500), nodeId: node.id },
-      });
-    }
-    return r;
-  });
-  const report = parseReport(provision.stdout);
-
-  let verify: TaskResult | undefined;
-  if (!env.skipVerify) {
-    verify = await stages.run(`${n.name}: provision verify (node)`, to.verify, () =>
-      runTask(env, mac, ['provision', 'verify', '--input', PROVISION_JSON], to.verify));
-    if (verify.exitCode !== 0) {
-      await put({ status: 'error', error_type: 'provision', error_msg: 'verify failed' });
-      throw new ForgeError('VERIFY_MISMATCH', `provision verify failed on ${n.name}`, { details: { stdout: verify.stdout, stderrTail: verify.stderrTail } });
-    }
+      o.onLine?.(l);
+      if (lines % 10 === 0) void putNode(env, node.id, { progress: Math.min(90, lines) });
+    }));
+  const report = parseReport(result.stdout);
+  if (result.exitCode !== 0) {
+    const why = report?.error ? `${report.error.code}: ${report.error.message}` : result.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ');
+    await putNode(env, node.id, { status: 'error', error_type: 'provision', error_msg: why.slice(0, 500) });
   }
-  if (env.skipReboot) return { node, provision, report, verify, firstBoot: undefined };
+  return { result, report };
+}
 
-  await stages.run(`${n.name}: disable netboot + sync`, to.register, async () => {
-    await cobbler.setNetboot(n.name, false);
-    await cobbler.sync();
+/** runProvision that must succeed: a failure throws with the agent's error and stderr tail. */
+export async function provisionOrThrow(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode, data: unknown, o: RunProvisionOptions = {}): Promise<ProvisionAttempt> {
+  const a = await runProvision(env, n, node, data, o);
+  if (a.result.exitCode !== 0) {
+    throw new ForgeError('LAB_FAILED', `provision failed on ${n.name} (exit ${a.result.exitCode}): ${a.report?.error ? `${a.report.error.code}: ${a.report.error.message}` : 'no report'}`, {
+      details: { stoppedAt: a.report?.stoppedAt, stderrTail: a.result.stderrTail.slice(-2000), nodeId: node.id },
+    });
+  }
+  return a;
+}
+
+export async function verifyOnNode(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode): Promise<TaskResult> {
+  const to = timeoutsOf(env);
+  const r = await env.stages.run(`${n.name}: provision verify (node)`, to.verify, () =>
+    runTask(env, n.macs[0] as string, ['provision', 'verify', '--input', PROVISION_JSON], to.verify));
+  if (r.exitCode !== 0) {
+    await putNode(env, node.id, { status: 'error', error_type: 'provision', error_msg: 'verify failed' });
+    throw new ForgeError('VERIFY_MISMATCH', `provision verify failed on ${n.name}:\n${r.stdout.slice(-2000)}`, { details: { stderrTail: r.stderrTail } });
+  }
+  return r;
+}
+
+/** Disables netboot, reboots the node and waits for its first-boot call-back. */
+export async function rebootToDisk(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode): Promise<unknown> {
+  const to = timeoutsOf(env);
+  await env.stages.run(`${n.name}: disable netboot + sync`, to.register, async () => {
+    await env.cobbler.setNetboot(n.name, false);
+    await env.cobbler.sync();
   });
-  const callbacksBefore = node.provisioned.length;
-  await stages.run(`${n.name}: reboot`, to.register, async () => {
-    await cobbler.power(n.name, 'reboot');
-  });
-  const firstBoot = await stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
-    pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[callbacksBefore], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));
-  return { node, provision, report, verify, firstBoot };
+  const before = node.provisioned.length;
+  await env.stages.run(`${n.name}: reboot`, to.register, () => env.cobbler.power(n.name, 'reboot'));
+  return env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
+    pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));
+}
+
+export interface NodeOutcome {
+  node: MockNode;
+  provision: ProvisionAttempt;
+  verify: TaskResult;
+  firstBoot: unknown;
+}
+
+/** The whole happy path for one node. */
+export async function provisionNode(env: OrchestratorEnv, n: OrchestratedNode, data: (nailgunId: number) => unknown, o: RunProvisionOptions = {}): Promise<NodeOutcome> {
+  const node = await bootToBootstrap(env, n);
+  const provision = await provisionOrThrow(env, n, node, data(node.id), o);
+  const verify = await verifyOnNode(env, n, node);
+  const firstBoot = await rebootToDisk(env, n, node);
+  return { node, provision, verify, firstBoot };
 }
 
 /** The agent logs JSON lines; show event + a few fields, not the whole object. */
@@ -167,5 +217,15 @@ export function summarizeLogLine(l: string): string {
     return `${String(level ?? '').padEnd(5)} ${String(event ?? '')} ${extra}`.slice(0, 200);
   } catch {
     return l.slice(0, 200);
+  }
+}
+
+/** Percent of the image written, from an `image.progress` log line; undefined for other lines. */
+export function imageProgress(line: string): number | undefined {
+  try {
+    const e = JSON.parse(line) as { event?: string; percent?: number };
+    return e.event === 'image.progress' && typeof e.percent === 'number' ? e.percent : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -65,6 +65,13 @@ describe('tiny OS image', () => {
     expect(await cat('/etc/default/grub.d/50-fuel-forge.cfg')).toMatch(/console=ttyS0/);
   });
 
+  it('carries LVM and MD tools and their initramfs hooks (Fuel puts / on LVM, /boot on RAID1)', async () => {
+    expect(await ls('/usr/sbin')).toMatch(/\blvm\b/);
+    expect(await ls('/usr/sbin')).toMatch(/\bmdadm\b/);
+    expect(await ls('/usr/share/initramfs-tools/hooks')).toMatch(/\blvm2\b/);
+    expect(await ls('/usr/share/initramfs-tools/hooks')).toMatch(/\bmdadm\b/);
+  });
+
   it('has cloud-init limited to ConfigDrive and NoCloud, sshd, ifupdown', async () => {
     expect(await cat(`/${DATASOURCE_CFG_PATH}`)).toBe(DATASOURCE_CFG);
     expect(await ls('/usr/bin')).toMatch(/\bcloud-init\b/);

@@ -1,5 +1,6 @@
-// Package sets of the OS images. `full` is the image the lab provisions; `tiny`
-// is the smallest image that still boots, gets DHCP and runs cloud-init (tests).
+// Package sets of the OS images. `full` adds admin tools (xfsprogs, parted, sudo, …); `tiny`
+// is the smallest image that still boots Fuel's layouts (LVM root, MD /boot), gets
+// DHCP and runs cloud-init (tests and the lab).
 
 export type ImageProfile = 'full' | 'tiny';
 
@@ -23,12 +24,13 @@ const TINY: readonly string[] = [
   'kmod',
   'iproute2',
   'ca-certificates',
+  // Fuel's layouts put / on LVM and /boot on MD RAID1: the initramfs must assemble both.
+  'lvm2',
+  'mdadm',
 ];
 
 const FULL: readonly string[] = [
   ...TINY,
-  'lvm2',
-  'mdadm',
   'xfsprogs',
   'e2fsprogs',
   'dosfstools',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMethodCall, methodResponse, parseMethodResponse, faultResponse } from './xmlrpc.js';
 import { startCobbler, CobblerClient, type CobblerSystem, type PowerAction } from './cobbler.js';
-import { startNailgun } from './nailgun.js';
+import { LOST_TASK_EXIT, startNailgun } from './nailgun.js';
 
 describe('xml-rpc codec', () => {
   it('parses the spec example call', () => {
@@ -101,6 +101,22 @@ describe('mock Nailgun', () => {
     expect(await (await fetch(`${ng.url}/api/nodes/${id}/provision`)).json()).toEqual({ uid: String(id), hostname: 'node-1' });
     await post(`/api/v1/nodes/${id}/provisioned`, { status: 'provisioned', hostname: 'node-1', boot_finished: true });
     expect(ng.node(id)).toMatchObject({ status: 'provisioned', provisioned: [{ hostname: 'node-1', boot_finished: true }] });
+  });
+
+  it('fails a dispatched task when its node reports discovery again (it rebooted under the task)', async () => {
+    await using ng = await startNailgun();
+    const mac = '52:54:00:aa:00:02';
+    const discover = (): Promise<Response> => fetch(`${ng.url}/api/nodes/agent`, { method: 'POST', body: JSON.stringify({ macs: [mac], inventory: {}, agentVersion: '0.1.0', cmdline: 'x' }) });
+    await discover();
+    const running = ng.enqueue(mac, { kind: 'run', argv: ['provision', 'run'] });
+    const queued = ng.enqueue(mac, { kind: 'run', argv: ['true'] });
+    expect(((await (await fetch(`${ng.url}/api/nodes/agent/tasks?mac=${mac}`)).json()) as { id: string }).id).toBe(running.task.id);
+    const result = ng.awaitResult(running.task.id, 5000);
+    await discover();
+    expect(await result).toMatchObject({ exitCode: LOST_TASK_EXIT, stderrTail: expect.stringContaining('rebooted') });
+    // Not yet handed out: still waiting for the rebooted node.
+    expect(ng.task(queued.task.id)?.result).toBeUndefined();
+    expect(((await (await fetch(`${ng.url}/api/nodes/agent/tasks?mac=${mac}`)).json()) as { id: string }).id).toBe(queued.task.id);
   });
 
   it('serves /targetimages with Range and cuts a download when a fault is injected', async () => {

@@ -73,6 +73,9 @@ export interface StartedNailgun extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Exit code recorded for a task whose node rebooted before it reported a result. */
+export const LOST_TASK_EXIT = 255;
+
 const normMac = (m: string): string => m.trim().toLowerCase().replaceAll('-', ':');
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -135,6 +138,15 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
       n.discoveredAt = Date.now();
     }
     n.discoveries++;
+    // A node that reports discovery again has rebooted: whatever it was running is
+    // lost, and waiting for its result would hang until the stage timeout.
+    for (const t of tasks.values()) {
+      if (t.dispatchedAt !== undefined && !t.result && macs.includes(t.mac)) {
+        t.result = { exitCode: LOST_TASK_EXIT, stdout: '', stderrTail: 'node rebooted into the bootstrap while this task ran', durationMs: Date.now() - t.dispatchedAt };
+        t.finishedAt = Date.now();
+        notify(t.task.id);
+      }
+    }
     sendJson(res, 200, { id: n.id });
   };
 

@@ -1,21 +1,67 @@
 // Checks on the first-boot call-back body posted by the configdrive's report
-// script (agent/configdrive/templates/fuel-forge-report.py).
+// script (agent/configdrive/templates/fuel-forge-report.py), against what the
+// agent's own configdrive builder renders from the same provisioning data.
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { buildConfigDrive } from '../../agent/configdrive/build.js';
+
 export interface Check {
   name: string;
   ok: boolean;
   detail: string;
 }
 
-export function firstBootChecks(body: unknown, expect: { hostname: string }): Check[] {
-  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const ci = (b['cloud_init'] ?? {}) as Record<string, unknown>;
-  const ds = (b['datasource'] ?? {}) as Record<string, unknown>;
+export interface FirstBootExpectation {
+  hostname: string;
+  fqdn: string;
+  publicKeys: string[];
+  /** sha256 of each file the cloud-config's write_files puts in place, by path. */
+  files: Record<string, string>;
+}
+
+/**
+ * Files whose content must be exactly what our cloud-config wrote. resolv.conf is
+ * left out: DHCP on the admin interface may rewrite it after cloud-init.
+ */
+const EXACT_FILES = ['/etc/hosts', '/etc/puppet/puppet.conf', '/etc/default/puppet', '/etc/mcollective/server.cfg', '/etc/default/mcollective'];
+
+export function expectFirstBoot(data: unknown, callbackUrl?: string): FirstBootExpectation {
+  const cd = buildConfigDrive(data, callbackUrl === undefined ? {} : { callbackUrl });
+  const cc = parseYaml(cd.cloudConfig) as { write_files?: { path: string; content: string }[] };
+  const files: Record<string, string> = {};
+  for (const f of cc.write_files ?? []) {
+    if (EXACT_FILES.includes(f.path)) files[f.path] = createHash('sha256').update(f.content).digest('hex');
+  }
+  return { hostname: cd.input.hostname, fqdn: cd.input.fqdn, publicKeys: [...cd.input.publicKeys], files };
+}
+
+const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
+
+export function firstBootChecks(body: unknown, want: FirstBootExpectation): Check[] {
+  const b = obj(body);
+  const ci = obj(b['cloud_init']);
+  const ds = obj(b['datasource']);
+  const facts = obj(b['facts']);
+  const files = obj(facts['files']);
+  const keys = Array.isArray(facts['root_authorized_keys']) ? (facts['root_authorized_keys'] as string[]) : [];
   const dsText = `${String(ds['name'] ?? '')} ${String(ds['platform'] ?? '')} ${String(ds['subplatform'] ?? '')}`;
   const errors = Array.isArray(ci['errors']) ? ci['errors'] : [];
-  return [
-    { name: 'first-boot hostname', ok: String(b['hostname'] ?? '') === expect.hostname, detail: `got ${String(b['hostname'])}, want ${expect.hostname}` },
+  const short = want.hostname.split('.')[0] ?? want.hostname;
+  const checks: Check[] = [
+    { name: 'first-boot call-back received', ok: b['status'] === 'provisioned', detail: `status=${String(b['status'])}` },
+    { name: 'hostname set by cloud-init', ok: facts['hostname'] === short || facts['hostname'] === want.hostname, detail: `got ${String(facts['hostname'])}, want ${short}` },
+    { name: 'fqdn', ok: facts['fqdn'] === want.fqdn, detail: `got ${String(facts['fqdn'])}, want ${want.fqdn}` },
+    {
+      name: 'root authorized keys',
+      ok: want.publicKeys.length > 0 && want.publicKeys.every((k) => keys.includes(k.trim())),
+      detail: `${keys.length} key(s) on the node, ${want.publicKeys.length} in the data`,
+    },
     { name: 'cloud-init boot-finished', ok: b['boot_finished'] === true, detail: `boot_finished=${String(b['boot_finished'])}` },
-    { name: 'cloud-init status done', ok: ci['status'] === 'done' && errors.length === 0, detail: `status=${String(ci['status'])} errors=${JSON.stringify(errors).slice(0, 200)}` },
+    { name: 'cloud-init status done, no errors', ok: ci['status'] === 'done' && errors.length === 0, detail: `status=${String(ci['status'])} errors=${JSON.stringify(errors).slice(0, 200)}` },
     { name: 'datasource ConfigDrive', ok: /configdrive|config-drive/i.test(dsText), detail: dsText.trim() },
   ];
+  for (const [path, sha] of Object.entries(want.files)) {
+    checks.push({ name: `${path} from our configdrive`, ok: files[path] === sha, detail: files[path] ? `sha256 ${String(files[path]).slice(0, 12)}…, want ${sha.slice(0, 12)}…` : 'missing on the node' });
+  }
+  return checks;
 }

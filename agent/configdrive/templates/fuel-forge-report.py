@@ -4,8 +4,10 @@
 #               which it must wait for) or as a detached process without systemd
 #   --send      wait for cloud-init to finish, then POST the result to the master
 # Configuration: /etc/fuel-forge/report.json {uid, hostname, callback_url}.
+import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -72,6 +74,41 @@ def datasource(status):
         return {"name": ds}
 
 
+# Files the configdrive's write_files put in place; their digests let the master
+# check the node is configured from *our* configdrive without shipping secrets.
+CHECKED_FILES = ["/etc/hosts", "/etc/resolv.conf", "/etc/puppet/puppet.conf", "/etc/default/puppet",
+                 "/etc/mcollective/server.cfg", "/etc/default/mcollective"]
+
+
+def sha256_of(path):
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def facts():
+    keys = []
+    try:
+        with open("/root/.ssh/authorized_keys") as f:
+            keys = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    except OSError:
+        pass
+    _, fqdn, _ = run(["hostname", "--fqdn"])
+    try:
+        tz = os.path.realpath("/etc/localtime").split("/zoneinfo/", 1)[-1]
+    except OSError:
+        tz = None
+    return {
+        "hostname": socket.gethostname(),
+        "fqdn": fqdn.strip(),
+        "root_authorized_keys": keys,
+        "timezone": tz,
+        "files": {p: sha256_of(p) for p in CHECKED_FILES},
+    }
+
+
 def send():
     with open(CONFIG) as f:
         cfg = json.load(f)
@@ -83,6 +120,7 @@ def send():
         "cloud_init": status,
         "datasource": datasource(status),
         "boot_finished": os.path.exists("/var/lib/cloud/instance/boot-finished"),
+        "facts": facts(),
         "uptime": open("/proc/uptime").read().split()[0],
     }
     data = json.dumps(body).encode()
