@@ -1,0 +1,158 @@
+// The master node's container image (dnsmasq + nginx), built locally because no
+// registry is reachable: debootstrap minbase → pruned → tarball → `docker import`.
+// Cached twice, on a key of every input: the tarball in <cache>/master/ and the
+// image tag fuel-forge/master:<key> in the daemon (vfs storage loses nothing
+// between runs, but a fresh daemon re-imports from the tarball in seconds).
+import { createHash } from 'node:crypto';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { mirrorForSuite, readAptSources } from '../../agent/build-image/apt-sources.js';
+import { acquireBuildLock } from '../../agent/build-image/build-lock.js';
+import { forgeCacheDir } from '../../agent/build-image/build-image.js';
+import type { Ctx } from '../../agent/core/context.js';
+import { ForgeError } from '../../agent/core/errors.js';
+import { debootstrap } from '../../agent/tools/debootstrap.js';
+import { dockerProbe, imageInspectArgv, importArgv } from './docker-cli.js';
+import { tarCreate } from './tar.js';
+
+/** Bump when the build steps change what ends up in the image. */
+export const MASTER_IMAGE_VERSION = 1;
+export const MASTER_IMAGE_REPO = 'fuel-forge/master';
+
+/**
+ * dnsmasq-base holds /usr/sbin/dnsmasq (the `dnsmasq` package only adds the init
+ * script and a system config we do not use); nginx-light serves images with
+ * Range support; iproute2 is for `docker exec … ip addr` when debugging.
+ */
+export const MASTER_PACKAGES = ['dnsmasq-base', 'iproute2', 'nginx-light'] as const;
+
+/** Removed from the root before packing: nothing in the container reads them. */
+export const MASTER_PRUNED_PATHS = [
+  'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian',
+  'var/lib/apt/lists', 'var/cache/apt', 'var/cache/debconf/templates.dat-old',
+  'var/log/apt', 'var/log/dpkg.log', 'var/log/alternatives.log', 'var/log/bootstrap.log',
+] as const;
+
+export interface MasterImageInputs {
+  version: number;
+  suite: string;
+  mirror: string;
+  packages: string[];
+  pruned: string[];
+}
+
+export interface MasterImage {
+  tag: string;
+  key: string;
+  tarball: string;
+  /** What this call did: nothing (tag present), import only (tarball cached), or the whole build. */
+  action: 'cached' | 'imported' | 'built';
+  durationMs: number;
+  /** Image size as the daemon reports it. */
+  sizeBytes: number;
+}
+
+export interface MasterImageOptions {
+  cacheDir?: string;
+  suite?: string;
+  mirror?: string;
+}
+
+export async function resolveMasterImageInputs(o: MasterImageOptions = {}): Promise<MasterImageInputs> {
+  const suite = o.suite ?? 'bookworm';
+  const mirror = o.mirror ?? mirrorForSuite(await readAptSources(), suite);
+  if (!mirror) throw new ForgeError('USAGE', `no apt source on this machine carries suite ${suite}; pass a mirror`, { field: 'mirror' });
+  return {
+    version: MASTER_IMAGE_VERSION,
+    suite,
+    mirror: mirror.replace(/\/+$/, ''),
+    packages: [...MASTER_PACKAGES].sort(),
+    pruned: [...MASTER_PRUNED_PATHS],
+  };
+}
+
+export function masterImageKey(i: MasterImageInputs): string {
+  return createHash('sha256').update(JSON.stringify(i)).digest('hex').slice(0, 16);
+}
+
+export const masterImageTag = (key: string): string => `${MASTER_IMAGE_REPO}:${key}`;
+
+async function inspectImage(ctx: Ctx, tag: string): Promise<number | undefined> {
+  const out = await dockerProbe(ctx.runner, imageInspectArgv(tag));
+  if (out === undefined) return undefined;
+  return Number(out.trim().split(/\s+/)[1] ?? 0);
+}
+
+/** debootstrap + prune + tar, leaving `tarball` (atomically renamed into place). */
+async function buildTarball(ctx: Ctx, cacheDir: string, inputs: MasterImageInputs, tarball: string): Promise<void> {
+  const work = `${tarball}.partial`;
+  const root = join(work, 'root');
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  try {
+    const debCache = join(cacheDir, 'debs', inputs.suite);
+    await mkdir(debCache, { recursive: true });
+    ctx.log.info('master.image.debootstrap', { suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages });
+    {
+      // debootstrap runs sharing one --cache-dir must not race on the same .deb files.
+      await using _debs = await acquireBuildLock(`${debCache}.lock`, ctx.clock, { signal: ctx.signal });
+      await debootstrap(ctx, {
+        suite: inputs.suite,
+        target: root,
+        mirror: inputs.mirror,
+        variant: 'minbase',
+        include: inputs.packages,
+        components: ['main'],
+        cacheDir: debCache,
+      });
+    }
+    if (!existsSync(join(root, 'usr/sbin/dnsmasq')) || !existsSync(join(root, 'usr/sbin/nginx'))) {
+      throw new ForgeError('BUILD_FAILED', `master image root lacks /usr/sbin/dnsmasq or /usr/sbin/nginx (${root})`);
+    }
+    for (const p of inputs.pruned) await rm(join(root, p), { recursive: true, force: true });
+    // nginx opens its compiled-in log path before reading our config.
+    await mkdir(join(root, 'var/log/nginx'), { recursive: true });
+    await tarCreate(ctx.runner, root, join(work, 'rootfs.tar'));
+    await writeFile(`${tarball}.inputs.json`, JSON.stringify(inputs, null, 2) + '\n');
+    await rename(join(work, 'rootfs.tar'), tarball);
+  } finally {
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** The image tag to start master containers from; builds and imports only what is missing. */
+export async function ensureMasterImage(ctx: Ctx, o: MasterImageOptions = {}): Promise<MasterImage> {
+  const started = ctx.clock.now();
+  const cacheDir = o.cacheDir ?? forgeCacheDir();
+  const inputs = await resolveMasterImageInputs(o);
+  const key = masterImageKey(inputs);
+  const tag = masterImageTag(key);
+  const dir = join(cacheDir, 'master');
+  const tarball = join(dir, `rootfs-${key}.tar`);
+  const done = (action: MasterImage['action'], sizeBytes: number): MasterImage =>
+    ({ tag, key, tarball, action, sizeBytes, durationMs: ctx.clock.now() - started });
+
+  const present = await inspectImage(ctx, tag);
+  if (present !== undefined) return done('cached', present);
+  await mkdir(dir, { recursive: true });
+  await using _lock = await acquireBuildLock(join(dir, `image-${key}.lock`), ctx.clock, { signal: ctx.signal });
+  const again = await inspectImage(ctx, tag);
+  if (again !== undefined) return done('cached', again);
+
+  let action: MasterImage['action'] = 'imported';
+  if (!(await stat(tarball).then((s) => s.isFile(), () => false))) {
+    action = 'built';
+    try {
+      await buildTarball(ctx, cacheDir, inputs, tarball);
+    } catch (e) {
+      if (e instanceof ForgeError) throw e;
+      throw new ForgeError('BUILD_FAILED', `master image build failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  await ctx.runner.run(importArgv(tarball, tag, { 'fuel-forge.master-key': key }), { timeoutMs: 10 * 60_000 });
+  const size = await inspectImage(ctx, tag);
+  if (size === undefined) throw new ForgeError('BUILD_FAILED', `docker import reported success but ${tag} is not there`);
+  ctx.log.info('master.image.ready', { tag, action, sizeBytes: size, durationMs: ctx.clock.now() - started });
+  return done(action, size);
+}

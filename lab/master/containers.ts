@@ -1,0 +1,144 @@
+// The master's two containers, started through testcontainers from the locally
+// built image: dnsmasq (DHCP + TFTP for PXE) and nginx (OS images with Range).
+// Config is pure (dnsmasqArgv, nginxConfig) and unit tested; each container gets
+// a static address on the master network so a restart keeps it.
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { LAB_LABEL, OWNER_PID_LABEL } from './docker-cli.js';
+
+// No registry is reachable, so Ryuk (testcontainers' reaper image) can never be
+// pulled; our own disposal removes what we start.
+process.env['TESTCONTAINERS_RYUK_DISABLED'] ??= 'true';
+
+export const TFTP_ROOT_IN_CONTAINER = '/tftp';
+export const IMAGES_DIR_IN_CONTAINER = '/srv/targetimages';
+export const NGINX_CONF_IN_CONTAINER = '/etc/fuel-forge/nginx.conf';
+export const IMAGES_PATH = '/targetimages';
+
+export interface DhcpHost {
+  mac: string;
+  ip: string;
+  hostname?: string;
+}
+
+export interface DnsmasqConfig {
+  rangeStart: string;
+  rangeEnd: string;
+  netmask: string;
+  /** DHCP option 3: the host's address on the bridge. */
+  router: string;
+  /** DHCP option 6; omitted when undefined (the master serves no DNS). */
+  dns?: string;
+  /** Handed out as the boot file; iPXE fetches it over TFTP from dnsmasq itself. */
+  bootFile: string;
+  leaseTime?: string;
+  hosts?: readonly DhcpHost[];
+}
+
+export function dnsmasqArgv(c: DnsmasqConfig): string[] {
+  const a = [
+    '/usr/sbin/dnsmasq',
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    // Root keeps a 0700 host temp dir (the bind-mounted TFTP root) readable.
+    '--user=root',
+    '--port=0',
+    '--log-dhcp',
+    '--log-facility=-',
+    '--pid-file=/tmp/dnsmasq.pid',
+    '--dhcp-leasefile=/tmp/dnsmasq.leases',
+    // The only DHCP server on this segment: answer at once, also to unknown leases.
+    '--dhcp-authoritative',
+    `--dhcp-range=${c.rangeStart},${c.rangeEnd},${c.netmask},${c.leaseTime ?? '1h'}`,
+    `--dhcp-option=option:router,${c.router}`,
+  ];
+  if (c.dns) a.push(`--dhcp-option=option:dns-server,${c.dns}`);
+  for (const h of c.hosts ?? []) a.push(`--dhcp-host=${[h.mac, h.ip, h.hostname].filter(Boolean).join(',')}`);
+  a.push(
+    // next-server defaults to dnsmasq's own address, where its TFTP server listens.
+    `--dhcp-boot=${c.bootFile}`,
+    '--enable-tftp',
+    `--tftp-root=${TFTP_ROOT_IN_CONTAINER}`,
+  );
+  return a;
+}
+
+/** nginx in the foreground, logging to the container's stdout/stderr; Range is native for static files. */
+export function nginxConfig(): string {
+  return [
+    '# fuel-forge lab image server',
+    'user root;', // reads the bind-mounted images whatever their owner and mode
+    'worker_processes 1;',
+    'daemon off;',
+    'pid /tmp/nginx.pid;',
+    'error_log stderr notice;',
+    'events { worker_connections 256; }',
+    'http {',
+    '  access_log /dev/stdout;',
+    '  sendfile on;',
+    '  default_type application/octet-stream;',
+    '  server {',
+    '    listen 80 default_server;',
+    '    location = /healthz { return 200 "ok\\n"; }',
+    `    location ${IMAGES_PATH}/ { alias ${IMAGES_DIR_IN_CONTAINER}/; autoindex on; }`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * testcontainers has no static-IP option; the create request's NetworkingConfig
+ * takes one, so set it just before the container is created.
+ */
+class StaticIpContainer extends GenericContainer {
+  #network = '';
+  #ip = '';
+  withStaticIp(network: string, ip: string): this {
+    this.#network = network;
+    this.#ip = ip;
+    return this.withNetworkMode(network);
+  }
+  protected override async beforeContainerCreated(): Promise<void> {
+    if (!this.#network) return;
+    this.createOpts.NetworkingConfig = {
+      EndpointsConfig: { [this.#network]: { IPAMConfig: { IPv4Address: this.#ip } } },
+    };
+  }
+}
+
+export interface ContainerCommon {
+  image: string;
+  network: string;
+  ip: string;
+  /** Value of the LAB_LABEL label (the network's name), so leftovers are found by label. */
+  labelValue: string;
+  startupTimeoutMs?: number;
+}
+
+function base(c: ContainerCommon, role: string): StaticIpContainer {
+  return new StaticIpContainer(c.image)
+    .withStaticIp(c.network, c.ip)
+    .withName(`${c.network}-${role}`)
+    .withLabels({ [LAB_LABEL]: c.labelValue, [OWNER_PID_LABEL]: String(process.pid), 'fuel-forge.role': role })
+    // Our disposal stops and removes it; no reaper is available anyway.
+    .withAutoCleanup(false)
+    .withStartupTimeout(c.startupTimeoutMs ?? 60_000);
+}
+
+export async function startDnsmasq(c: ContainerCommon & { tftpRoot: string; config: DnsmasqConfig }): Promise<StartedTestContainer> {
+  return base(c, 'dnsmasq')
+    .withAddedCapabilities('NET_ADMIN', 'NET_RAW')
+    .withBindMounts([{ source: c.tftpRoot, target: TFTP_ROOT_IN_CONTAINER, mode: 'ro' }])
+    .withCommand(dnsmasqArgv(c.config))
+    .withWaitStrategy(Wait.forLogMessage(/TFTP root is/))
+    .start();
+}
+
+export async function startImageServer(c: ContainerCommon & { imagesDir: string }): Promise<StartedTestContainer> {
+  return base(c, 'images')
+    .withBindMounts([{ source: c.imagesDir, target: IMAGES_DIR_IN_CONTAINER, mode: 'ro' }])
+    .withCopyContentToContainer([{ content: nginxConfig(), target: NGINX_CONF_IN_CONTAINER, mode: 0o644 }])
+    .withCommand(['/usr/sbin/nginx', '-c', NGINX_CONF_IN_CONTAINER])
+    .withWaitStrategy(Wait.forLogMessage(/start worker process/))
+    .start();
+}
