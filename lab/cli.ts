@@ -1,8 +1,8 @@
 // The lab's commands:
 //   demo                                   provision one VM end to end (npm run lab)
 //   replay <provision.json> [--inventory F] [--disk-mib N,N]   run `provision` on a field case in a VM
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCtx } from '../agent/core/context.js';
 import { ForgeError, isForgeError } from '../agent/core/errors.js';
@@ -10,78 +10,62 @@ import { createLogger, fileSink } from '../agent/core/log.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { buildImage } from '../agent/build-image/build-image.js';
 import { buildBootstrap } from '../agent/bootstrap/build.js';
+import { publishImage } from './images.js';
 import { startLab } from './lab.js';
-import { provisionNode } from './orchestrator.js';
-import { configdriveTemplateUploads, provisionData, singleDisk } from './scenario.js';
+import { runScenarioOnNode } from './scenario-run.js';
+import { LAB_SCENARIOS, labScenario, type LabScenarioName } from './scenario.js';
 import { Stages } from './stages.js';
-import { bootstrapFiles } from './vm/bootstrap-files.js';
 import { labMac } from './vm/qemu.js';
 import { runInVm } from './vm/run-in-vm.js';
-import { firstBootChecks, type Check } from './verify/first-boot.js';
-import { hostDiskChecks } from './verify/host-disk.js';
+import type { Check } from './verify/first-boot.js';
 import { cacheDir } from './vm/test-kernel.js';
-import { rawMd5 } from './image-ref.js';
 
 const out = (l: string): void => {
   process.stdout.write(l + '\n');
 };
 
-async function demo(): Promise<number> {
+const USAGE = [
+  'usage: tsx lab/cli.ts demo [--scenario NAME] [--keep]     provision one VM end to end',
+  `         scenarios: ${LAB_SCENARIOS.join(', ')} (default two-disks-raid-lvm)`,
+  '       tsx lab/cli.ts replay <provision.json> [--inventory FILE] [--disk-mib N,N]   run `provision` on a field case in a VM',
+].join('\n');
+
+async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { scenario: { type: 'string' }, keep: { type: 'boolean' } } });
+  const name = (values.scenario ?? 'two-disks-raid-lvm') as LabScenarioName;
+  if (!(LAB_SCENARIOS as readonly string[]).includes(name)) throw new ForgeError('USAGE', `unknown scenario ${name}\n${USAGE}`, { field: 'scenario' });
   const runner = new ExecaRunner();
+  mkdirSync(join(cacheDir(), 'lab'), { recursive: true });
   const ctx = createCtx({ runner, log: createLogger([fileSink(join(cacheDir(), 'lab', 'build.log'))]) });
   const stages = new Stages(out);
-  const boot = bootstrapFiles() ?? (await stages.run('build bootstrap ramdisk', 60 * 60_000, async () => {
-    const b = await buildBootstrap(ctx);
-    return { dir: b.dir, kernel: b.vmlinuz, initrd: b.initrd };
-  }));
-  const image = await stages.run('build/cached OS image (tiny)', 60 * 60_000, () => buildImage(ctx, { profile: 'tiny' }));
-  const md5 = await stages.run('raw image md5 (cached)', 10 * 60_000, () => rawMd5(image.path));
-  await using lab = await startLab({ runner, bootstrap: boot, imagesDir: dirname(image.path) });
-  const mac = labMac(1);
-  const hostname = 'node-1.domain.tld';
-  lab.addNode({ name: 'node-1', macs: [mac], disks: singleDisk.disks });
+  out(`fuel-forge lab demo: scenario ${name} (build log: ${join(cacheDir(), 'lab', 'build.log')})`);
+  const boot = await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx));
+  const built = await stages.run('OS image, tiny profile (build or cache)', 60 * 60_000, () => buildImage(ctx, { profile: 'tiny' }));
+  const imagesDir = join(cacheDir(), 'lab', `images-${process.pid}`);
+  const image = publishImage(imagesDir, built);
   const checks: Check[] = [];
   try {
-    const r = await provisionNode({ nailgun: lab.nailgun, cobbler: lab.client, stages, log: out }, {
-      name: 'node-1',
-      hostname,
-      macs: [mac],
-      profile: 'bootstrap',
-      extraUploads: configdriveTemplateUploads(),
-      // FORGE_LAB_CONFIGDRIVE=iso9660 selects the ISO configdrive (needs xorriso in the ramdisk).
-      runArgs: process.env['FORGE_LAB_CONFIGDRIVE'] === 'iso9660' ? ['--configdrive-format', 'iso9660'] : [],
-      provisionData: (id) => provisionData({
-        uid: String(id), hostname, macs: [mac], masterUrl: lab.masterUrl, scenario: singleDisk,
-        image: {
-          uri: `${lab.masterUrl}/targetimages/${basename(image.path)}`, format: image.meta.format, container: image.meta.container,
-          md5,
-        },
-      }),
+    await using lab = await stages.run('lab: master containers + mock Cobbler/Nailgun', 15 * 60_000, () =>
+      startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir, keepDir: values.keep ?? false }));
+    out(`master: Nailgun ${lab.masterUrl}, images ${lab.imagesUrl}, bridge ${lab.master.bridge} (${lab.master.subnet})`);
+    const r = await runScenarioOnNode({
+      lab, runner, image, scenario: labScenario(name),
+      env: { nailgun: lab.nailgun, cobbler: lab.client, stages, log: out },
+      node: { name: 'node-1', hostname: 'node-1.domain.tld', macs: [labMac(1)], profile: 'bootstrap' },
     });
-    const rep = JSON.stringify(r.report ?? {});
-    checks.push({ name: 'image checksum = published', ok: rep.includes(md5), detail: `raw md5 ${md5}` });
-    checks.push({ name: 'provision verify on node', ok: r.verify?.exitCode === 0, detail: `exit ${r.verify?.exitCode}` });
-    checks.push(...firstBootChecks(r.firstBoot, { hostname }));
-    const vm = lab.vms.get('node-1');
-    if (vm) {
-      await stages.run('node-1: power off', 120_000, async () => {
-        await vm.powerdown();
-        await vm.waitForPowerOff(110_000);
-        await vm.stop();
-      });
-      const host = await stages.run('node-1: host-side disk check', 300_000, () => hostDiskChecks(runner, vm.files.disks[0] as string, lab.dir));
-      checks.push(...host.checks);
-    }
+    checks.push(...r.checks);
+    if (values.keep) out(`lab directory kept: ${lab.dir}`);
   } finally {
+    rmSync(imagesDir, { recursive: true, force: true });
     out('\n== stage timings ==');
     out(stages.table());
     out(`total ${(stages.records.reduce((a, r) => a + r.ms, 0) / 1000).toFixed(1)} s`);
     if (checks.length) {
       out('\n== verification ==');
-      for (const c of checks) out(`${c.ok ? 'PASS' : 'FAIL'} ${c.name.padEnd(34)} ${c.detail}`);
+      for (const c of checks) out(`${c.ok ? 'PASS' : 'FAIL'} ${c.name.padEnd(44)} ${c.detail}`);
     }
   }
-  return checks.every((c) => c.ok) ? 0 : 1;
+  return checks.length > 0 && checks.every((c) => c.ok) ? 0 : 1;
 }
 
 async function replay(args: string[]): Promise<number> {
@@ -110,11 +94,11 @@ async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   switch (cmd) {
     case 'demo':
-      return demo();
+      return demo(rest);
     case 'replay':
       return replay(rest);
     default:
-      out('usage: tsx lab/cli.ts demo | replay <provision.json> [--inventory FILE]');
+      out(USAGE);
       return 2;
   }
 }

@@ -1,73 +1,176 @@
-// End to end in one VM: PXE via mock Cobbler → discovery at mock Nailgun →
-// provision → verify → netboot off → reboot → first-boot call-back, plus the
-// host-side disk check. Needs the bootstrap ramdisk and the tiny OS image in the
-// cache (skipped otherwise: `npm run lab` builds both). Bad path in the same lab:
-// a checksum mismatch keeps the node in bootstrap with netboot enabled.
-import { describe, it, expect } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+// The lab's fast tier, end to end on one node: PXE via mock Cobbler and the
+// dnsmasq container → discovery at mock Nailgun → the bad paths an operator meets
+// (malformed data, checksum mismatch, power cut mid-write, image server down
+// mid-download) → a successful run → verify on the node → netboot off → reboot
+// from disk → cloud-init first boot from our configdrive → host-side disk check.
+// Scenario: two disks, /boot RAID1 + LVM across both (Fuel's shape).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBootstrap, ensureTinyImage } from '../agent/build-image/artifacts.js';
+import type { BuiltImage } from '../agent/build-image/build-image.js';
 import { ExecaRunner } from '../agent/core/runner.js';
-import { startLab } from './lab.js';
-import { provisionNode } from './orchestrator.js';
-import { configdriveTemplateUploads, provisionData, singleDisk } from './scenario.js';
+import { publishImage, publishMismatchedImage, type PublishedImage } from './images.js';
+import { startLab, type Lab } from './lab.js';
+import { LOST_TASK_EXIT, type MockNode } from './mocks/nailgun.js';
+import {
+  bootToBootstrap, imageProgress, rebootToDisk, runProvision, runTask, verifyOnNode, waitForDiscovery,
+  type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
+} from './orchestrator.js';
+import { imageDataFor, labScenario, nodeData } from './scenario.js';
 import { Stages } from './stages.js';
-import { bootstrapFiles } from './vm/bootstrap-files.js';
-import { labMac } from './vm/qemu.js';
-import { cacheDir } from './vm/test-kernel.js';
-import { firstBootChecks } from './verify/first-boot.js';
+import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
-import { rawMd5 } from './image-ref.js';
+import { labMac } from './vm/qemu.js';
+import { diskHasData } from './vm/qemu-img.js';
 
-interface Meta { uri: string; format: string; container: string; md5: string; sha256: string }
+const runner = new ExecaRunner();
+const scenario = labScenario('two-disks-raid-lvm');
+const n: OrchestratedNode = { name: 'node-11', hostname: 'node-11.domain.tld', macs: [labMac(11)], profile: 'bootstrap' };
+const mac = n.macs[0] as string;
+const stages = new Stages((l) => process.stdout.write(l + '\n'));
+// The agent's per-read stall timer, short so a downed image server shows quickly.
+const RUN_ARGS = ['--stall-timeout', '10'];
+// Per test: a whole image write or a reboot under TCG, with room for a loaded machine.
+const TEST_TIMEOUT = 25 * 60_000;
 
-function cachedTinyImage(): { path: string; meta: Meta } | undefined {
-  const root = join(cacheDir(), 'images');
-  if (!existsSync(root)) return undefined;
-  for (const d of readdirSync(root)) {
-    const dir = join(root, d);
-    if (!existsSync(dir) || !/tiny/.test(d + readdirSync(dir).join(' '))) continue;
-    const meta = readdirSync(dir).find((f) => f.endsWith('.meta.json'));
-    if (meta) {
-      const m = JSON.parse(readFileSync(join(dir, meta), 'utf8')) as Meta;
-      return { path: join(dir, meta.replace(/\.meta\.json$/, '')), meta: m };
-    }
-  }
-  return undefined;
-}
+let lab: Lab;
+let env: OrchestratorEnv;
+let node: MockNode;
+let image: BuiltImage;
+let good: PublishedImage;
+let bad: PublishedImage;
+let goodData: Record<string, any>;
+let final: ProvisionAttempt;
+let imagesDir = '';
 
-const boot = bootstrapFiles();
-const image = cachedTinyImage();
+const dataWith = (published: PublishedImage): Record<string, any> =>
+  nodeData(scenario, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl }, imageDataFor(published.meta, published.file, lab.imagesUrl));
+const onNode = (argv: string[], timeoutMs = 120_000) => runTask(env, mac, argv, timeoutMs);
+const vm = () => lab.vms.get(n.name);
 
-describe.skipIf(!boot || !image)('lab end to end (one VM, user networking, TCG)', () => {
-  it('provisions a PXE-booted node, reboots it into the image and sees cloud-init finish from our configdrive', async () => {
-    if (!boot || !image) return;
-    const runner = new ExecaRunner();
-    const stages = new Stages((l) => process.stdout.write(l + '\n'));
-    await using lab = await startLab({ runner, bootstrap: boot, imagesDir: join(image.path, '..') });
-    const mac = labMac(11);
-    const hostname = 'node-11.domain.tld';
-    lab.addNode({ name: 'node-11', macs: [mac], disks: singleDisk.disks });
-    const imageRef = {
-      uri: `${lab.masterUrl}/targetimages/${basename(image.path)}`, format: image.meta.format, container: image.meta.container,
-      md5: await rawMd5(image.path),
-    };
-    const r = await provisionNode({ nailgun: lab.nailgun, cobbler: lab.client, stages, log: () => undefined }, {
-      name: 'node-11', hostname, macs: [mac], profile: 'bootstrap', extraUploads: configdriveTemplateUploads(),
-      provisionData: (id) => provisionData({ uid: String(id), hostname, macs: [mac], masterUrl: lab.masterUrl, scenario: singleDisk, image: imageRef }),
-    });
-    process.stdout.write(stages.table() + '\n');
-    expect(r.provision.exitCode).toBe(0);
-    expect(r.verify?.exitCode).toBe(0);
-    expect(lab.cobbler.system('node-11')?.netbootEnabled).toBe(false);
+beforeAll(async () => {
+  const boot = await ensureBootstrap();
+  image = await ensureTinyImage();
+  imagesDir = join(process.env['FORGE_CACHE_DIR'] ?? '/var/cache/fuel-forge', 'lab', `images-${process.pid}`);
+  mkdirSync(imagesDir, { recursive: true });
+  good = publishImage(imagesDir, image);
+  bad = publishMismatchedImage(imagesDir, image);
+  lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
+  env = { nailgun: lab.nailgun, cobbler: lab.client, stages, log: () => undefined };
+  lab.addNode({ name: n.name, macs: n.macs, disks: scenario.disks });
+  node = await bootToBootstrap(env, n);
+  goodData = dataWith(good);
+}, 30 * 60_000);
+
+afterAll(async () => {
+  process.stdout.write(`\n== lab stage timings ==\n${stages.table()}\n`);
+  mkdirSync('reports', { recursive: true });
+  writeFileSync('reports/lab-stages.json', JSON.stringify(stages.records, null, 2) + '\n');
+  await lab?.dispose();
+  if (imagesDir) rmSync(imagesDir, { recursive: true, force: true });
+}, 120_000);
+
+describe('lab end to end (one node, container master, TCG)', () => {
+  it('PXE-booted the bootstrap from the dnsmasq container and discovered itself with both disks', async () => {
+    expect((await lab.master.dhcpAcks()).map((a) => a.mac)).toContain(mac);
     expect(lab.cobbler.bootRequests.some((q) => q.path === 'initrd.img')).toBe(true);
-    for (const c of firstBootChecks(r.firstBoot, { hostname })) expect(c, c.detail).toMatchObject({ ok: true });
-    expect(lab.nailgun.node(r.node.id)?.status).toBe('provisioned');
-    const vm = lab.vms.get('node-11');
-    expect(vm).toBeDefined();
-    await vm?.powerdown();
-    await vm?.waitForPowerOff(120_000);
-    await vm?.stop();
-    const host = await hostDiskChecks(runner, vm?.files.disks[0] as string, lab.dir);
-    for (const c of host.checks) expect(c, c.detail).toMatchObject({ ok: true });
-  }, 40 * 60_000);
+    const disks = (node.inventory as { disks: { name: string; serial?: string }[] }).disks;
+    expect(disks.map((d) => d.serial)).toEqual(['forge-disk1', 'forge-disk2']);
+  }, TEST_TIMEOUT);
+
+  it('malformed data: exit 2 naming the field, nothing written to either disk, node stays in bootstrap', async () => {
+    const data = structuredClone(goodData);
+    data.ks_meta.image_data['/'].raw_md5 = 'not-a-md5';
+    const a = await runProvision(env, n, node, data, { runArgs: RUN_ARGS, stage: 'provision (malformed data)' });
+    expect(a.result.exitCode).toBe(2);
+    expect(a.result.stderrTail).toContain('ks_meta.image_data["/"].raw_md5');
+    expect(await onNode(['cmp', '-n', String(64 * 2 ** 20), '/dev/vda', '/dev/zero'])).toMatchObject({ exitCode: 0 });
+    for (const disk of vm()?.files.disks ?? []) expect(await diskHasData(runner, disk)).toBe(false);
+    expect(lab.nailgun.node(node.id)?.status).toBe('error');
+  }, TEST_TIMEOUT);
+
+  it('checksum mismatch: stops at the image step with both digests, wipes the target, reports to Nailgun, netboot stays on', async () => {
+    const a = await runProvision(env, n, node, dataWith(bad), { runArgs: RUN_ARGS, stage: 'provision (checksum mismatch)' });
+    expect(a.result.exitCode).toBe(1);
+    expect(a.report).toMatchObject({ ok: false, stoppedAt: 'images', error: { code: 'IMAGE_CHECKSUM_MISMATCH' } });
+    expect(a.report?.error?.message).toContain(bad.meta.raw_md5);
+    expect(lab.nailgun.node(node.id)).toMatchObject({ status: 'error', errorMessage: expect.stringContaining('IMAGE_CHECKSUM_MISMATCH') });
+    expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(true);
+    // The half-written root cannot be mounted or booted: no signature left on it.
+    expect((await onNode(['blkid', '-p', '/dev/mapper/os-root'])).exitCode).toBe(2);
+  }, TEST_TIMEOUT);
+
+  it('power cut mid-write: the node boots the bootstrap again, the lost run is reported, and nothing is left half-trusted', async () => {
+    let cut = false;
+    const before = node.discoveries;
+    const a = await runProvision(env, n, node, goodData, {
+      runArgs: RUN_ARGS,
+      stage: 'provision (power cut at 20%)',
+      onLine: (l) => {
+        if (!cut && (imageProgress(l) ?? 0) >= 20) {
+          cut = true;
+          void vm()?.reset();
+        }
+      },
+    });
+    expect(cut).toBe(true);
+    expect(a.result.exitCode).toBe(LOST_TASK_EXIT);
+    expect(node.discoveries).toBeGreaterThan(before);
+    expect(lab.nailgun.node(node.id)?.status).toBe('error');
+    expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(true);
+  }, TEST_TIMEOUT);
+
+  it('re-run from scratch succeeds while the image server goes down mid-download and comes back (Range resume)', async () => {
+    let downed = false;
+    final = await runProvision(env, n, node, goodData, {
+      runArgs: RUN_ARGS,
+      stage: 'provision (image server down at 30%)',
+      onLine: (l) => {
+        if (!downed && (imageProgress(l) ?? 0) >= 30) {
+          downed = true;
+          void (async () => {
+            await lab.master.stopImages();
+            await new Promise((r) => setTimeout(r, 15_000));
+            await lab.master.startImages();
+          })();
+        }
+      },
+    });
+    expect(final.result.exitCode, final.result.stderrTail.slice(-2000)).toBe(0);
+    expect(downed).toBe(true);
+    expect(final.report?.ok).toBe(true);
+    const img = final.report?.images?.[0];
+    expect(img).toMatchObject({ verified: true, md5: image.meta.raw_md5, sha256: image.meta.raw_sha256, bytes: image.meta.raw_size });
+    expect((img?.resumes ?? 0) + (img?.restarts ?? 0)).toBeGreaterThan(0);
+    expect(await lab.master.imagesLog()).toMatch(new RegExp(`GET /targetimages/${good.file.replace(/\./g, '\\.')} \\S+ 206`));
+  }, TEST_TIMEOUT);
+
+  it('verifies the layout on the node, then boots from disk: cloud-init configures it from our configdrive', async () => {
+    const v = await verifyOnNode(env, n, node);
+    expect(v.exitCode).toBe(0);
+    const initrdFetches = lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img').length;
+    const body = await rebootToDisk(env, n, node);
+    for (const c of firstBootChecks(body, expectFirstBoot(goodData))) expect(c, c.detail).toMatchObject({ ok: true });
+    expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(false);
+    // Netboot off: iPXE chained to the local disk instead of fetching the bootstrap again.
+    expect(lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img')).toHaveLength(initrdFetches);
+    expect(lab.nailgun.node(node.id)?.status).toBe('provisioned');
+  }, TEST_TIMEOUT);
+
+  it('host side, after power-off: both disks carry the planned GPT, GRUB and a kernel on the RAID1 /boot members', async () => {
+    const m = vm();
+    expect(m).toBeDefined();
+    await stages.run(`${n.name}: power off`, 180_000, async () => {
+      await m?.powerdown();
+      await m?.waitForPowerOff(170_000);
+      await m?.stop();
+    });
+    const plan = (final.report as { plan?: { parteds: unknown[] } } | undefined)?.plan;
+    expect(plan).toBeDefined();
+    for (const [i, disk] of (m?.files.disks ?? []).entries()) {
+      const host = await hostDiskChecks(runner, disk, lab.dir, (plan?.parteds ?? [])[i] as never);
+      for (const c of host.checks) expect(c, `${disk}: ${c.detail}`).toMatchObject({ ok: true });
+    }
+  }, TEST_TIMEOUT);
 });

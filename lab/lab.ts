@@ -1,16 +1,20 @@
-// One lab environment on QEMU user networking: mock Nailgun (REST, task exchange,
-// /targetimages), mock Cobbler (XML-RPC + TFTP root used as QEMU's TFTP) and the
-// VMs, whose power Cobbler's power_system drives. Guests reach the host's mocks at
-// 10.0.2.2. Disposing the lab stops every VM and server and removes temp files.
-import { mkdtempSync, rmSync } from 'node:fs';
+// One lab environment, laid out like a Fuel master: dnsmasq (DHCP + TFTP) and the
+// OS-image HTTP server run in containers on one docker bridge (lab/master/); mock
+// Nailgun (REST, task exchange, first-boot call-back) and mock Cobbler (XML-RPC,
+// writes the TFTP root dnsmasq serves, drives VM power) run in this process and
+// listen on the host's address on that bridge. Each node is a QEMU VM whose NICs
+// are taps on the bridge, so several nodes share one L2 segment. Disposing the
+// lab stops every VM, server and container and removes temp files.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ForgeError } from '../agent/core/errors.js';
 import type { Runner } from '../agent/core/runner.js';
+import { startMasterNetwork, type MasterNetwork } from './master/master-net.js';
 import { CobblerClient, startCobbler, type StartedCobbler } from './mocks/cobbler.js';
 import { startNailgun, type StartedNailgun } from './mocks/nailgun.js';
 import { chooseAccel } from './vm/accel.js';
-import { bootstrapAppend, guestUrl, type BootstrapFiles } from './vm/bootstrap-files.js';
+import { bootstrapAppend, type BootstrapFiles } from './vm/bootstrap-files.js';
 import { startVm, type StartedVm, type VmDiskSpec } from './vm/qemu.js';
 
 export interface LabNodeSpec {
@@ -18,44 +22,75 @@ export interface LabNodeSpec {
   macs: string[];
   disks: VmDiskSpec[];
   memMiB?: number;
+  firmware?: 'bios' | 'uefi';
 }
 
 export interface Lab extends AsyncDisposable {
   nailgun: StartedNailgun;
   cobbler: StartedCobbler;
   client: CobblerClient;
+  master: MasterNetwork;
   dir: string;
   vms: Map<string, StartedVm>;
   addNode(spec: LabNodeSpec): void;
-  /** URL of the master as guests see it. */
+  /** URL of mock Nailgun as guests (and the host) see it. */
   masterUrl: string;
+  /** Base URL of the image server container: `${imagesUrl}/<file>`. */
+  imagesUrl: string;
   dispose(): Promise<void>;
 }
 
-export async function startLab(o: { runner: Runner; bootstrap: BootstrapFiles; imagesDir: string; keepDir?: boolean }): Promise<Lab> {
+export interface LabOptions {
+  runner: Runner;
+  bootstrap: BootstrapFiles;
+  /** Served by the image server container under /targetimages/. */
+  imagesDir: string;
+  /** Keep the lab directory (VM disks, serial logs) after disposal. */
+  keepDir?: boolean;
+}
+
+export async function startLab(o: LabOptions): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'forge-lab-'));
+  const tftpRoot = join(dir, 'tftp');
+  mkdirSync(tftpRoot, { recursive: true });
   const specs = new Map<string, LabNodeSpec>();
+  const taps = new Map<string, string[]>();
   const vms = new Map<string, StartedVm>();
-  const accel = await chooseAccel(o.runner);
   const cleanup: (() => Promise<void>)[] = [];
   const dispose = async (): Promise<void> => {
     for (const vm of vms.values()) await vm.dispose().catch(() => undefined);
     for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    cleanup.length = 0;
     if (!o.keepDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const nailgun = await startNailgun({ imagesDir: o.imagesDir });
+    const accel = await chooseAccel(o.runner);
+    const master = await startMasterNetwork({ runner: o.runner, tftpRoot, imagesDir: o.imagesDir });
+    cleanup.push(() => master.dispose());
+    const host = master.gatewayIp;
+    const nailgun = await startNailgun({ host });
     cleanup.push(() => nailgun.close());
-    const tftpRoot = join(dir, 'tftp');
+    const masterUrl = `http://${host}:${nailgun.port}`;
+    const nicsOf = async (spec: LabNodeSpec): Promise<{ mac: string; netdev: { kind: 'tap'; ifname: string } }[]> => {
+      // Taps outlive power cycles: a node keeps its ports on the switch.
+      let t = taps.get(spec.name);
+      if (!t) {
+        t = [];
+        for (const _ of spec.macs) t.push(await master.addTap());
+        taps.set(spec.name, t);
+      }
+      return spec.macs.map((mac, i) => ({ mac, netdev: { kind: 'tap', ifname: (t as string[])[i] as string } }));
+    };
     const cobbler = await startCobbler({
+      host,
       tftpRoot,
-      profiles: { bootstrap: { dir: o.bootstrap.dir, append: bootstrapAppend(guestUrl(nailgun.port)) } },
-      guestBaseUrl: guestUrl,
+      profiles: { bootstrap: { dir: o.bootstrap.dir, append: bootstrapAppend(masterUrl) } },
+      guestBaseUrl: (port) => `http://${host}:${port}`,
       power: async (sys, action) => {
         const spec = specs.get(sys.name);
         if (!spec) throw new ForgeError('LAB_FAILED', `no VM for system ${sys.name}`);
         const vm = vms.get(sys.name);
-        if (action === 'status') return vm && !vm.exited() ? (await vm.status()).running ? 'on' : 'off' : 'off';
+        if (action === 'status') return vm && !vm.exited() ? ((await vm.status()).running ? 'on' : 'off') : 'off';
         if (action === 'off') {
           if (vm) await vm.powerdown();
           return true;
@@ -68,8 +103,9 @@ export async function startLab(o: { runner: Runner; bootstrap: BootstrapFiles; i
             memMiB: spec.memMiB ?? 2048,
             cpus: 2,
             disks: spec.disks,
-            nics: spec.macs.map((mac, i) => ({ mac, netdev: i === 0 ? { kind: 'user', tftpRoot, bootfile: 'boot.ipxe' } : { kind: 'user' } })),
+            nics: await nicsOf(spec),
             boot: { kind: 'pxe' },
+            ...(spec.firmware ? { firmware: spec.firmware } : {}),
           }, { runner: o.runner, dir: join(dir, 'vm-' + spec.name), keepDir: true }));
           return true;
         }
@@ -79,19 +115,22 @@ export async function startLab(o: { runner: Runner; bootstrap: BootstrapFiles; i
       },
     });
     cleanup.push(() => cobbler.close());
-    return {
+    const lab: Lab = {
       nailgun,
       cobbler,
       client: new CobblerClient(cobbler.url),
+      master,
       dir,
       vms,
       addNode: (s) => {
         specs.set(s.name, s);
       },
-      masterUrl: guestUrl(nailgun.port),
+      masterUrl,
+      imagesUrl: master.imagesUrl,
       dispose,
       [Symbol.asyncDispose]: dispose,
     };
+    return lab;
   } catch (e) {
     await dispose();
     throw e;

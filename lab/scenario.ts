@@ -1,89 +1,151 @@
-// Lab scenarios: provisioning data in Nailgun's provision serializer format,
-// derived from the shared Fuel sample and scaled to VM disk sizes, with the
-// image URIs and call-back pointing at the lab's mock master.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Lab scenarios: provisioning data in Nailgun's provision serializer format with
+// the VM disks it needs. The layouts are the fixtures in fixtures/scenarios/ (each
+// with the inventory its VM presents: bus, size, sector size and serial, so the
+// data's by-id links match) and the shared Fuel sample scaled to VM disk sizes
+// (fuel-sample). nodeData() points a scenario at one lab node and the lab's master.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ImageMeta } from '../agent/build-image/meta.js';
+import { FIXTURES_DIR, SCENARIOS, scenarioPaths, type ScenarioName } from '../agent/plan/fixtures.js';
+import type { Inventory } from '../agent/inventory/types.js';
 import type { VmDiskSpec } from './vm/qemu.js';
 
-export const FUEL_SAMPLE = join(import.meta.dirname, '..', 'fixtures', 'fuel-nailgun', 'provision_sample.json');
+type Doc = Record<string, any>;
 
-export interface ImageRef {
-  uri: string;
-  format: string;
-  container: string;
-  md5?: string;
-  sha256?: string;
-  size?: number;
-}
+export const FUEL_SAMPLE = join(FIXTURES_DIR, 'fuel-nailgun', 'provision_sample.json');
 
-export interface Scenario {
+export const LAB_SCENARIOS = [...SCENARIOS, 'fuel-sample'] as const;
+export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
+
+export interface LabScenario {
   name: string;
   disks: VmDiskSpec[];
-  /** ks_meta.pm_data.ks_spaces for the VM's disks. */
-  ksSpaces: unknown[];
+  /** A whole provision document; nodeData() fills in the node and the master. */
+  doc: Doc;
 }
 
-/** One 4 GiB virtio disk: bios_grub/boot, /boot, LVM "os" VG with root and swap (Fuel's default shape). */
-export const singleDisk: Scenario = {
-  name: 'single-disk',
-  disks: [{ sizeMiB: 4096 }],
-  ksSpaces: [
-    {
-      type: 'disk', id: 'vda', name: 'vda', size: 4096, extra: [],
-      volumes: [
-        { type: 'boot', size: 300 },
-        { type: 'partition', mount: '/boot', file_system: 'ext2', name: 'Boot', size: 200 },
-        { type: 'lvm_meta_pool', size: 0 },
-        { type: 'pv', vg: 'os', size: 3400, lvm_meta_size: 64 },
-      ],
-    },
-    {
-      type: 'vg', id: 'os', label: 'Base System', min_size: 2300, _allocate_size: 'min',
-      volumes: [
-        { type: 'lv', name: 'root', mount: '/', file_system: 'ext4', size: 2816 },
-        { type: 'lv', name: 'swap', mount: 'swap', file_system: 'swap', size: 256 },
-      ],
-    },
-  ],
-};
+const readJson = (path: string): Doc => JSON.parse(readFileSync(path, 'utf8')) as Doc;
 
-export interface ProvisionDataInput {
-  uid: string;
-  hostname: string;
-  macs: string[];
-  /** URL of the master as the node sees it, e.g. http://10.0.2.2:PORT. */
-  masterUrl: string;
-  image: ImageRef;
-  scenario: Scenario;
-  authorizedKeys?: string[];
-}
-
-export function provisionData(i: ProvisionDataInput): Record<string, unknown> {
-  const doc = JSON.parse(readFileSync(FUEL_SAMPLE, 'utf8')) as Record<string, unknown> & { ks_meta: Record<string, unknown> };
-  const master = new URL(i.masterUrl);
-  const name = i.hostname.split('.')[0] ?? i.hostname;
-  doc['uid'] = i.uid;
-  doc['hostname'] = i.hostname;
-  doc['name'] = name;
-  doc['slave_name'] = name;
-  doc['profile'] = 'bootstrap';
-  doc['interfaces'] = Object.fromEntries(i.macs.map((m, k) => [`eth${k}`, { mac_address: m, static: '0', ...(k === 0 ? { dns_name: i.hostname } : {}) }]));
-  doc['interfaces_extra'] = Object.fromEntries(i.macs.map((_, k) => [`eth${k}`, { onboot: k === 0 ? 'yes' : 'no', peerdns: 'no' }]));
-  const ks = doc.ks_meta;
-  ks['master_ip'] = master.hostname;
-  ks['callback_url'] = `${i.masterUrl}/api/v1/nodes/{uid}/provisioned`;
-  ks['image_data'] = { '/': { ...i.image } };
-  ks['pm_data'] = { ...(ks['pm_data'] as Record<string, unknown>), ks_spaces: i.scenario.ksSpaces };
-  if (i.authorizedKeys) ks['authorized_keys'] = i.authorizedKeys;
-  return doc;
+/** The VM disks an inventory describes: bus from the transport, size, sector size, serial. */
+export function disksFromInventory(inv: Inventory): VmDiskSpec[] {
+  return inv.disks.map((d) => {
+    const bus = d.transport === 'nvme' ? 'nvme' : d.transport === 'sata' || d.transport === 'ata' ? 'sata' : 'virtio';
+    const spec: VmDiskSpec = { sizeMiB: Math.round(d.size / 2 ** 20), bus, logicalBlockSize: d.logicalSectorSize === 4096 ? 4096 : 512 };
+    if (d.serial) spec.serial = d.serial;
+    return spec;
+  });
 }
 
 /**
- * The configdrive templates, to upload onto a node whose ramdisk lacks them (the
- * ramdisk built at the time of writing did not install them; the agent looks in
- * /usr/share/fuel-forge/configdrive/templates).
+ * The inventory a VM with these disks presents to the agent: QEMU's naming
+ * (virtio vda…, nvme0n1…, sata sda…) and udev's by-id links built from the serial.
  */
-export function configdriveTemplateUploads(repoRoot = join(import.meta.dirname, '..')): Record<string, string> {
-  const dir = join(repoRoot, 'agent', 'configdrive', 'templates');
-  return Object.fromEntries(readdirSync(dir).map((f) => [`/usr/share/fuel-forge/configdrive/templates/${f}`, readFileSync(join(dir, f), 'utf8')]));
+export function vmInventory(disks: readonly VmDiskSpec[]): Inventory {
+  const count = { virtio: 0, nvme: 0, sata: 0 };
+  return {
+    version: 1,
+    disks: disks.map((d, i) => {
+      const bus = d.bus ?? 'virtio';
+      const n = count[bus]++;
+      const serial = d.serial ?? `forge-vm-${i}`;
+      const [name, link] =
+        bus === 'nvme' ? [`nvme${n}n1`, `nvme-QEMU_NVMe_Ctrl_${serial}`]
+          : bus === 'sata' ? [`sd${String.fromCharCode(97 + n)}`, `ata-QEMU_HARDDISK_${serial}`]
+            : [`vd${String.fromCharCode(97 + n)}`, `virtio-${serial}`];
+      const sector = d.logicalBlockSize ?? 512;
+      return {
+        name, path: `/dev/${name}`, size: d.sizeMiB * 2 ** 20, logicalSectorSize: sector, physicalSectorSize: sector,
+        rotational: bus === 'sata', removable: false, readOnly: false, type: 'disk', links: [`disk/by-id/${link}`], serial, transport: bus,
+      };
+    }),
+  };
+}
+
+export function labScenario(name: LabScenarioName): LabScenario {
+  if (name === 'fuel-sample') return fuelSampleScenario();
+  const p = scenarioPaths(name);
+  return { name, disks: disksFromInventory(readJson(p.inventory) as Inventory), doc: readJson(p.input) };
+}
+
+/** Mount points whose volumes keep their Fuel size; everything else scales. */
+const FIXED_TYPES = new Set(['boot', 'raid', 'lvm_meta_pool']);
+
+/**
+ * provision_sample.json (three 64 GiB disks, /boot RAID1 on all three, "os" VG
+ * with root and swap, "image" VG for glance) scaled so the root LV still holds
+ * the OS image: sizes × factor, small fixed volumes kept, disks renamed to the
+ * VM's virtio disks and matched by their by-id links.
+ */
+export function fuelSampleScenario(rootMiB = 2560): LabScenario {
+  const doc = readJson(FUEL_SAMPLE);
+  const spaces = doc.ks_meta.pm_data.ks_spaces as Doc[];
+  const root = spaces.flatMap((s) => (s.volumes as Doc[])).find((v) => v.mount === '/') as Doc;
+  const factor = rootMiB / Number(root.size);
+  const scale = (n: number): number => Math.floor(n * factor);
+  const disks: VmDiskSpec[] = [];
+  for (const s of spaces) {
+    for (const v of s.volumes as Doc[]) {
+      if (typeof v.size !== 'number' || v.size === 0) continue;
+      if (s.type === 'disk' && (FIXED_TYPES.has(v.type) || (v.type === 'partition' && v.size <= 1024))) continue;
+      // PVs round up (their metadata area is not scaled), LVs down: the LVs still fit their VGs.
+      const meta = v.type === 'pv' ? Number(v.lvm_meta_size ?? 64) : 0;
+      v.size = v.type === 'pv' ? Math.ceil((v.size - meta) * factor) + meta : scale(v.size);
+    }
+    if (s.type !== 'disk') continue;
+    const serial = `forge-fuel${disks.length + 1}`;
+    const link = `disk/by-id/virtio-${serial}`;
+    // Whole MiB the volumes need plus bios_grub, the configdrive and GPT slack.
+    const used = (s.volumes as Doc[]).reduce((a, v) => a + (v.type === 'boot' ? 0 : Number(v.size ?? 0)) + Number(v.lvm_meta_size ?? 0), 0);
+    s.size = Math.max(scale(Number(s.size)), used + 24 + 20 + 8);
+    s.name = `vd${String.fromCharCode(97 + disks.length)}`;
+    s.id = link;
+    s.extra = [link];
+    disks.push({ sizeMiB: s.size, serial });
+  }
+  // VMs boot with a serial console and no 90 s root delay.
+  doc.ks_meta.pm_data.kernel_params = 'console=ttyS0,115200n8 net.ifnames=0';
+  // The sample's repos are placeholders; the node runs Debian.
+  doc.ks_meta.repo_setup = readJson(scenarioPaths('single-disk').input).ks_meta.repo_setup;
+  return { name: 'fuel-sample', disks, doc };
+}
+
+/** A syntactically valid ed25519 public key derived from a name (the lab never logs in). */
+export function labPublicKey(name: string): string {
+  const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  const blob = Buffer.concat([str(Buffer.from('ssh-ed25519')), str(createHash('sha256').update(name).digest())]);
+  return `ssh-ed25519 ${blob.toString('base64')} forge-lab@${name}`;
+}
+
+export interface LabNode {
+  uid: string;
+  hostname: string;
+  macs: string[];
+  /** Mock Nailgun as the node sees it, e.g. http://10.97.3.1:PORT. */
+  masterUrl: string;
+}
+
+/** image_data for a built image served at `imagesUrl`: the builder's metadata as it is. */
+export function imageDataFor(meta: ImageMeta, imagePath: string, imagesUrl: string): Doc {
+  return { ...meta, uri: `${imagesUrl}/${basename(imagePath)}` };
+}
+
+/** The scenario's data for one node: identity, NICs, master, image, keys, Fuel's puppet/mcollective settings. */
+export function nodeData(s: LabScenario, n: LabNode, image: Doc): Doc {
+  const doc = structuredClone(s.doc);
+  const sample = readJson(FUEL_SAMPLE);
+  const master = new URL(n.masterUrl).hostname;
+  const name = n.hostname.split('.')[0] ?? n.hostname;
+  Object.assign(doc, { uid: n.uid, hostname: n.hostname, name, slave_name: name });
+  doc.interfaces = Object.fromEntries(n.macs.map((m, k) => [`eth${k}`, { mac_address: m, static: '0', ...(k === 0 ? { dns_name: n.hostname } : {}) }]));
+  doc.interfaces_extra = Object.fromEntries(n.macs.map((_, k) => [`eth${k}`, { onboot: k === 0 ? 'yes' : 'no', peerdns: 'no' }]));
+  doc.kernel_options = { 'netcfg/choose_interface': n.macs[0], udevrules: n.macs.map((m, k) => `${m}_eth${k}`).join(',') };
+  const ks = doc.ks_meta as Doc;
+  for (const [k, v] of Object.entries(sample.ks_meta as Doc)) if (/^(mco|puppet)_/.test(k)) ks[k] = v;
+  ks.mco_host = master;
+  ks.master_ip = master;
+  ks.callback_url = `${n.masterUrl}/api/v1/nodes/{uid}/provisioned`;
+  ks.authorized_keys = [labPublicKey(name)];
+  ks.image_data = { '/': image };
+  return doc;
 }

@@ -23,6 +23,8 @@ export interface GenOptions {
   sectorSizes?: readonly (512 | 4096)[];
   /** Allow NVMe and md disk names (default true). */
   exoticNames?: boolean;
+  /** Only these disk kinds (overrides exoticNames): a VM has no fake-RAID md disks. */
+  kinds?: readonly Kind[];
 }
 
 export interface GenExpect {
@@ -50,9 +52,9 @@ const SIZING: Record<Sizing, [number, number]> = {
   loop: [1024, 4096],
 };
 
-type Kind = 'sata' | 'nvme' | 'md';
+export type Kind = 'sata' | 'nvme' | 'md';
 
-interface DiskSpec {
+export interface DiskSpec {
   kind: Kind;
   sizeMiB: number;
   extraBytes: number;
@@ -201,7 +203,7 @@ export function diskSpecArb(opts: GenOptions = {}): fc.Arbitrary<DiskSpec> {
   const [lo, hi] = SIZING[opts.sizing ?? 'full'];
   const min = opts.minDiskMiB ?? lo;
   const max = Math.max(min, opts.maxDiskMiB ?? hi);
-  const kinds: Kind[] = opts.exoticNames === false ? ['sata'] : ['sata', 'nvme', 'md'];
+  const kinds: readonly Kind[] = opts.kinds ?? (opts.exoticNames === false ? ['sata'] : ['sata', 'nvme', 'md']);
   return fc.record({
     kind: fc.constantFrom(...kinds),
     // Bias towards both ends of the range: tiny disks find fit bugs, huge ones overflow bugs.

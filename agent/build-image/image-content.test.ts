@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCtx } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
 import { decompressFile } from '../tools/compress-file.js';
+import { cpioList } from '../tools/cpio.js';
 import { debugfs, e2fsckCheckArgv } from '../tools/e2fs-image.js';
 import { ensureTinyImage } from './artifacts.js';
 import type { BuiltImage } from './build-image.js';
@@ -70,6 +71,18 @@ describe('tiny OS image', () => {
     expect(await ls('/usr/sbin')).toMatch(/\bmdadm\b/);
     expect(await ls('/usr/share/initramfs-tools/hooks')).toMatch(/\blvm2\b/);
     expect(await ls('/usr/share/initramfs-tools/hooks')).toMatch(/\bmdadm\b/);
+  });
+
+  it("builds an initramfs that can bring up an LVM root: busybox, lvm, LVM's udev rules, mdadm", async () => {
+    const kernel = /initrd\.img-(\d\S+-amd64)/.exec(await ls('/boot'))?.[1];
+    expect(kernel).toBeDefined();
+    const initrd = join(work, 'initrd.img.zst');
+    await debugfs(ctx, raw, `dump /boot/initrd.img-${kernel} ${initrd}`);
+    const cpio = await decompressFile(ctx, 'zstd', initrd);
+    const files = await cpioList(ctx, cpio);
+    for (const f of ['usr/bin/busybox', 'usr/sbin/lvm', 'usr/lib/udev/rules.d/69-lvm.rules', 'usr/sbin/mdadm']) {
+      expect(files.some((p) => p === f || p.replace(/^usr\//, '') === f.replace(/^usr\//, '')), f).toBe(true);
+    }
   });
 
   it('has cloud-init limited to ConfigDrive and NoCloud, sshd, ifupdown', async () => {

@@ -24,9 +24,12 @@ const TINY: readonly string[] = [
   'kmod',
   'iproute2',
   'ca-certificates',
-  // Fuel's layouts put / on LVM and /boot on MD RAID1: the initramfs must assemble both.
+  // Fuel's layouts put / on LVM and /boot on MD RAID1: the initramfs must assemble both,
+  // and its boot scripts need busybox (initramfs-tools only recommends it, and
+  // debootstrap installs no recommends: without it the root VG never appears).
   'lvm2',
   'mdadm',
+  'busybox',
 ];
 
 const FULL: readonly string[] = [

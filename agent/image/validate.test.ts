@@ -101,6 +101,21 @@ describe('image validation', () => {
     });
   });
 
+  it('accepts image_data in the meta.json shape: agrees with the metadata beside the image, file digests kept apart', async () => {
+    const meta = { uri: img().uri, format: 'ext4', container: 'gzip', size: 500, raw_size: 2000, md5: MD5, sha256: SHA, raw_md5: 'c'.repeat(32), raw_sha256: 'd'.repeat(64) };
+    server.use(http.get('http://master.test/imgs/root.img.gz.meta.json', () => HttpResponse.json(meta)));
+    const planned = img({ size: 2000, md5: 'c'.repeat(32), sha256: 'd'.repeat(64), file: { size: 500, md5: MD5, sha256: SHA } });
+    const r = await validate([planned]);
+    expect(r.error).toBeUndefined();
+    expect(r.out?.[0]?.expected).toEqual({
+      raw: { size: 2000, md5: 'c'.repeat(32), sha256: 'd'.repeat(64) },
+      container: { size: 500, md5: MD5, sha256: SHA },
+      sources: ['image_data', 'http://master.test/imgs/root.img.gz.meta.json'],
+    });
+    const clash = await validate([img({ file: { md5: 'e'.repeat(32) } })]);
+    expect(clash.error).toMatchObject({ code: 'CONFIG_INVALID', field: 'ks_meta.image_data["/"].md5' });
+  });
+
   it("falls back to Fuel's <name>.yaml and matches the entry by container_name", async () => {
     server.use(
       http.get('http://master.test/imgs/root.img.gz.meta.json', () => new HttpResponse(null, { status: 404 })),

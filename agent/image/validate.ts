@@ -55,6 +55,7 @@ export function checkImageShapes(images: readonly PlannedImage[]): ForgeError[] 
     }
     try {
       digestsFromRecord({ md5: img.md5, sha256: img.sha256, sha512: img.sha512, size: img.size }, 'gzip', imageField(img.mount));
+      if (img.file) digestsFromRecord({ ...img.file }, 'gzip', imageField(img.mount));
     } catch (e) {
       errors.push(e as ForgeError);
     }
@@ -94,7 +95,8 @@ export async function validateImages(ctx: Ctx, images: readonly PlannedImage[], 
   for (const img of images) {
     const field = imageField(img.mount);
     const fromData = digestsFromRecord({ md5: img.md5, sha256: img.sha256, sha512: img.sha512, size: img.size }, 'gzip', field);
-    const expected: ExpectedChecksums = { raw: fromData.raw, container: {}, sources: hasAny(fromData.raw) ? ['image_data'] : [] };
+    const fromDataFile = img.file ? digestsFromRecord({ ...img.file }, 'gzip', field).raw : {};
+    const expected: ExpectedChecksums = { raw: fromData.raw, container: fromDataFile, sources: hasAny(fromData.raw) || hasAny(fromDataFile) ? ['image_data'] : [] };
     if (o.readMetadata ?? true) {
       let meta;
       try {

@@ -1,15 +1,11 @@
 // LVM and MD on real (virtio) disks: only possible inside a VM, since the host
-// kernel has neither device-mapper nor md. Boots the bootstrap ramdisk (skipped
-// when it is not built), uploads a fresh bundle of this agent and a plan, and runs
+// kernel has neither device-mapper nor md. Boots the bootstrap ramdisk (built on
+// first use, carrying this agent), uploads two plans, and runs
 // `provision partition` + `provision verify` in the guest: RAID1 /boot (metadata
 // 1.0) + one VG across both disks, then a different layout over the stale one.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { bundleAgent } from '../bootstrap/bundle.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBootstrap } from '../build-image/artifacts.js';
 import type { Plan } from '../plan/types.js';
-import { bootstrapFiles } from '../../lab/vm/bootstrap-files.js';
 import { runInVm } from '../../lab/vm/run-in-vm.js';
 import { testPlan } from './test-layouts.js';
 
@@ -53,25 +49,24 @@ function second(): Plan {
   };
 }
 
-describe.skipIf(!bootstrapFiles())('partition + verify with LVM and MD in a VM', () => {
+describe('partition + verify with LVM and MD in a VM', () => {
+  // The ramdisk carries this checkout's agent (rebuilt when the agent changed).
+  beforeAll(() => ensureBootstrap(), 30 * 60_000);
+
   it('RAID1 /boot + LVM across two disks, then a different stacked layout over it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'forge-vmtest-'));
-    try {
-      const bundle = await bundleAgent(join(dir, 'provision.mjs'));
-      const agent = '/tmp/fresh/provision.mjs';
+    {
       const r = await runInVm({
         disks: [{ sizeMiB: 1024 }, { sizeMiB: 1024 }],
         uploads: {
-          [agent]: await readFile(bundle.path),
           '/tmp/plan1.json': JSON.stringify(raidLvm()),
           '/tmp/plan2.json': JSON.stringify(second()),
         },
         tasks: [
-          ['node', agent, 'partition', '--plan', '/tmp/plan1.json'],
-          ['node', agent, 'verify', '--plan', '/tmp/plan1.json', '--json'],
+          ['provision', 'partition', '--plan', '/tmp/plan1.json'],
+          ['provision', 'verify', '--plan', '/tmp/plan1.json', '--json'],
           ['mdadm', '--detail', '--export', '/dev/md/Boot'],
-          ['node', agent, 'partition', '--plan', '/tmp/plan2.json'],
-          ['node', agent, 'verify', '--plan', '/tmp/plan2.json', '--json'],
+          ['provision', 'partition', '--plan', '/tmp/plan2.json'],
+          ['provision', 'verify', '--plan', '/tmp/plan2.json', '--json'],
           ['vgs', '--noheadings', '-o', 'vg_name'],
         ],
         stopOnFailure: true,
@@ -85,8 +80,6 @@ describe.skipIf(!bootstrapFiles())('partition + verify with LVM and MD in a VM',
       expect(out[2]!.stdout).toMatch(/MD_METADATA=1\.0/);
       expect(JSON.parse(out[4]!.stdout)).toMatchObject({ ok: true });
       expect(out[5]!.stdout.split(/\s+/).filter(Boolean)).toEqual(['vg-two']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   }, 900_000);
 });

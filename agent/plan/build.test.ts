@@ -245,6 +245,13 @@ describe('planning errors name their cause', () => {
     expect(planError(orphan, inventory)).toMatchObject({ code: 'PLAN_INVALID', field: 'ks_meta.image_data["/var"]' });
     const file = edit(data, (d) => (d.ks_meta.image_data['/'] = { uri: 'file:///var/cache/x.img.gz', format: 'ext4', container: 'gzip', sha256: 'AB'.repeat(32) }));
     expect(buildPlan(file, inventory).images[0]).toMatchObject({ targetDevice: '/dev/vda3', sha256: 'ab'.repeat(32) });
+    expect(buildPlan(file, inventory).images[0]).not.toHaveProperty('file');
+    // build-image's meta.json pasted as image_data: raw_* describe the image, plain keys the file.
+    const meta = { uri: 'http://m/x.img.gz', format: 'ext4', container: 'gzip', size: 10, md5: 'a'.repeat(32), sha256: 'b'.repeat(64), raw_size: 40, raw_md5: 'c'.repeat(32), raw_sha256: 'd'.repeat(64) };
+    const shaped = edit(data, (d) => (d.ks_meta.image_data['/'] = meta));
+    expect(buildPlan(shaped, inventory).images[0]).toMatchObject({
+      size: 40, md5: 'c'.repeat(32), sha256: 'd'.repeat(64), file: { size: 10, md5: 'a'.repeat(32), sha256: 'b'.repeat(64) },
+    });
   });
 });
 

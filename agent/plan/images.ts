@@ -2,10 +2,33 @@
 // mounted at its key. The URI scheme is checked here, before anything is written.
 import { ForgeError, ForgeErrors } from '../core/errors.js';
 import { formatPath } from '../schema/json-path.js';
-import type { ProvisionData } from '../schema/provision-data.js';
-import type { PlannedFs, PlannedImage } from './types.js';
+import type { ImageData, ProvisionData } from '../schema/provision-data.js';
+import type { ImageDigests, PlannedFs, PlannedImage } from './types.js';
 
 export const IMAGE_URI_SCHEMES = ['http:', 'https:', 'file:'] as const;
+
+/**
+ * image_data's digests, split into the decompressed image and the file as served.
+ * Plain keys mean the decompressed image (Fuel) unless `raw_*` keys are present
+ * (build-image's meta shape), where they mean the file — the same rule the image
+ * step applies to metadata files, so both shapes can be pasted into image_data.
+ */
+export function splitDigests(img: ImageData): { raw: ImageDigests; container: ImageDigests } {
+  const pick = (prefix: '' | 'raw_' | 'container_'): ImageDigests => {
+    const d: ImageDigests = {};
+    const size = img[`${prefix}size`];
+    if (size !== undefined) d.size = size;
+    for (const k of ['md5', 'sha256', 'sha512'] as const) {
+      const v = img[`${prefix}${k}`];
+      if (v) d[k] = v.toLowerCase();
+    }
+    return d;
+  };
+  const plain = pick('');
+  const raw = pick('raw_');
+  const cont = pick('container_');
+  return Object.keys(raw).length ? { raw, container: { ...plain, ...cont } } : { raw: plain, container: cont };
+}
 
 export function planImages(data: ProvisionData, fss: readonly PlannedFs[]): PlannedImage[] {
   const images: PlannedImage[] = [];
@@ -35,10 +58,9 @@ export function planImages(data: ProvisionData, fss: readonly PlannedFs[]): Plan
       format: img.format,
       container: img.container,
     };
-    if (img.size !== undefined) image.size = img.size;
-    if (img.md5) image.md5 = img.md5.toLowerCase();
-    if (img.sha256) image.sha256 = img.sha256.toLowerCase();
-    if (img.sha512) image.sha512 = img.sha512.toLowerCase();
+    const { raw, container } = splitDigests(img);
+    Object.assign(image, raw);
+    if (Object.keys(container).length) image.file = container;
     if (fs.keepData) image.keepData = true;
     images.push(image);
   }

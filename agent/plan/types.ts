@@ -111,6 +111,13 @@ export interface PlannedFs {
 export type ImageContainer = 'raw' | 'gzip' | 'xz' | 'zstd';
 export type ImageFormat = 'ext2' | 'ext3' | 'ext4' | 'xfs' | 'qcow2' | 'raw';
 
+export interface ImageDigests {
+  size?: number;
+  md5?: string;
+  sha256?: string;
+  sha512?: string;
+}
+
 export interface PlannedImage {
   uri: string;
   /** Mount point the image belongs to (image_data key). */
@@ -121,9 +128,12 @@ export interface PlannedImage {
   container: ImageContainer;
   /** Uncompressed size in bytes, when the data gives it. */
   size?: number;
+  /** Digests of the decompressed image (what lands on the device). */
   md5?: string;
   sha256?: string;
   sha512?: string;
+  /** Size and digests of the file as served (compressed), when the data gives them. */
+  file?: ImageDigests;
   /** The target filesystem is keep_data: the image must not be written over it. */
   keepData?: boolean;
 }

@@ -68,11 +68,23 @@ export const imageDataSchema = z.looseObject({
   uri: z.string().min(1),
   format: z.enum(IMAGE_FORMATS),
   container: z.enum(IMAGE_CONTAINERS),
-  /** Uncompressed size in bytes. */
+  /**
+   * Size and digests of the decompressed image (Fuel's meaning) — unless `raw_*`
+   * keys are present too (build-image's `<image>.meta.json` shape): then these
+   * describe the file as served and `raw_*` the decompressed image.
+   */
   size: z.number().int().nonnegative().optional(),
   md5: hex(32).optional(),
   sha256: hex(64).optional(),
   sha512: hex(128).optional(),
+  raw_size: z.number().int().nonnegative().optional(),
+  raw_md5: hex(32).optional(),
+  raw_sha256: hex(64).optional(),
+  raw_sha512: hex(128).optional(),
+  container_size: z.number().int().nonnegative().optional(),
+  container_md5: hex(32).optional(),
+  container_sha256: hex(64).optional(),
+  container_sha512: hex(128).optional(),
 });
 
 export const repoSchema = z.looseObject({

@@ -15,3 +15,13 @@ export async function cpioCreate(ctx: Ctx, dir: string, relPaths: readonly strin
     timeoutMs: 20 * 60_000,
   });
 }
+
+export function cpioListArgv(archive: string): string[] {
+  return ['cpio', '--list', '--quiet', `--file=${archive}`];
+}
+
+/** Paths inside an uncompressed newc archive. */
+export async function cpioList(ctx: Ctx, archive: string): Promise<string[]> {
+  const r = await ctx.runner.run(cpioListArgv(archive), { readOnly: true, timeoutMs: 120_000 });
+  return r.stdout.split('\n').filter(Boolean);
+}

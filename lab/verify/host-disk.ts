@@ -2,8 +2,9 @@
 // to raw, read the partition table with sfdisk --json, and compare it with what
 // the node's own verify saw; plain ext filesystems are inspected with debugfs
 // through a read-only loop device at the partition's offset (no dm/md needed).
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { PlannedDisk } from '../../agent/plan/types.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { qcow2ToRaw } from '../vm/qemu-img.js';
 import type { Check } from './first-boot.js';
@@ -42,16 +43,54 @@ export async function listExtDir(runner: Runner, raw: string, p: HostPartition, 
 
 export const GUID_BIOS_GRUB = '21686148-6449-6E6F-744E-656564454649';
 
-export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: string): Promise<{ checks: Check[]; view: HostDiskView }> {
-  const raw = join(workDir, 'disk0.raw');
+/** GRUB's boot.img in the protective MBR: its "GRUB " signature string sits in the first sector. */
+function grubBootCode(raw: string): Check {
+  const sector = Buffer.alloc(512);
+  const fd = openSync(raw, 'r');
+  try {
+    readSync(fd, sector, 0, 512, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const ok = sector.includes('GRUB ');
+  return { name: 'host: GRUB boot code in sector 0', ok, detail: ok ? 'GRUB signature found' : 'no GRUB signature in the MBR' };
+}
+
+/**
+ * The partition table read from the disk against the plan's, exactly: number,
+ * start and size in sectors, type GUID. One check per planned partition plus
+ * one for partitions nobody planned.
+ */
+export function comparePartitions(view: HostDiskView, planned: PlannedDisk): Check[] {
+  const perMiB = 2 ** 20 / view.sectorSize;
+  const num = (node: string): number => Number(/(\d+)$/.exec(node)?.[1] ?? NaN);
+  const checks = planned.partitions.map((p): Check => {
+    const got = view.partitions.find((h) => num(h.node) === p.num);
+    const want = `#${p.num} start ${p.begin * perMiB} size ${p.size * perMiB}${p.guid ? ` type ${p.guid}` : ''}`;
+    const ok = got !== undefined && got.start === p.begin * perMiB && got.size === p.size * perMiB && (!p.guid || got.type.toUpperCase() === p.guid.toUpperCase());
+    return { name: `host: partition ${p.num} (${p.role}) as planned`, ok, detail: got ? `got start ${got.start} size ${got.size} type ${got.type}; want ${want}` : `missing; want ${want}` };
+  });
+  const extra = view.partitions.filter((h) => !planned.partitions.some((p) => p.num === num(h.node)));
+  checks.push({ name: 'host: no unplanned partitions', ok: extra.length === 0, detail: extra.map((h) => h.node).join(', ') || 'none' });
+  return checks;
+}
+
+export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: string, planned?: PlannedDisk): Promise<{ checks: Check[]; view: HostDiskView }> {
+  const raw = join(workDir, `${basename(qcow2)}.raw`);
   await qcow2ToRaw(runner, qcow2, raw);
   try {
     const view = await readPartitionTable(runner, raw);
     const checks: Check[] = [
       { name: 'host: GPT label', ok: view.label === 'gpt', detail: `label=${String(view.label)}` },
-      { name: 'host: bios_grub partition', ok: view.partitions.some((p) => p.type.toUpperCase() === GUID_BIOS_GRUB), detail: view.partitions.map((p) => p.type).join(',') },
+      ...(planned ? comparePartitions(view, planned) : []),
     ];
-    // /boot: the first partition holding a kernel is the boot filesystem.
+    // Disks the plan does not boot from carry no bootloader.
+    if (planned && !planned.boot) return { checks, view };
+    checks.push(
+      { name: 'host: bios_grub partition', ok: view.partitions.some((p) => p.type.toUpperCase() === GUID_BIOS_GRUB), detail: view.partitions.map((p) => p.type).join(',') },
+      grubBootCode(raw),
+    );
+    // /boot (or a RAID1 /boot member, metadata 1.0 = a plain fs at offset 0) holds the kernel and grub/.
     let kernelFound = '';
     for (const p of view.partitions) {
       const names = await listExtDir(runner, raw, p, view.sectorSize, '/').catch(() => [] as string[]);

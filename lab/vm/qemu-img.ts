@@ -19,3 +19,10 @@ export async function imageInfo(runner: Runner, file: string): Promise<{ virtual
   const j = JSON.parse(r.stdout) as { 'virtual-size': number; 'actual-size': number };
   return { virtualSize: j['virtual-size'], actualSize: j['actual-size'] };
 }
+
+/** True when any extent of the image holds written, non-zero data (`qemu-img map`, safe while the VM runs). */
+export async function diskHasData(runner: Runner, file: string): Promise<boolean> {
+  const r = await runner.run(['qemu-img', 'map', '-U', '--output=json', file], { readOnly: true, timeoutMs: 60_000 });
+  const extents = JSON.parse(r.stdout) as { data: boolean; zero: boolean }[];
+  return extents.some((e) => e.data && !e.zero);
+}

@@ -1,10 +1,12 @@
-// Boots the real bootstrap ramdisk (skipped when it is not built yet) and drives it
-// through the task exchange: upload, run, LVM inside the guest (no dm on the host).
-import { describe, it, expect } from 'vitest';
-import { bootstrapFiles } from './bootstrap-files.js';
+// Boots the real bootstrap ramdisk (built on first use) and drives it through the
+// task exchange: upload, run, LVM inside the guest (no dm on the host).
+import { beforeAll, describe, it, expect } from 'vitest';
+import { ensureBootstrap } from '../../agent/build-image/artifacts.js';
 import { runInVm } from './run-in-vm.js';
 
-describe.skipIf(!bootstrapFiles())('runInVm (bootstrap ramdisk under TCG)', () => {
+describe('runInVm (bootstrap ramdisk under TCG)', () => {
+  beforeAll(() => ensureBootstrap(), 30 * 60_000);
+
   it('uploads a file, runs the agent and LVM in the guest, with 4K-sector disks visible', async () => {
     const r = await runInVm({
       disks: [{ sizeMiB: 128 }, { sizeMiB: 128, sectorSize: 4096 }],

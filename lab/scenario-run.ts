@@ -1,0 +1,91 @@
+// One scenario on one lab node, the happy path Astute drives: PXE → discovery →
+// provision → verify on the node → netboot off → reboot → first boot, then the
+// host-side check of every disk after power-off. keep_data scenarios provision
+// twice and prove the kept filesystem's files survived the second run.
+import type { Runner } from '../agent/core/runner.js';
+import type { PublishedImage } from './images.js';
+import type { Lab } from './lab.js';
+import {
+  bootToBootstrap, provisionOrThrow, rebootToDisk, runTask, verifyOnNode, type OrchestratedNode, type OrchestratorEnv,
+  type ProvisionReportView,
+} from './orchestrator.js';
+import { imageDataFor, nodeData, type LabScenario } from './scenario.js';
+import { expectFirstBoot, firstBootChecks, type Check } from './verify/first-boot.js';
+import { hostDiskChecks } from './verify/host-disk.js';
+
+export interface ScenarioRun {
+  checks: Check[];
+  report: ProvisionReportView | undefined;
+}
+
+/** The first keep_data filesystem of a plan, if any (device + mount). */
+function keptFs(report: ProvisionReportView | undefined): { device: string; mount: string } | undefined {
+  const plan = (report as { plan?: { fss?: { device: string; mount: string; keepData: boolean; type: string }[] } } | undefined)?.plan;
+  return plan?.fss?.find((f) => f.keepData && f.type !== 'swap' && f.mount.startsWith('/'));
+}
+
+/** Writes a file into the kept filesystem from the bootstrap and returns its sha256 as the node computes it. */
+async function keepDataProbe(env: OrchestratorEnv, mac: string, device: string, write: boolean): Promise<string> {
+  const run = async (argv: string[]): Promise<string> => {
+    const r = await runTask(env, mac, argv, 120_000);
+    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} on the node: exit ${r.exitCode}: ${r.stderrTail}`);
+    return r.stdout;
+  };
+  await run(['mkdir', '-p', '/mnt/kept']);
+  await run(['mount', device, '/mnt/kept']);
+  try {
+    // A few MiB of random data written by the node itself: nothing the lab could fake.
+    if (write) await run(['dd', 'if=/dev/urandom', 'of=/mnt/kept/survivor.bin', 'bs=1M', 'count=4', 'conv=fsync', 'status=none']);
+    return (await run(['sha256sum', '/mnt/kept/survivor.bin'])).split(/\s+/)[0] ?? '';
+  } finally {
+    await run(['umount', '/mnt/kept']);
+  }
+}
+
+export async function runScenarioOnNode(
+  o: { lab: Lab; env: OrchestratorEnv; runner: Runner; scenario: LabScenario; node: OrchestratedNode; image: PublishedImage; runArgs?: string[] },
+): Promise<ScenarioRun> {
+  const { lab, env, scenario: s, node: n } = o;
+  const mac = n.macs[0] as string;
+  const checks: Check[] = [];
+  lab.addNode({ name: n.name, macs: n.macs, disks: s.disks });
+  const node = await bootToBootstrap(env, n);
+  const data = nodeData(s, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl }, imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
+  const run = o.runArgs ? { runArgs: o.runArgs } : {};
+  let attempt = await provisionOrThrow(env, n, node, data, run);
+  const kept = keptFs(attempt.report);
+  if (kept) {
+    // keep_data: data written after the first run must survive a second one.
+    const before = await env.stages.run(`${n.name}: write into kept ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, true));
+    attempt = await provisionOrThrow(env, n, node, data, { ...run, stage: 'provision (again, keep_data)' });
+    const after = await env.stages.run(`${n.name}: read kept ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, false));
+    checks.push({ name: `keep_data ${kept.mount} survived re-provisioning`, ok: before.length === 64 && before === after, detail: `sha256 before ${before.slice(0, 12)}…, after ${after.slice(0, 12)}…` });
+  }
+  const img = attempt.report?.images?.[0];
+  checks.push({
+    name: 'image checksum = published',
+    ok: img?.verified === true && img.md5 === o.image.meta.raw_md5 && img.sha256 === o.image.meta.raw_sha256,
+    detail: `raw md5 ${img?.md5 ?? '-'}, published ${o.image.meta.raw_md5}`,
+  });
+  const verify = await verifyOnNode(env, n, node);
+  checks.push({ name: 'provision verify on node', ok: verify.exitCode === 0, detail: `exit ${verify.exitCode}` });
+  const body = await rebootToDisk(env, n, node);
+  checks.push(...firstBootChecks(body, expectFirstBoot(data)));
+  checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
+
+  const vm = lab.vms.get(n.name);
+  if (vm) {
+    await env.stages.run(`${n.name}: power off`, 180_000, async () => {
+      await vm.powerdown();
+      await vm.waitForPowerOff(170_000);
+      await vm.stop();
+    });
+    const planned = (attempt.report as { plan?: { parteds?: { device: string }[] } } | undefined)?.plan?.parteds ?? [];
+    for (const [i, disk] of vm.files.disks.entries()) {
+      const p = planned[i];
+      const host = await env.stages.run(`${n.name}: host check disk ${i}`, 300_000, () => hostDiskChecks(o.runner, disk, lab.dir, p as never));
+      checks.push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
+    }
+  }
+  return { checks, report: attempt.report };
+}
