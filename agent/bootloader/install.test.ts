@@ -4,7 +4,7 @@ import { silentLogger } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import type { Plan, PlannedFs } from '../plan/types.js';
 import { fstabEntries, renderFstab } from './fstab.js';
-import { installBootloader } from './install.js';
+import { expectedRootArg, installBootloader } from './install.js';
 import { cloudDatasourceCfg, grubDefaults } from './target-files.js';
 
 const fs = (device: string, mount: string, type: PlannedFs['type']): PlannedFs => ({
@@ -73,6 +73,19 @@ describe('installBootloader (recorded)', () => {
     const umounts = runner.calls.filter((a) => a[0] === 'umount').length;
     expect(mounts).toBe(7);
     expect(umounts).toBe(mounts);
+  });
+});
+
+describe('expectedRootArg', () => {
+  it('expects root=UUID for a partition or MD root and the /dev/mapper path for an LVM root, as grub-mkconfig writes them', () => {
+    const p = plan();
+    expect(expectedRootArg(p, 'abcd')).toBe('root=UUID=abcd');
+    const lvm: Plan = {
+      ...p,
+      lvs: [{ vg: 'os', name: 'root', size: 2048, device: '/dev/mapper/os-root', keepData: false }],
+      bootloader: { ...p.bootloader, rootDevice: '/dev/mapper/os-root' },
+    };
+    expect(expectedRootArg(lvm, 'abcd')).toBe('root=/dev/mapper/os-root');
   });
 });
 

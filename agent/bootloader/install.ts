@@ -113,6 +113,16 @@ async function kernelsIn(root: string): Promise<string[]> {
   }
 }
 
+/**
+ * The root= grub-mkconfig writes: the filesystem UUID, except on LVM, where it
+ * always names the stable /dev/mapper/<vg>-<lv> path (GRUB's 10_linux never uses
+ * a UUID through the LVM abstraction).
+ */
+export function expectedRootArg(plan: Plan, rootUuid: string): string {
+  const rootDevice = plan.bootloader.rootDevice;
+  return plan.lvs.some((l) => l.device === rootDevice) ? `root=${rootDevice}` : `root=UUID=${rootUuid}`;
+}
+
 async function configure(ctx: Ctx, plan: Plan, root: string): Promise<BootloaderReport> {
   const bl = plan.bootloader;
   const uuids = await readUuids(ctx, plan.fss.filter((f) => f.type === 'swap' || f.mount.startsWith('/')));
@@ -147,8 +157,9 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
 
   if (!ctx.dryRun) {
     const cfg = await readFile(join(root, 'boot/grub/grub.cfg'), 'utf8');
-    if (!cfg.includes(`root=UUID=${rootUuid}`)) {
-      throw new ForgeError('BOOTLOADER_FAILED', `grub.cfg does not boot root=UUID=${rootUuid}`, { details: { rootUuid } });
+    const want = expectedRootArg(plan, rootUuid);
+    if (!cfg.split(/\s+/).includes(want)) {
+      throw new ForgeError('BOOTLOADER_FAILED', `grub.cfg does not boot ${want}`, { details: { rootUuid, rootDevice: bl.rootDevice } });
     }
   }
   return {

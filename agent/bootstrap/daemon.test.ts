@@ -126,7 +126,6 @@ describe('bootstrap daemon against a real HTTP master', () => {
       cmdline: `console=ttyS0 forge.master=${master.url} forge.poll_ms=100`,
       sysClassNet: join(dir, 'net'),
       inventoryArgv: ['echo', '{"disks":[]}'],
-      logDir: join(dir, 'logs'),
       say: (l) => said.push(l),
       sysrq: async (k) => {
         sysrq.push(k);
@@ -148,6 +147,33 @@ describe('bootstrap daemon against a real HTTP master', () => {
     expect(said).toContain('FORGE-BOOTSTRAP: discovered id=7 mac=52:54:00:12:34:56');
   });
 
+  it("ships a running task's stderr lines before the task ends", async () => {
+    master = await startMaster([
+      { id: 'slow', kind: 'run', argv: ['sh', '-c', 'echo first >&2; sleep 3; echo second >&2'] },
+      { id: 'off', kind: 'poweroff' },
+    ]);
+    const seenWhileRunning: string[] = [];
+    const poll = setInterval(() => {
+      if (!master?.results.has('slow')) seenWhileRunning.push(...(master?.logs.get('slow') ?? []).filter((l) => !seenWhileRunning.includes(l)));
+    }, 100);
+    try {
+      const code = await runDaemon(createCtx({ log: silentLogger }), {
+        cmdline: `forge.master=${master.url} forge.poll_ms=100`,
+        sysClassNet: join(dir, 'net'),
+        inventoryArgv: ['echo', '{"disks":[]}'],
+        say: () => undefined,
+        sysrq: async () => undefined,
+      });
+      expect(code).toBe(0);
+    } finally {
+      clearInterval(poll);
+    }
+    expect(seenWhileRunning).toContain('first');
+    expect(seenWhileRunning).not.toContain('second');
+    expect(master.logs.get('slow')).toEqual(['first', 'second']);
+    expect(master.results.get('slow')?.exitCode).toBe(0);
+  });
+
   it('keeps retrying discovery with backoff until the master answers', async () => {
     master = await startMaster([{ id: 'r', kind: 'reboot' }], 3);
     const sleeps: number[] = [];
@@ -166,8 +192,7 @@ describe('bootstrap daemon against a real HTTP master', () => {
         cmdline: `forge.master=${master.url}`,
         sysClassNet: join(dir, 'net'),
         inventoryArgv: ['false'],
-        logDir: join(dir, 'logs'),
-        say: (l) => said.push(l),
+          say: (l) => said.push(l),
         sysrq: async () => undefined,
       },
     );

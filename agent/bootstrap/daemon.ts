@@ -22,7 +22,6 @@ export interface DaemonOptions {
   inventoryArgv?: readonly string[];
   /** argv of a full provisioning run (default: `provision`). */
   provisionArgv?: readonly string[];
-  logDir?: string;
   /** Console lines (markers); default stdout. */
   say?: (line: string) => void;
   sysrq?: (key: 'b' | 'o') => Promise<void>;
@@ -59,10 +58,9 @@ export async function runDaemon(ctx: Ctx, o: DaemonOptions = {}): Promise<number
   const say = o.say ?? ((l: string) => process.stdout.write(l + '\n'));
   const cmdline = o.cmdline ?? (await readFile('/proc/cmdline', 'utf8'));
   const params: BootstrapParams = parseBootstrapParams(cmdline);
-  const logDir = o.logDir ?? '/var/log/fuel-forge';
   const provisionArgv = o.provisionArgv ?? ['provision'];
 
-  if (params.provisionUrl) return provisionFromUrl(ctx, params, provisionArgv, logDir, say);
+  if (params.provisionUrl) return provisionFromUrl(ctx, params, provisionArgv, say);
   if (!params.master) {
     say('FORGE-BOOTSTRAP: no forge.master on the kernel command line; idle');
     return 0;
@@ -98,7 +96,7 @@ export async function runDaemon(ctx: Ctx, o: DaemonOptions = {}): Promise<number
       clock: ctx.clock,
       ...(o.random ? { random: o.random } : {}),
     });
-    const env: TaskEnv = { ctx, shipper, logDir, sysrq: o.sysrq ?? defaultSysrq };
+    const env: TaskEnv = { ctx, shipper, sysrq: o.sysrq ?? defaultSysrq };
     let result;
     try {
       result = await runTask(task, env);
@@ -122,7 +120,6 @@ async function provisionFromUrl(
   ctx: Ctx,
   params: BootstrapParams,
   provisionArgv: readonly string[],
-  logDir: string,
   say: (l: string) => void,
 ): Promise<number> {
   const url = params.provisionUrl as string;
@@ -134,13 +131,13 @@ async function provisionFromUrl(
   say(`FORGE-PROVISION: running ${provisionArgv.join(' ')} with ${url}`);
   let code: number;
   try {
-    const r = await ctx.runner.run(provisionArgv, { timeoutMs: 4 * 60 * 60_000, env: { FORGE_LOG_FILE: join(logDir, 'provision.log') } });
+    // The agent's JSON-lines log goes to the console as it runs (and to its own log file).
+    const r = await ctx.runner.run(provisionArgv, { timeoutMs: 4 * 60 * 60_000, onStderrLine: (l) => process.stderr.write(l + '\n') });
     process.stdout.write(r.stdout);
     code = r.exitCode;
   } catch (e) {
     if (!(e instanceof ToolError)) throw e;
     process.stdout.write(e.result.stdout);
-    process.stderr.write(e.result.stderr);
     code = e.result.exitCode;
   }
   say(`FORGE-PROVISION: exit ${code}`);

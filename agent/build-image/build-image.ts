@@ -14,6 +14,7 @@ import { acquireBuildLock } from './build-lock.js';
 import { digestFile } from './checksums.js';
 import { packExt4 } from './ext4-pack.js';
 import {
+  configureLocale,
   removePerNodeState,
   writeCloudInitConfig,
   writeGrubDefaults,
@@ -24,7 +25,7 @@ import { type ImageProfile, profileSpec } from './profiles.js';
 import { defaultRepos, type RepoSetupRepo, validateRepos, writeRepos } from './repos.js';
 
 /** Bump when the build steps change what ends up in an image: invalidates every cached image. */
-export const IMAGE_BUILDER_VERSION = 2;
+export const IMAGE_BUILDER_VERSION = 3;
 
 export function forgeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.FORGE_CACHE_DIR || '/var/cache/fuel-forge';
@@ -155,6 +156,7 @@ async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDi
   await writeCloudInitConfig(root);
   await writeNetworkConfig(root);
   await writeGrubDefaults(root);
+  await configureLocale(ctx, root);
   const manifest = await chrootRun(ctx, root, ['dpkg-query', '-W', '-f', '${Package} ${Version}\n'], { readOnly: true });
   await writeFile(join(work, 'packages.txt'), manifest.stdout);
   await removePerNodeState(root);

@@ -3,6 +3,8 @@
 // cloud-init looks only at the configdrive (ConfigDrive) or NoCloud seed.
 import { mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Ctx } from '../core/context.js';
+import { chrootRun } from '../tools/chroot-apt.js';
 
 export const DATASOURCE_CFG_PATH = 'etc/cloud/cloud.cfg.d/90_fuel_forge_datasource.cfg';
 export const DATASOURCE_CFG = 'datasource_list: [ ConfigDrive, NoCloud ]\n';
@@ -24,6 +26,22 @@ export async function writeNetworkConfig(root: string): Promise<void> {
     join(root, 'etc/network/interfaces'),
     'auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n',
   );
+}
+
+/** The image's locale: what cloud-init sets by default, compiled at build time. */
+export const IMAGE_LOCALE = 'en_US.UTF-8';
+
+/**
+ * Compiles IMAGE_LOCALE into the image and makes it the default. cloud-init's
+ * locale module would otherwise call Debian's locale-gen, which ignores the locale
+ * it is given, and fail on first boot ("invalid locale settings").
+ */
+export async function configureLocale(ctx: Ctx, root: string): Promise<void> {
+  const charset = IMAGE_LOCALE.split('.')[1] ?? 'UTF-8';
+  await writeFile(join(root, 'etc/locale.gen'), `${IMAGE_LOCALE} ${charset}\n`);
+  await chrootRun(ctx, root, ['locale-gen']);
+  await mkdir(join(root, 'etc/default'), { recursive: true });
+  await writeFile(join(root, 'etc/default/locale'), `LANG=${IMAGE_LOCALE}\n`);
 }
 
 /** Serial console on, short menu: nodes are managed through ttyS0 and IPMI SOL. */

@@ -13,7 +13,7 @@ import { debugfs, e2fsckCheckArgv } from '../tools/e2fs-image.js';
 import { ensureTinyImage } from './artifacts.js';
 import type { BuiltImage } from './build-image.js';
 import { digestFile } from './checksums.js';
-import { DATASOURCE_CFG, DATASOURCE_CFG_PATH } from './finish-rootfs.js';
+import { DATASOURCE_CFG, DATASOURCE_CFG_PATH, IMAGE_LOCALE } from './finish-rootfs.js';
 import { readImageMeta } from './meta.js';
 
 describe('tiny OS image', () => {
@@ -83,6 +83,15 @@ describe('tiny OS image', () => {
     for (const f of ['usr/bin/busybox', 'usr/sbin/lvm', 'usr/lib/udev/rules.d/69-lvm.rules', 'usr/sbin/mdadm']) {
       expect(files.some((p) => p === f || p.replace(/^usr\//, '') === f.replace(/^usr\//, '')), f).toBe(true);
     }
+  });
+
+  it('has the system bus systemd-logind needs to act on the ACPI power button', async () => {
+    expect(await ls('/usr/bin')).toMatch(/\bdbus-daemon\b/);
+  });
+
+  it('has its locale compiled and set as the default (cloud-init sets it on first boot)', async () => {
+    expect(await cat('/etc/default/locale')).toBe(`LANG=${IMAGE_LOCALE}\n`);
+    expect(await ls('/usr/lib/locale')).toMatch(/locale-archive/);
   });
 
   it('has cloud-init limited to ConfigDrive and NoCloud, sshd, ifupdown', async () => {

@@ -30,6 +30,10 @@ const TINY: readonly string[] = [
   'lvm2',
   'mdadm',
   'busybox',
+  // cloud-init sets the system locale on first boot; the image compiles it (finish-rootfs.ts).
+  'locales',
+  // systemd-logind, which turns the ACPI power button into a clean shutdown, needs the system bus.
+  'dbus',
 ];
 
 const FULL: readonly string[] = [
@@ -42,7 +46,6 @@ const FULL: readonly string[] = [
   'sudo',
   'curl',
   'less',
-  'locales',
 ];
 
 export interface ProfileSpec {

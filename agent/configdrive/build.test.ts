@@ -103,6 +103,16 @@ describe('user_data', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('with root as the only account: no users, no distro default user, and still a valid schema', async () => {
+    const data = structuredClone(sample);
+    data.ks_meta.user_accounts = data.ks_meta.user_accounts.filter((u: { name: string }) => u.name === 'root');
+    const cc = buildConfigDrive(data).cloudConfig;
+    expect(cloudConfigOf({ cloudConfig: cc } as ReturnType<typeof buildConfigDrive>).users).toEqual({});
+    const r = await schemaCheck(cc, 'root-only.yaml');
+    expect(r.out).toContain('Valid cloud-config');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('sets host name, fqdn, timezone and root keys', () => {
     const cc = cloudConfigOf(c);
     expect(cc.hostname).toBe('node-1');

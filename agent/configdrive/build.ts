@@ -127,7 +127,8 @@ function dataVars(i: ConfigDriveInput, vars: TextVars, dir: string): Record<stri
   return {
     public_keys: [...new Set([...i.publicKeys, ...(root?.sshKeys ?? [])])],
     // No distro default user: Fuel nodes are administered as root and the listed accounts.
-    users: users.length ? users : [],
+    // (an empty object, not [], which cloud-init's schema rejects as too short)
+    users: users.length ? users : {},
     chpasswd: root?.password === undefined
       ? null
       : { expire: false, users: [{ name: 'root', password: root.password, type: 'text' }] },

@@ -4,6 +4,13 @@ import { ExecaRunner, RecordingRunner, ToolError, formatArgv } from './runner.js
 import { VERSION } from '../version.js';
 
 describe('ExecaRunner', () => {
+  it('hands stderr lines to onStderrLine as they come, the last partial line included, and still buffers stderr', async () => {
+    const lines: string[] = [];
+    const r = await new ExecaRunner().run(['sh', '-c', 'printf "a\\nb\\n" >&2; printf "c" >&2'], { onStderrLine: (l) => lines.push(l) });
+    expect(lines).toEqual(['a', 'b', 'c']);
+    expect(r.stderr).toBe('a\nb\nc');
+  });
+
   it('runs argv without a shell and records the run', async () => {
     const r = new ExecaRunner();
     const res = await r.run(['printf', '%s|', 'a b', '$(echo no)', ';ls']);

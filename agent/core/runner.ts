@@ -23,6 +23,8 @@ export interface RunOptions {
   readOnly?: boolean;
   /** Abort the program when this signal fires. */
   signal?: AbortSignal;
+  /** Called with each complete stderr line as the program writes it (stderr is still buffered). */
+  onStderrLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -134,6 +136,20 @@ function outcomeToResult(argv: readonly string[], o: ExecaOutcome, started: numb
   };
 }
 
+/** Calls `onLine` per complete line of a text stream; the returned function flushes a last partial line. */
+function followLines(stream: Readable, onLine: (line: string) => void): () => void {
+  let partial = '';
+  stream.on('data', (chunk: Buffer | string) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) onLine(l);
+  });
+  return () => {
+    if (partial) onLine(partial);
+    partial = '';
+  };
+}
+
 /** The production runner, on execa. */
 export class ExecaRunner implements Runner {
   readonly #history: RunRecord[] = [];
@@ -145,7 +161,7 @@ export class ExecaRunner implements Runner {
     checkArgv(argv);
     const started = Date.now();
     const [file, ...args] = argv as [string, ...string[]];
-    const outcome = (await execa(file, args, {
+    const child = execa(file, args, {
       reject: false,
       timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       env: { LC_ALL: 'C', ...opts.env },
@@ -154,7 +170,10 @@ export class ExecaRunner implements Runner {
       ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal }),
       stripFinalNewline: false,
       maxBuffer: 256 * 1024 * 1024,
-    })) as ExecaOutcome;
+    });
+    const flushLines = opts.onStderrLine && child.stderr ? followLines(child.stderr, opts.onStderrLine) : undefined;
+    const outcome = (await child) as ExecaOutcome;
+    flushLines?.();
     const result = outcomeToResult(argv, outcome, started);
     this.#history.push(toRecord(result));
     const ok = (opts.okExitCodes ?? [0]).includes(result.exitCode) && !result.timedOut;
