@@ -14,7 +14,7 @@ import { publishImage, publishMismatchedImage, type PublishedImage } from './ima
 import { startLab, type Lab } from './lab.js';
 import { LOST_TASK_EXIT, type MockNode } from './mocks/nailgun.js';
 import {
-  bootToBootstrap, imageProgress, rebootToDisk, runProvision, runTask, verifyOnNode, waitForDiscovery,
+  bootToBootstrap, imageProgress, rebootToDisk, runProvision, runTask, verifyOnNode,
   type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
 } from './orchestrator.js';
 import { imageDataFor, labScenario, nodeData } from './scenario.js';

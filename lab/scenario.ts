@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ImageMeta } from '../agent/build-image/meta.js';
-import { FIXTURES_DIR, SCENARIOS, scenarioPaths, type ScenarioName } from '../agent/plan/fixtures.js';
+import { FIXTURES_DIR, SCENARIOS, scenarioPaths } from '../agent/plan/fixtures.js';
 import type { Inventory } from '../agent/inventory/types.js';
 import type { VmDiskSpec } from './vm/qemu.js';
 

@@ -9,7 +9,7 @@ import { acquireBuildLock } from '../build-image/build-lock.js';
 import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { chrootRun } from '../tools/chroot-apt.js';
-import { debootstrap } from '../tools/debootstrap.js';
+import { debootstrapCached } from '../build-image/debootstrap-cached.js';
 import { packCpio } from './pack.js';
 import { GCONV_DIR, GCONV_KEPT, KEPT_DRIVER_DIRS, PRUNED_MODULE_DIRS, PRUNED_PATHS, RAMDISK_PACKAGES } from './packages.js';
 
@@ -119,23 +119,16 @@ export async function buildRamdiskRootfs(
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   const root = join(work, 'root');
-  const debCache = join(cacheDir, 'debs', inputs.suite);
-  await mkdir(debCache, { recursive: true });
   try {
     ctx.log.info('bootstrap.debootstrap', { suite: inputs.suite, mirror: inputs.mirror });
-    {
-      // debootstrap runs sharing one --cache-dir must not race on the same .deb files.
-      await using _debs = await acquireBuildLock(`${debCache}.lock`, ctx.clock, { signal: ctx.signal });
-      await debootstrap(ctx, {
-        suite: inputs.suite,
-        target: root,
-        mirror: inputs.mirror,
-        variant: 'minbase',
-        include: inputs.packages,
-        components: ['main'],
-        cacheDir: debCache,
-      });
-    }
+    await debootstrapCached(ctx, cacheDir, {
+      suite: inputs.suite,
+      target: root,
+      mirror: inputs.mirror,
+      variant: 'minbase',
+      include: inputs.packages,
+      components: ['main'],
+    });
     const boot = await readdir(join(root, 'boot'));
     const vmlinuz = boot.filter((n) => n.startsWith('vmlinuz-')).sort().pop();
     if (!vmlinuz) throw new ForgeError('BUILD_FAILED', 'debootstrap installed no /boot/vmlinuz-*');

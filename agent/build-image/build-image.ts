@@ -8,7 +8,7 @@ import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { chrootRun } from '../tools/chroot-apt.js';
 import { type Compression, compressFile, COMPRESSION_SUFFIX } from '../tools/compress-file.js';
-import { debootstrap } from '../tools/debootstrap.js';
+import { debootstrapCached } from './debootstrap-cached.js';
 import { mirrorForSuite, readAptSources } from './apt-sources.js';
 import { acquireBuildLock } from './build-lock.js';
 import { digestFile } from './checksums.js';
@@ -136,22 +136,15 @@ async function readCached(dir: string, file: string, baseUri: string | undefined
 
 async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDir: string): Promise<{ image: string; meta: ImageMeta }> {
   const root = join(work, 'rootfs');
-  const debCache = join(cacheDir, 'debs', inputs.suite);
-  await mkdir(debCache, { recursive: true });
   ctx.log.info('build-image.debootstrap', { suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages.length });
-  {
-    // debootstrap runs sharing one --cache-dir must not race on the same .deb files.
-    await using _debs = await acquireBuildLock(`${debCache}.lock`, ctx.clock, { signal: ctx.signal });
-    await debootstrap(ctx, {
-      suite: inputs.suite,
-      target: root,
-      mirror: inputs.mirror,
-      ...(inputs.variant === 'minbase' ? { variant: 'minbase' as const } : {}),
-      include: inputs.packages,
-      components: ['main'],
-      cacheDir: debCache,
-    });
-  }
+  await debootstrapCached(ctx, cacheDir, {
+    suite: inputs.suite,
+    target: root,
+    mirror: inputs.mirror,
+    ...(inputs.variant === 'minbase' ? { variant: 'minbase' as const } : {}),
+    include: inputs.packages,
+    components: ['main'],
+  });
   await writeRepos(root, inputs.repos);
   await writeCloudInitConfig(root);
   await writeNetworkConfig(root);

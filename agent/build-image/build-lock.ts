@@ -6,12 +6,12 @@ import { dirname } from 'node:path';
 import type { Clock } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists but is someone else's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    // EPERM: the process exists but is someone else's.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
@@ -41,7 +41,7 @@ export async function acquireBuildLock(
     }
     const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     // An empty file is a lock being written right now; only a dead owner is stale.
-    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       await rm(path, { force: true });
       continue;
     }

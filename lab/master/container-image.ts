@@ -12,7 +12,7 @@ import { acquireBuildLock } from '../../agent/build-image/build-lock.js';
 import { forgeCacheDir } from '../../agent/build-image/build-image.js';
 import type { Ctx } from '../../agent/core/context.js';
 import { ForgeError } from '../../agent/core/errors.js';
-import { debootstrap } from '../../agent/tools/debootstrap.js';
+import { debootstrapCached } from '../../agent/build-image/debootstrap-cached.js';
 import { dockerProbe, imageInspectArgv, importArgv } from './docker-cli.js';
 import { tarCreate } from './tar.js';
 
@@ -91,22 +91,15 @@ async function buildTarball(ctx: Ctx, cacheDir: string, inputs: MasterImageInput
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   try {
-    const debCache = join(cacheDir, 'debs', inputs.suite);
-    await mkdir(debCache, { recursive: true });
     ctx.log.info('master.image.debootstrap', { suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages });
-    {
-      // debootstrap runs sharing one --cache-dir must not race on the same .deb files.
-      await using _debs = await acquireBuildLock(`${debCache}.lock`, ctx.clock, { signal: ctx.signal });
-      await debootstrap(ctx, {
-        suite: inputs.suite,
-        target: root,
-        mirror: inputs.mirror,
-        variant: 'minbase',
-        include: inputs.packages,
-        components: ['main'],
-        cacheDir: debCache,
-      });
-    }
+    await debootstrapCached(ctx, cacheDir, {
+      suite: inputs.suite,
+      target: root,
+      mirror: inputs.mirror,
+      variant: 'minbase',
+      include: inputs.packages,
+      components: ['main'],
+    });
     if (!existsSync(join(root, 'usr/sbin/dnsmasq')) || !existsSync(join(root, 'usr/sbin/nginx'))) {
       throw new ForgeError('BUILD_FAILED', `master image root lacks /usr/sbin/dnsmasq or /usr/sbin/nginx (${root})`);
     }

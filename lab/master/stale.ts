@@ -1,6 +1,7 @@
 // Leftovers of a lab process that died without disposing (SIGKILL, OOM): its
 // master network, containers and taps. Everything carries the owner's pid as a
 // label, so a new master network sweeps what dead owners left — never a live one's.
+import { processAlive } from '../../agent/build-image/build-lock.js';
 import type { Logger } from '../../agent/core/log.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { DOCKER, LAB_LABEL, OWNER_PID_LABEL, psByLabelArgv, rmForceArgv } from './docker-cli.js';
@@ -13,17 +14,8 @@ export const bridgeNameArgv = (network: string): string[] =>
   [DOCKER, 'network', 'inspect', '--format', '{{index .Options "com.docker.network.bridge.name"}}', network];
 export const bridgePortsArgv = (bridge: string): string[] => ['ip', '-o', 'link', 'show', 'master', bridge];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** `name pid` lines → networks whose owner is gone (no pid label = not ours to judge). */
-export function deadOwners(listing: string, isAlive: (pid: number) => boolean = alive): string[] {
+export function deadOwners(listing: string, isAlive: (pid: number) => boolean = processAlive): string[] {
   return listing.split('\n').flatMap((l) => {
     const [name, pid] = l.trim().split(/\s+/);
     const n = Number(pid);
