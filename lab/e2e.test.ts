@@ -144,6 +144,9 @@ describe('lab end to end (one node, container master, TCG)', () => {
     expect(img).toMatchObject({ verified: true, md5: image.meta.raw_md5, sha256: image.meta.raw_sha256, bytes: image.meta.raw_size });
     expect((img?.resumes ?? 0) + (img?.restarts ?? 0)).toBeGreaterThan(0);
     expect(await lab.master.imagesLog()).toMatch(new RegExp(`GET /targetimages/${good.file.replace(/\./g, '\\.')} \\S+ 206`));
+    // Nailgun followed the image write live (progress PUTs between 10 and 90 %).
+    const live = (lab.nailgun.node(node.id)?.updates ?? []).map((u) => u['progress']).filter((p): p is number => typeof p === 'number' && p > 10 && p < 90);
+    expect(live.length).toBeGreaterThan(2);
   }, TEST_TIMEOUT);
 
   it('verifies the layout on the node, then boots from disk: cloud-init configures it from our configdrive', async () => {

@@ -141,13 +141,18 @@ export async function runProvision(env: OrchestratorEnv, n: OrchestratedNode, no
     await uploadFile(env, mac, PROVISION_JSON, JSON.stringify(data, null, 2));
   });
   await putNode(env, node.id, { status: 'provisioning', progress: 0 });
-  let lines = 0;
+  let reported = 0;
   const result = await env.stages.run(`${n.name}: ${o.stage ?? 'provision'}`, to.provision, () =>
     runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(o.runArgs ?? [])], to.provision, (l) => {
-      lines++;
       env.log(`  [${n.name}] ${summarizeLogLine(l)}`);
       o.onLine?.(l);
-      if (lines % 10 === 0) void putNode(env, node.id, { progress: Math.min(90, lines) });
+      // Nailgun shows the image write as 10–90 %; partitioning before it, configdrive and GRUB after.
+      const pct = imageProgress(l);
+      const progress = pct === undefined ? reported : Math.round(10 + pct * 0.8);
+      if (progress >= reported + 5) {
+        reported = progress;
+        void putNode(env, node.id, { progress });
+      }
     }));
   const report = parseReport(result.stdout);
   if (result.exitCode !== 0) {
