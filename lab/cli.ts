@@ -1,6 +1,6 @@
 // The lab's commands:
 //   demo                                   provision one VM end to end (npm run lab)
-//   replay <provision.json> [--inventory F] [--disk-mib N,N]   run `provision` on a field case in a VM
+//   replay <provision.json> [--inventory F] [--disk-mib N,N] [--keep-image]   a field case in a VM
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,10 +13,12 @@ import { buildBootstrap } from '../agent/bootstrap/build.js';
 import { publishImage } from './images.js';
 import { startLab } from './lab.js';
 import { runScenarioOnNode } from './scenario-run.js';
-import { LAB_SCENARIOS, labScenario, type LabScenarioName } from './scenario.js';
+import { disksFromInventory, imageDataFor, LAB_SCENARIOS, labScenario, retargetToVm, type LabScenarioName } from './scenario.js';
+import { loadInventory } from '../agent/inventory/load.js';
+import type { VmDiskSpec } from './vm/qemu.js';
 import { Stages } from './stages.js';
 import { labMac } from './vm/qemu.js';
-import { runInVm } from './vm/run-in-vm.js';
+import { bootVmNode } from './vm/run-in-vm.js';
 import type { Check } from './verify/first-boot.js';
 import { cacheDir } from './vm/test-kernel.js';
 
@@ -27,7 +29,8 @@ const out = (l: string): void => {
 const USAGE = [
   'usage: tsx lab/cli.ts demo [--scenario NAME] [--keep]     provision one VM end to end',
   `         scenarios: ${LAB_SCENARIOS.join(', ')} (default two-disks-raid-lvm)`,
-  '       tsx lab/cli.ts replay <provision.json> [--inventory FILE] [--disk-mib N,N]   run `provision` on a field case in a VM',
+  '       tsx lab/cli.ts replay <provision.json> [--inventory FILE] [--disk-mib N,N] [--keep-image]',
+  '                                   a field case in a VM: its layout on VM disks, `provision run` + `verify`',
 ].join('\n');
 
 async function demo(args: string[]): Promise<number> {
@@ -68,26 +71,57 @@ async function demo(args: string[]): Promise<number> {
   return checks.length > 0 && checks.every((c) => c.ok) ? 0 : 1;
 }
 
+/**
+ * A field case in a VM: the data's layout on VM disks of the data's sizes (bus and
+ * sector size from --inventory when given), retargeted to the VM's disk names and
+ * links, with the lab's tiny image on / unless --keep-image. Runs `provision run`
+ * then `provision verify`, and keeps the VM directory (disks, serial log).
+ */
 async function replay(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { inventory: { type: 'string' }, 'disk-mib': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { inventory: { type: 'string' }, 'disk-mib': { type: 'string' }, 'keep-image': { type: 'boolean' } },
+  });
   const file = positionals[0];
-  if (!file) throw new ForgeError('USAGE', 'usage: lab replay <provision.json> [--inventory FILE] [--disk-mib N,N,...]');
-  const data = JSON.parse(readFileSync(file, 'utf8')) as { ks_meta?: { pm_data?: { ks_spaces?: { type?: string; size?: number }[] } } };
-  const sizes = values['disk-mib']
-    ? values['disk-mib'].split(',').map(Number)
-    : (data.ks_meta?.pm_data?.ks_spaces ?? []).filter((s) => s.type === 'disk').map((s) => Math.max(1024, Number(s.size ?? 0)));
-  const uploads: Record<string, string> = { '/tmp/provision.json': readFileSync(file, 'utf8') };
-  const argv = ['provision', 'run', '--input', '/tmp/provision.json'];
-  if (values.inventory) {
-    uploads['/tmp/inventory.json'] = readFileSync(values.inventory, 'utf8');
-    argv.push('--inventory', '/tmp/inventory.json');
+  if (!file) throw new ForgeError('USAGE', USAGE);
+  const data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
+  const spaces = ((data['ks_meta']?.pm_data?.ks_spaces ?? []) as { type?: string; size?: number }[]).filter((s) => s.type === 'disk');
+  const inventory = values.inventory ? await loadInventory(values.inventory) : undefined;
+  const fromInv = inventory ? disksFromInventory(inventory) : [];
+  const sizes = values['disk-mib']?.split(',').map(Number);
+  const disks: VmDiskSpec[] = spaces.map((s, i) => ({
+    ...(fromInv[i] ?? {}),
+    sizeMiB: sizes?.[i] ?? fromInv[i]?.sizeMiB ?? Math.max(1024, Number(s.size ?? 0)),
+    serial: `replay-${i}`,
+  }));
+  const runner = new ExecaRunner();
+  const imagesDir = join(cacheDir(), 'lab', `images-${process.pid}`);
+  const built = values['keep-image'] ? undefined : await buildImage(createCtx({ runner }), { profile: 'tiny' });
+  const image = built ? publishImage(imagesDir, built) : undefined;
+  out(`replay: ${disks.map((d) => `${d.bus ?? 'virtio'}/${d.logicalBlockSize ?? 512}/${d.sizeMiB}MiB`).join(' ')}`);
+  await buildBootstrap(createCtx({ runner }));
+  try {
+    await using node = await bootVmNode({ disks, keepDir: true, runner, ...(image ? { imagesDir } : {}) });
+    const retargeted = retargetToVm(data, disks);
+    if (image) retargeted['ks_meta'].image_data = { '/': imageDataFor(image.meta, image.file, node.imagesUrl) };
+    await node.upload('/tmp/provision.json', JSON.stringify(retargeted, null, 2));
+    let code = 0;
+    for (const argv of [['provision', 'run', '--input', '/tmp/provision.json'], ['provision', 'verify', '--input', '/tmp/provision.json']]) {
+      const r = await node.run(argv, { onLog: (l) => out(`  ${l.slice(0, 200)}`) });
+      out(`${argv.slice(0, 2).join(' ')}: exit ${r.exitCode}`);
+      if (argv[1] === 'verify') out(r.stdout);
+      code ||= r.exitCode;
+      if (r.exitCode !== 0) {
+        out(r.stdout.slice(-4000));
+        break;
+      }
+    }
+    out(`boot ${(node.bootMs / 1000).toFixed(1)} s; VM dir (disks, serial.log): ${node.dir}`);
+    return code;
+  } finally {
+    rmSync(imagesDir, { recursive: true, force: true });
   }
-  out(`replay: ${sizes.length} disk(s) ${sizes.join(',')} MiB`);
-  const r = await runInVm({ disks: sizes.map((s) => ({ sizeMiB: s })), uploads, tasks: [argv], onLog: (l) => out(`  ${l.slice(0, 200)}`), keepDir: true });
-  const res = r.results[0];
-  out(`exit ${res?.result.exitCode}; boot ${(r.timings.bootMs / 1000).toFixed(1)} s, run ${(r.timings.tasksMs / 1000).toFixed(1)} s; VM dir (disks, serial.log): ${r.vmDir}`);
-  out(res?.result.stdout ?? '');
-  return res?.result.exitCode ?? 1;
 }
 
 async function main(): Promise<number> {

@@ -62,6 +62,30 @@ export function vmInventory(disks: readonly VmDiskSpec[]): Inventory {
   };
 }
 
+/**
+ * Points provisioning data at a VM's disks by position (the n-th ks_spaces disk is
+ * the n-th VM disk): kernel names and the by-id links udev gives the guest. Data
+ * that matched by a link keeps matching by link; by name only where the name is
+ * stable (NVMe probe order is not, so NVMe disks always match by link).
+ */
+export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[]): Doc {
+  const copy = structuredClone(data);
+  const inv = vmInventory(disks).disks;
+  const spaces = (copy.ks_meta?.pm_data?.ks_spaces ?? []) as Doc[];
+  spaces.filter((s) => s.type === 'disk').forEach((s, i) => {
+    const d = inv[i];
+    if (!d) throw new Error(`retargetToVm: no VM disk for ks_spaces disk ${String(s.name)} (${disks.length} disks)`);
+    const link = d.links[0] as string;
+    const byName = s.id === s.name && !(s.extra as unknown[] | undefined)?.length;
+    s.name = d.name;
+    if ((s.extra as unknown[] | undefined)?.length) {
+      s.extra = [link];
+      s.id = d.name;
+    } else s.id = byName && !d.name.startsWith('nvme') ? d.name : link;
+  });
+  return copy;
+}
+
 export function labScenario(name: LabScenarioName): LabScenario {
   if (name === 'fuel-sample') return fuelSampleScenario();
   const p = scenarioPaths(name);

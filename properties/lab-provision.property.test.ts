@@ -17,7 +17,7 @@ import { digestFile } from '../agent/build-image/checksums.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { buildPlan } from '../agent/plan/build.js';
 import { parseProvisionData } from '../agent/schema/load.js';
-import { vmInventory } from '../lab/scenario.js';
+import { retargetToVm, vmInventory } from '../lab/scenario.js';
 import type { VmDiskSpec } from '../lab/vm/qemu.js';
 import { bootVmNode } from '../lab/vm/run-in-vm.js';
 import { validCaseArb, type GeneratedCase } from './generators.js';
@@ -44,26 +44,13 @@ const vmDisks = (c: GeneratedCase): VmDiskSpec[] =>
   }));
 
 /**
- * Points a generated case at the VM's disks by position: kernel names and udev
- * by-id links as the guest has them (NVMe probe order is not stable, so NVMe
- * disks never match by name), no keep_data (fresh disks hold nothing to keep),
- * xfs only where mkfs.xfs accepts the size, and the lab's image on /.
+ * A generated case on the VM's disks (lab/scenario.ts retargetToVm), without
+ * keep_data (fresh disks hold nothing to keep), xfs only where mkfs.xfs accepts
+ * the size, and the lab's image on /.
  */
 function onVm(c: GeneratedCase, disks: readonly VmDiskSpec[], imagesUrl: string): Record<string, any> {
-  const data = structuredClone(c.data);
-  const inv = vmInventory(disks).disks;
-  const spaces = data.ks_meta.pm_data.ks_spaces as any[];
-  spaces.filter((s) => s.type === 'disk').forEach((s, i) => {
-    const d = inv[i]!;
-    const link = d.links[0]!;
-    const byName = s.id === s.name && !s.extra?.length;
-    s.name = d.name;
-    if (s.extra?.length) {
-      s.extra = [link];
-      s.id = d.name;
-    } else s.id = byName && !d.name.startsWith('nvme') ? d.name : link;
-  });
-  for (const s of spaces) {
+  const data = retargetToVm(c.data, disks);
+  for (const s of data.ks_meta.pm_data.ks_spaces as any[]) {
     for (const v of s.volumes) {
       delete v.keep_data;
       if (v.file_system === 'xfs' && v.size < 320) v.file_system = 'ext4';
