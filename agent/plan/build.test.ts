@@ -61,7 +61,9 @@ describe('Fuel planning rules', () => {
       ['/dev/sda5', 19863, 65460, 'pv:image'],
       ['/dev/sda6', sda.size - 1 - CONFIGDRIVE_SIZE, sda.size - 1, 'configdrive'],
     ]);
-    expect(part(plan, '/dev/sda3')!.guid).toBe('fake_guid');
+    // The sample's partition_guid "fake_guid" is not a GUID: dropped, with a warning naming the field.
+    expect(part(plan, '/dev/sda3')!.guid).toBeUndefined();
+    expect(plan.warnings).toEqual([{ field: 'ks_meta.pm_data.ks_spaces[0].volumes[2].partition_guid', message: expect.stringContaining('"fake_guid" is not a GUID') }]);
     expect(plan.parteds.map((d) => d.device)).toEqual(['/dev/sda', '/dev/sdb', '/dev/sdc']);
     expect(plan.vgs).toEqual([
       { name: 'os', pvs: ['/dev/sda4'], keepData: false },

@@ -22,6 +22,7 @@ import {
   type PlannedPv,
   type PlannedVg,
   type Plan,
+  type PlanWarning,
 } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -56,8 +57,22 @@ interface RaidMember {
 }
 
 /** Collects independent problems so the user sees all of them at once. */
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 class Problems {
   readonly list: ForgeError[] = [];
+  readonly warnings: PlanWarning[] = [];
+  /**
+   * A volume's partition_guid, when it is a GUID. Anything else (fuel-agent's own
+   * sample says "fake_guid") would reach sgdisk as garbage: it is dropped with a
+   * warning, and the partition type follows the partition's role.
+   */
+  guidOf(v: DiskVolume, field: string): string | undefined {
+    if (v.partition_guid === undefined) return undefined;
+    if (GUID_RE.test(v.partition_guid)) return v.partition_guid;
+    this.warnings.push({ field: `${field}.partition_guid`, message: `${JSON.stringify(v.partition_guid)} is not a GUID: ignored, the partition type follows its role` });
+    return undefined;
+  }
   add(code: ErrorCode, field: string, message: string, details: Record<string, unknown> = {}): void {
     this.list.push(new ForgeError(code, `${field}: ${message}`, { field, details }));
   }
@@ -251,7 +266,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
 
       if (v.type === 'partition') {
         const esp = v.mount === '/boot/efi';
-        const guid = v.partition_guid ?? (esp ? GUID.esp : undefined);
+        const guid = problems.guidOf(v, field) ?? (esp ? GUID.esp : undefined);
         const part = add(size, {
           flags: esp ? ['esp'] : [],
           ...(guid === undefined ? {} : { guid }),
@@ -271,7 +286,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
           problems.add('PLAN_INVALID', `${field}.lvm_meta_size`, `${meta} MiB is too small for LVM metadata (at least ${MIN_LVM_META_SIZE})`);
         }
         if (meta >= size) problems.add('SIZE_DOES_NOT_FIT', sizeField, `${size} MiB leaves no room after ${meta} MiB of LVM metadata`);
-        const part = add(size, { flags: ['lvm'], guid: v.partition_guid ?? GUID.lvm, name: gptName(`pv-${vg}`), role: `pv:${vg}` }, sizeField);
+        const part = add(size, { flags: ['lvm'], guid: problems.guidOf(v, field) ?? GUID.lvm, name: gptName(`pv-${vg}`), role: `pv:${vg}` }, sizeField);
         if (v.keep_data) keepSeeds.add(part.device);
         // Fuel's arithmetic: two metadata copies sharing the reservation, minus the label area.
         pvs.push({
@@ -288,7 +303,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
 
       // raid
       const key = hasMount(v.mount) ? v.mount : `#${d.index}:${j}`;
-      const part = add(size, { flags: ['raid'], guid: v.partition_guid ?? GUID.raid, name: gptName(`raid-${v.name ?? key}`), role: 'raid' }, sizeField);
+      const part = add(size, { flags: ['raid'], guid: problems.guidOf(v, field) ?? GUID.raid, name: gptName(`raid-${v.name ?? key}`), role: 'raid' }, sizeField);
       if (v.keep_data) keepSeeds.add(part.device);
       if (hasMount(v.mount)) {
         const members = raidGroups.get(key) ?? [];
@@ -321,7 +336,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
     });
   }
 
-  const mds = planMds(raidGroups, fss);
+  const mds = planMds(raidGroups, fss, problems);
   const { vgs, lvs } = planLvm(vgEntries, pvs, fss, keepSeeds, problems);
   problems.throwIfAny();
 
@@ -341,6 +356,9 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
     bootloader: planBootloader(parteds, fss, data),
   };
   if (configdrive) plan.configdrive = configdrive;
+  // A raid volume's partition_guid is looked at twice (as a member, then as a lone member): warn once.
+  const warnings = [...new Map(problems.warnings.map((w) => [w.field, w])).values()];
+  if (warnings.length) plan.warnings = warnings;
   propagateKeepData(plan, keepSeeds);
   plan.images = planImages(data, plan.fss);
   return plan;
@@ -367,7 +385,7 @@ function makeFs(device: string, mount: string, v: { file_system?: FsType | undef
 }
 
 /** Raid volumes sharing a mount point become one RAID1; a lone member is just a partition. */
-function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[]): PlannedMd[] {
+function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[], problems: Problems): PlannedMd[] {
   const mds: PlannedMd[] = [];
   const used = new Set<string>();
   for (const [mount, members] of groups) {
@@ -376,7 +394,8 @@ function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[]): PlannedMd[
       first.part.flags = [];
       first.part.role = mount;
       delete first.part.guid;
-      if (first.vol.partition_guid) first.part.guid = first.vol.partition_guid;
+      const guid = problems.guidOf(first.vol, first.field);
+      if (guid) first.part.guid = guid;
       fss.push({ fs: makeFs(first.part.device, mount, first.vol), field: first.field });
       continue;
     }

@@ -54,5 +54,6 @@ export function renderPlan(plan: Plan): string {
       `${b.espDevice ? `; ESP ${b.espDevice}` : ''}`,
     `kernel params: ${b.kernelParams || '(none)'}`,
   );
+  for (const w of plan.warnings ?? []) out.push(`warning: ${w.field}: ${w.message}`);
   return out.join('\n');
 }

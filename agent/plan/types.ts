@@ -170,4 +170,12 @@ export interface Plan {
   images: PlannedImage[];
   configdrive?: PlannedConfigDrive;
   bootloader: PlannedBootloader;
+  /** Input the plan ignored (e.g. a partition_guid that is not a GUID); omitted when none. */
+  warnings?: PlanWarning[];
+}
+
+export interface PlanWarning {
+  /** JSON path of the ignored value. */
+  field: string;
+  message: string;
 }

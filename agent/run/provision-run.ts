@@ -133,6 +133,7 @@ export async function provisionRun(ctx: Ctx, o: RunOptions, steps: Steps): Promi
       inventory = await steps.inventory(ctx, o.inventory);
       plan = steps.buildPlan(data, inventory);
       report.plan = plan;
+      for (const w of plan.warnings ?? []) ctx.log.warn('plan.warning', { ...w });
       if (wanted('images')) await steps.validateImages(ctx, plan, o);
     },
     partition: async () => {
