@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBootstrap, ensureTinyImage } from '../agent/build-image/artifacts.js';
 import type { BuiltImage } from '../agent/build-image/build-image.js';
 import { ExecaRunner } from '../agent/core/runner.js';
+import type { Plan } from '../agent/plan/types.js';
 import { publishImage, publishMismatchedImage, type PublishedImage } from './images.js';
 import { startLab, type Lab } from './lab.js';
 import { LOST_TASK_EXIT, type MockNode } from './mocks/nailgun.js';
@@ -169,10 +170,10 @@ describe('lab end to end (one node, container master, TCG)', () => {
       await m?.waitForPowerOff(170_000);
       await m?.stop();
     });
-    const plan = (final.report as { plan?: { parteds: unknown[] } } | undefined)?.plan;
+    const plan = (final.report as { plan?: Plan } | undefined)?.plan;
     expect(plan).toBeDefined();
     for (const [i, disk] of (m?.files.disks ?? []).entries()) {
-      const host = await hostDiskChecks(runner, disk, lab.dir, (plan?.parteds ?? [])[i] as never);
+      const host = await hostDiskChecks(runner, disk, lab.dir, plan, i);
       for (const c of host.checks) expect(c, `${disk}: ${c.detail}`).toMatchObject({ ok: true });
     }
   }, TEST_TIMEOUT);

@@ -3,6 +3,10 @@
 // host-side check of every disk after power-off. keep_data scenarios provision
 // twice and prove the kept filesystem's files survived the second run.
 import type { Runner } from '../agent/core/runner.js';
+import type { Inventory } from '../agent/inventory/types.js';
+import { buildPlan } from '../agent/plan/build.js';
+import type { Plan } from '../agent/plan/types.js';
+import { parseProvisionData } from '../agent/schema/load.js';
 import type { PublishedImage } from './images.js';
 import type { Lab } from './lab.js';
 import {
@@ -19,9 +23,8 @@ export interface ScenarioRun {
 }
 
 /** The first keep_data filesystem of a plan, if any (device + mount). */
-function keptFs(report: ProvisionReportView | undefined): { device: string; mount: string } | undefined {
-  const plan = (report as { plan?: { fss?: { device: string; mount: string; keepData: boolean; type: string }[] } } | undefined)?.plan;
-  return plan?.fss?.find((f) => f.keepData && f.type !== 'swap' && f.mount.startsWith('/'));
+function keptFs(plan: Plan): { device: string; mount: string } | undefined {
+  return plan.fss.find((f) => f.keepData && f.type !== 'swap' && f.mount.startsWith('/'));
 }
 
 /** Writes a file into the kept filesystem from the bootstrap and returns its sha256 as the node computes it. */
@@ -42,6 +45,18 @@ async function keepDataProbe(env: OrchestratorEnv, mac: string, device: string, 
   }
 }
 
+/** The same data with every keep_data flag removed (a first deployment). */
+export function withoutKeepData<T>(data: T): T {
+  const copy = structuredClone(data) as { ks_meta?: { pm_data?: { ks_spaces?: { volumes?: Record<string, unknown>[] }[] } } };
+  for (const s of copy.ks_meta?.pm_data?.ks_spaces ?? []) for (const v of s.volumes ?? []) delete v['keep_data'];
+  return copy as T;
+}
+
+/** The plan the node will make, from the inventory it reported at discovery. */
+function planOf(data: unknown, inventory: unknown): Plan {
+  return buildPlan(parseProvisionData(data), inventory as Inventory);
+}
+
 export async function runScenarioOnNode(
   o: { lab: Lab; env: OrchestratorEnv; runner: Runner; scenario: LabScenario; node: OrchestratedNode; image: PublishedImage; runArgs?: string[] },
 ): Promise<ScenarioRun> {
@@ -52,11 +67,14 @@ export async function runScenarioOnNode(
   const node = await bootToBootstrap(env, n);
   const data = nodeData(s, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl }, imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
   const run = o.runArgs ? { runArgs: o.runArgs } : {};
-  let attempt = await provisionOrThrow(env, n, node, data, run);
-  const kept = keptFs(attempt.report);
+  // keep_data marks data of an earlier deployment: the first one is made without it,
+  // as Fuel does, and the agent refuses a kept partition that is not on the disk.
+  const firstData = withoutKeepData(data);
+  let attempt = await provisionOrThrow(env, n, node, firstData, run);
+  const kept = keptFs(planOf(data, node.inventory));
   if (kept) {
-    // keep_data: data written after the first run must survive a second one.
-    const before = await env.stages.run(`${n.name}: write into kept ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, true));
+    // keep_data: data written after the first deployment must survive the second one.
+    const before = await env.stages.run(`${n.name}: write into ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, true));
     attempt = await provisionOrThrow(env, n, node, data, { ...run, stage: 'provision (again, keep_data)' });
     const after = await env.stages.run(`${n.name}: read kept ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, false));
     checks.push({ name: `keep_data ${kept.mount} survived re-provisioning`, ok: before.length === 64 && before === after, detail: `sha256 before ${before.slice(0, 12)}…, after ${after.slice(0, 12)}…` });
@@ -80,10 +98,9 @@ export async function runScenarioOnNode(
       await vm.waitForPowerOff(170_000);
       await vm.stop();
     });
-    const planned = (attempt.report as { plan?: { parteds?: { device: string }[] } } | undefined)?.plan?.parteds ?? [];
+    const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
     for (const [i, disk] of vm.files.disks.entries()) {
-      const p = planned[i];
-      const host = await env.stages.run(`${n.name}: host check disk ${i}`, 300_000, () => hostDiskChecks(o.runner, disk, lab.dir, p as never));
+      const host = await env.stages.run(`${n.name}: host check disk ${i}`, 300_000, () => hostDiskChecks(o.runner, disk, lab.dir, plan, i));
       checks.push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
     }
   }

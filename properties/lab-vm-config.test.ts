@@ -1,6 +1,6 @@
 // Property: every VM-sized node config the lab can generate maps to a consistent
 // QEMU command line — one drive and one device per disk, unique MACs, PXE first
-// and the first disk second. Seeded and replayable:
+// and the first 512-byte-sector disk second. Seeded and replayable:
 //   FORGE_PROP_SEED=<seed> FORGE_PROP_RUNS=<n> npx vitest run properties/lab-vm-config.test.ts
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
@@ -35,7 +35,9 @@ describe('lab VM configs (property)', () => {
       expect(devices.filter((d) => /drive=d\d+/.test(d))).toHaveLength(spec.disks.length);
       expect(new Set(devices.filter((d) => d.startsWith('virtio-net')).map((d) => /mac=([^,]+)/.exec(d)?.[1])).size).toBe(spec.nics.length);
       expect(devices.find((d) => d.includes('bootindex=0'))).toMatch(/^virtio-net-pci,netdev=n0/);
-      expect(devices.find((d) => d.includes('bootindex=1'))).toMatch(/drive=d0[,]/);
+      // The firmware boots the first 512-byte-sector disk after PXE (legacy BIOS cannot boot 4Kn).
+      const bootDisk = spec.disks.findIndex((d) => d.logicalBlockSize === 512);
+      expect(devices.find((d) => d.includes('bootindex=1'))).toMatch(new RegExp(`drive=d${bootDisk < 0 ? 0 : bootDisk},`));
       spec.disks.forEach((d, i) => {
         const dev = devices.find((x) => x.includes(`drive=d${i},`)) ?? '';
         expect(dev.includes('logical_block_size=4096')).toBe(d.logicalBlockSize === 4096);

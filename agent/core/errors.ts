@@ -86,7 +86,7 @@ export class ForgeErrors extends ForgeError {
   }
 
   override toJSON(): Record<string, unknown> {
-    return { code: this.code, errors: this.errors.map((e) => e.toJSON()) };
+    return { code: this.code, message: this.message, errors: this.errors.map((e) => e.toJSON()) };
   }
 }
 

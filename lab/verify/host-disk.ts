@@ -4,7 +4,7 @@
 // through a read-only loop device at the partition's offset (no dm/md needed).
 import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { PlannedDisk } from '../../agent/plan/types.js';
+import type { Plan, PlannedDisk } from '../../agent/plan/types.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { qcow2ToRaw } from '../vm/qemu-img.js';
 import type { Check } from './first-boot.js';
@@ -23,8 +23,25 @@ export interface HostDiskView {
   partitions: HostPartition[];
 }
 
-export async function readPartitionTable(runner: Runner, raw: string): Promise<HostDiskView> {
-  const r = await runner.run(['sfdisk', '--json', raw], { readOnly: true, timeoutMs: 30_000, okExitCodes: [0, 1] });
+/**
+ * The GPT of a raw disk image, read with the disk's logical sector size: sfdisk
+ * assumes 512 bytes for a plain file, so a 4K-sector disk is read through a
+ * read-only loop device that has the right sector size.
+ */
+export async function readPartitionTable(runner: Runner, raw: string, sectorSize = 512): Promise<HostDiskView> {
+  if (sectorSize !== 512) {
+    const loop = (await runner.run(['losetup', '--find', '--show', '--read-only', '--sector-size', String(sectorSize), raw])).stdout.trim();
+    try {
+      return await sfdiskView(runner, loop);
+    } finally {
+      await runner.run(['losetup', '-d', loop]).catch(() => undefined);
+    }
+  }
+  return sfdiskView(runner, raw);
+}
+
+async function sfdiskView(runner: Runner, device: string): Promise<HostDiskView> {
+  const r = await runner.run(['sfdisk', '--json', device], { readOnly: true, timeoutMs: 30_000, okExitCodes: [0, 1] });
   if (!r.stdout.trim()) return { label: undefined, sectorSize: 512, partitions: [] };
   const pt = (JSON.parse(r.stdout) as { partitiontable: { label?: string; sectorsize?: number; partitions?: HostPartition[] } }).partitiontable;
   return { label: pt.label, sectorSize: pt.sectorsize ?? 512, partitions: pt.partitions ?? [] };
@@ -75,11 +92,20 @@ export function comparePartitions(view: HostDiskView, planned: PlannedDisk): Che
   return checks;
 }
 
-export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: string, planned?: PlannedDisk): Promise<{ checks: Check[]; view: HostDiskView }> {
+/** Partitions holding /boot: its filesystem's partition, or the members of its array. */
+export function bootPartitions(plan: Plan): Set<string> {
+  const boot = plan.fss.find((f) => f.mount === '/boot') ?? plan.fss.find((f) => f.mount === '/');
+  const md = plan.mds.find((m) => m.device === boot?.device);
+  return new Set(md ? md.members : boot ? [boot.device] : []);
+}
+
+/** Host-side checks of one node disk (qcow2) against the plan's `index`-th disk. */
+export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: string, plan?: Plan, index = 0): Promise<{ checks: Check[]; view: HostDiskView }> {
+  const planned: PlannedDisk | undefined = plan?.parteds[index];
   const raw = join(workDir, `${basename(qcow2)}.raw`);
   await qcow2ToRaw(runner, qcow2, raw);
   try {
-    const view = await readPartitionTable(runner, raw);
+    const view = await readPartitionTable(runner, raw, planned?.logicalSectorSize ?? 512);
     const checks: Check[] = [
       { name: 'host: GPT label', ok: view.label === 'gpt', detail: `label=${String(view.label)}` },
       ...(planned ? comparePartitions(view, planned) : []),
@@ -90,7 +116,9 @@ export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: str
       { name: 'host: bios_grub partition', ok: view.partitions.some((p) => p.type.toUpperCase() === GUID_BIOS_GRUB), detail: view.partitions.map((p) => p.type).join(',') },
       grubBootCode(raw),
     );
-    // /boot (or a RAID1 /boot member, metadata 1.0 = a plain fs at offset 0) holds the kernel and grub/.
+    // Only the disk holding /boot (or a RAID1 /boot member: metadata 1.0 = a plain fs
+    // at offset 0) carries the kernel and grub/; other boot disks only GRUB's code.
+    if (plan && planned && !planned.partitions.some((p) => bootPartitions(plan).has(p.device))) return { checks, view };
     let kernelFound = '';
     for (const p of view.partitions) {
       const names = await listExtDir(runner, raw, p, view.sectorSize, '/').catch(() => [] as string[]);

@@ -30,6 +30,14 @@ describe('qemuArgv', () => {
     expect(a).not.toContain('-kernel');
   });
 
+  it('lets a BIOS node boot its first 512-byte-sector disk (not a 4Kn NVMe); UEFI boots the first disk', () => {
+    const disks: VmSpec['disks'] = [{ sizeMiB: 20, bus: 'nvme', logicalBlockSize: 4096 }, { sizeMiB: 5, bus: 'sata' }];
+    const bios = qemuArgv({ name: 'b', disks, nics: [{ mac: labMac(4), netdev: { kind: 'user' } }], boot: { kind: 'pxe' } }, files);
+    expect(bios.filter((x) => x.includes('bootindex=1'))).toEqual(['ide-hd,drive=d1,bus=ide.0,serial=forge-b-1,bootindex=1']);
+    const uefi = qemuArgv({ name: 'u', disks, firmware: 'uefi', nics: [{ mac: labMac(4), netdev: { kind: 'user' } }], boot: { kind: 'pxe' } }, files);
+    expect(uefi.filter((x) => x.includes('bootindex=1'))).toEqual(['nvme,drive=d0,serial=forge-u-0,logical_block_size=4096,physical_block_size=4096,bootindex=1']);
+  });
+
   it('uses direct kernel boot without boot indexes, and tap netdevs', () => {
     const a = qemuArgv({
       name: 'k',

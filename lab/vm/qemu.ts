@@ -82,6 +82,18 @@ export function validateSpec(spec: VmSpec): void {
   if (spec.boot.kind === 'pxe' && spec.nics.length === 0) bad('boot', 'PXE boot needs a NIC');
 }
 
+/**
+ * The disk the firmware's boot order lists after PXE. Legacy BIOS cannot boot a
+ * 4K-logical-sector disk (GRUB's boot.img reads 512-byte sectors through int 13h),
+ * so, as an operator would, a BIOS node boots from its first 512-byte-sector disk;
+ * UEFI boots any disk.
+ */
+export function firmwareBootDisk(spec: Pick<VmSpec, 'disks' | 'firmware'>): number {
+  if (spec.firmware === 'uefi') return 0;
+  const i = spec.disks.findIndex((d) => (d.logicalBlockSize ?? 512) === 512);
+  return i < 0 ? 0 : i;
+}
+
 /** qemu-system-x86_64 argv for a spec whose files are laid out in `files` (pure). */
 export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
   validateSpec(spec);
@@ -104,6 +116,7 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
   ];
   if (spec.firmware === 'uefi') a.push('-bios', '/usr/share/qemu/OVMF.fd');
   let sata = 0;
+  const bootDisk = firmwareBootDisk(spec);
   spec.disks.forEach((d, i) => {
     const file = files.disks[i];
     if (!file) throw new ForgeError('LAB_FAILED', `vm ${spec.name}: no file for disk ${i}`);
@@ -112,7 +125,7 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     const serial = d.serial ?? `forge-${spec.name}-${i}`.slice(0, 20);
     const bs = d.logicalBlockSize ? `,logical_block_size=${d.logicalBlockSize},physical_block_size=${d.logicalBlockSize}` : '';
     // Boot order mirrors a real node: PXE first, then the first disk.
-    const bootIndex = i === 0 && spec.boot.kind !== 'kernel' ? `,bootindex=${spec.boot.kind === 'pxe' ? 1 : 0}` : '';
+    const bootIndex = i === bootDisk && spec.boot.kind !== 'kernel' ? `,bootindex=${spec.boot.kind === 'pxe' ? 1 : 0}` : '';
     switch (d.bus ?? 'virtio') {
       case 'virtio':
         a.push('-device', `virtio-blk-pci,drive=${id},serial=${serial}${bs}${bootIndex}`);
