@@ -53,7 +53,7 @@ async function demo(args: string[]): Promise<number> {
     out(`master: Nailgun ${lab.masterUrl}, images ${lab.imagesUrl}, bridge ${lab.master.bridge} (${lab.master.subnet})`);
     const r = await runScenarioOnNode({
       lab, runner, image, scenario: labScenario(name),
-      env: { nailgun: lab.nailgun, cobbler: lab.client, stages, log: out },
+      env: { nailgun: lab.nailgun, cobbler: lab.client, stages, serialTail: (name) => lab.serialTail(name), log: out },
       node: { name: 'node-1', hostname: 'node-1.domain.tld', macs: [labMac(1)], profile: 'bootstrap' },
     });
     checks.push(...r.checks);

@@ -58,7 +58,7 @@ beforeAll(async () => {
   good = publishImage(imagesDir, image);
   bad = publishMismatchedImage(imagesDir, image);
   lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
-  env = { nailgun: lab.nailgun, cobbler: lab.client, stages, log: () => undefined };
+  env = { nailgun: lab.nailgun, cobbler: lab.client, stages, serialTail: (name) => lab.serialTail(name), log: () => undefined };
   lab.addNode({ name: n.name, macs: n.macs, disks: scenario.disks });
   node = await bootToBootstrap(env, n);
   goodData = dataWith(good);

@@ -33,6 +33,8 @@ export interface Lab extends AsyncDisposable {
   dir: string;
   vms: Map<string, StartedVm>;
   addNode(spec: LabNodeSpec): void;
+  /** The last `chars` of a node's serial console ('' before it first powers on). */
+  serialTail(name: string, chars?: number): string;
   /** URL of mock Nailgun as guests (and the host) see it. */
   masterUrl: string;
   /** Base URL of the image server container: `${imagesUrl}/<file>`. */
@@ -125,6 +127,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       addNode: (s) => {
         specs.set(s.name, s);
       },
+      serialTail: (name, chars = 4000) => vms.get(name)?.serialText().slice(-chars) ?? '',
       masterUrl,
       imagesUrl: master.imagesUrl,
       dispose,

@@ -41,7 +41,7 @@ describe.runIf(full)('lab matrix (every scenario end to end)', () => {
     imagesDir = join(process.env['FORGE_CACHE_DIR'] ?? '/var/cache/fuel-forge', 'lab', `images-${process.pid}`);
     image = publishImage(imagesDir, built);
     lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
-    env = { nailgun: lab.nailgun, cobbler: lab.client, stages, log: () => undefined };
+    env = { nailgun: lab.nailgun, cobbler: lab.client, stages, serialTail: (name) => lab.serialTail(name), log: () => undefined };
   }, 60 * 60_000);
 
   afterAll(async () => {

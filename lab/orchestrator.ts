@@ -45,6 +45,8 @@ export interface OrchestratorEnv {
   stages: Stages;
   log: (line: string) => void;
   timeouts?: Partial<NodeTimeouts>;
+  /** A node's serial console tail, quoted when it never calls back (what did it boot into?). */
+  serialTail?: (name: string) => string;
 }
 
 export interface ProvisionAttempt {
@@ -193,8 +195,14 @@ export async function rebootToDisk(env: OrchestratorEnv, n: OrchestratedNode, no
   });
   const before = node.provisioned.length;
   await env.stages.run(`${n.name}: reboot`, to.register, () => env.cobbler.power(n.name, 'reboot'));
-  return env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
-    pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));
+  try {
+    return await env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
+      pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));
+  } catch (e) {
+    const tail = env.serialTail?.(n.name);
+    if (e instanceof Error && tail) e.message += `\n--- ${n.name} serial console (tail) ---\n${tail}`;
+    throw e;
+  }
 }
 
 export interface NodeOutcome {

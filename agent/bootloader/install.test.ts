@@ -4,8 +4,8 @@ import { silentLogger } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import type { Plan, PlannedFs } from '../plan/types.js';
 import { fstabEntries, renderFstab } from './fstab.js';
-import { expectedRootArg, installBootloader } from './install.js';
-import { cloudDatasourceCfg, grubDefaults } from './target-files.js';
+import { expectedRootArg, installBootloader, missingKernelParams } from './install.js';
+import { cloudDatasourceCfg, GRUB_DROPIN_FILE, grubDefaults, grubDropIn } from './target-files.js';
 
 const fs = (device: string, mount: string, type: PlannedFs['type']): PlannedFs => ({
   device, mount, type, mkfsOptions: [], mountOptions: type === 'swap' ? 'sw' : 'defaults', fromImage: mount === '/', keepData: false,
@@ -109,6 +109,30 @@ describe('target files', () => {
     expect(out).toContain('GRUB_CMDLINE_LINUX="console=ttyS0,9600 a=\\"b c\\""\n');
     expect(out).toContain('GRUB_DISABLE_LINUX_UUID=false\n');
     expect(out).toContain('GRUB_SERIAL_COMMAND="serial --unit=0 --speed=9600"\n');
+  });
+
+  it('puts the same settings in a drop-in that sorts after the image\'s own drop-ins', () => {
+    const dropIn = grubDropIn('console=ttyS1,57600 net.ifnames=0');
+    expect(dropIn).toContain('GRUB_CMDLINE_LINUX="console=ttyS1,57600 net.ifnames=0"\n');
+    expect(dropIn).toContain('GRUB_SERIAL_COMMAND="serial --unit=1 --speed=57600"\n');
+    // grub-mkconfig sources grub.d/*.cfg in glob (C collation) order: ours must come last.
+    const others = ['50-cloudimg-settings.cfg', '50-fuel-forge.cfg', 'init-select.cfg', 'Z-vendor.cfg'];
+    const name = GRUB_DROPIN_FILE.split('/').pop()!;
+    expect([...others, name].sort().pop()).toBe(name);
+  });
+
+  it('names the kernel parameters a generated grub.cfg lost', () => {
+    const cfg = [
+      "menuentry 'Debian' {",
+      '\tlinux\t/vmlinuz-6.1 root=UUID=x ro console=tty0 console=ttyS0,115200n8',
+      '}',
+      "menuentry 'Debian (recovery)' {",
+      '\tlinux\t/vmlinuz-6.1 root=UUID=x ro single console=ttyS0,115200 net.ifnames=0',
+      '}',
+    ].join('\n');
+    expect(missingKernelParams(cfg, 'console=ttyS0,115200 net.ifnames=0')).toEqual(['console=ttyS0,115200', 'net.ifnames=0']);
+    expect(missingKernelParams(cfg.replace('console=ttyS0,115200n8', 'console=ttyS0,115200 net.ifnames=0'), 'console=ttyS0,115200 net.ifnames=0')).toEqual([]);
+    expect(missingKernelParams('no entries', 'quiet')).toEqual(['quiet']);
   });
 
   it('limits cloud-init to the configdrive datasources', () => {

@@ -14,7 +14,7 @@ import { runInTarget } from '../tools/chroot.js';
 import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv } from '../tools/grub.js';
 import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
-import { CLOUD_DATASOURCE_FILE, cloudDatasourceCfg, grubDefaults } from './target-files.js';
+import { CLOUD_DATASOURCE_FILE, cloudDatasourceCfg, GRUB_DROPIN_FILE, grubDefaults, grubDropIn } from './target-files.js';
 
 export interface BootloaderReport {
   rootDevice: string;
@@ -123,6 +123,17 @@ export function expectedRootArg(plan: Plan, rootUuid: string): string {
   return plan.lvs.some((l) => l.device === rootDevice) ? `root=${rootDevice}` : `root=UUID=${rootUuid}`;
 }
 
+/**
+ * Kernel parameters absent from a `linux` line of grub.cfg (every menu entry must
+ * carry them: the node's console and NIC naming depend on them).
+ */
+export function missingKernelParams(cfg: string, kernelParams: string): string[] {
+  const want = kernelParams.split(/\s+/).filter(Boolean);
+  const lines = cfg.split('\n').filter((l) => /^\s*linux(16|efi)?\s/.test(l)).map((l) => new Set(l.trim().split(/\s+/)));
+  if (!lines.length) return want;
+  return want.filter((p) => lines.some((l) => !l.has(p)));
+}
+
 async function configure(ctx: Ctx, plan: Plan, root: string): Promise<BootloaderReport> {
   const bl = plan.bootloader;
   const uuids = await readUuids(ctx, plan.fss.filter((f) => f.type === 'swap' || f.mount.startsWith('/')));
@@ -134,6 +145,7 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   const defaultsPath = join(root, 'etc/default/grub');
   const existing = !ctx.dryRun && existsSync(defaultsPath) ? await readFile(defaultsPath, 'utf8') : '';
   await writeTargetFile(ctx, root, 'etc/default/grub', grubDefaults(existing, bl.kernelParams));
+  await writeTargetFile(ctx, root, GRUB_DROPIN_FILE, grubDropIn(bl.kernelParams));
 
   const kernels = ctx.dryRun ? [] : await kernelsIn(root);
   if (!ctx.dryRun && !kernels.length) {
@@ -160,6 +172,13 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
     const want = expectedRootArg(plan, rootUuid);
     if (!cfg.split(/\s+/).includes(want)) {
       throw new ForgeError('BOOTLOADER_FAILED', `grub.cfg does not boot ${want}`, { details: { rootUuid, rootDevice: bl.rootDevice } });
+    }
+    const missing = missingKernelParams(cfg, bl.kernelParams);
+    if (missing.length) {
+      throw new ForgeError('BOOTLOADER_FAILED', `grub.cfg boots without the kernel parameters ${missing.join(' ')} (a GRUB setting in the image overrides them?)`, {
+        field: 'ks_meta.pm_data.kernel_params',
+        details: { missing, kernelParams: bl.kernelParams },
+      });
     }
   }
   return {

@@ -28,23 +28,37 @@ function shellQuote(v: string): string {
 }
 
 /**
- * /etc/default/grub with our settings: the plan's kernel parameters, root by UUID,
- * no os-prober (it would scan the other disks), and a serial terminal when the
- * kernel logs to one (the lab and most BMCs read the serial console).
+ * Where our GRUB settings also go: grub-mkconfig sources /etc/default/grub, then
+ * every /etc/default/grub.d/*.cfg in glob order, so an image's own drop-in (cloud
+ * images ship one setting GRUB_CMDLINE_LINUX) would silently replace the plan's
+ * kernel parameters. A drop-in that sorts after the digits and letters wins.
  */
-export function grubDefaults(existing: string, kernelParams: string): string {
-  const kept = existing.split('\n').filter((l) => !MANAGED.some((k) => new RegExp(`^\\s*${k}=`).test(l)));
-  while (kept.length && kept[kept.length - 1] === '') kept.pop();
+export const GRUB_DROPIN_FILE = 'etc/default/grub.d/zz-fuel-forge.cfg';
+
+/** Our settings as shell assignments: kernel parameters, root by UUID, no os-prober, serial terminal. */
+export function grubSettings(kernelParams: string): string[] {
   const ours = [
-    '# fuel-forge',
     `GRUB_CMDLINE_LINUX=${shellQuote(kernelParams)}`,
     'GRUB_DISABLE_LINUX_UUID=false',
     'GRUB_DISABLE_OS_PROBER=true',
   ];
+  // The lab and most BMCs read the serial console: give GRUB's menu to it too.
   const serial = /(?:^|\s)console=ttyS(\d+)(?:,(\d+))?/.exec(kernelParams);
   if (serial) {
     ours.push('GRUB_TERMINAL="console serial"');
     ours.push(`GRUB_SERIAL_COMMAND="serial --unit=${serial[1]} --speed=${serial[2] ?? '115200'}"`);
   }
-  return [...kept, ...ours, ''].join('\n');
+  return ours;
+}
+
+/** /etc/default/grub with the keys we manage replaced by our settings; the rest kept. */
+export function grubDefaults(existing: string, kernelParams: string): string {
+  const kept = existing.split('\n').filter((l) => !MANAGED.some((k) => new RegExp(`^\\s*${k}=`).test(l)));
+  while (kept.length && kept[kept.length - 1] === '') kept.pop();
+  return [...kept, '# fuel-forge', ...grubSettings(kernelParams), ''].join('\n');
+}
+
+/** The drop-in that makes our settings final over any drop-in the image carries. */
+export function grubDropIn(kernelParams: string): string {
+  return ['# written by fuel-forge: sourced last, so the plan\'s kernel parameters win', ...grubSettings(kernelParams), ''].join('\n');
 }
