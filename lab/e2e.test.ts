@@ -155,7 +155,11 @@ describe('lab end to end (one node, container master, TCG)', () => {
     expect(v.exitCode).toBe(0);
     const initrdFetches = lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img').length;
     const body = await rebootToDisk(env, n, node);
-    for (const c of firstBootChecks(body, expectFirstBoot(goodData))) expect(c, c.detail).toMatchObject({ ok: true });
+    const plan = (final.report as { plan?: Plan } | undefined)?.plan;
+    expect(plan).toBeDefined();
+    const checks = firstBootChecks(body, expectFirstBoot(goodData, plan ? { plan } : {}));
+    expect(checks.map((c) => c.name)).toContain('every planned filesystem mounted at boot');
+    for (const c of checks) expect(c, c.detail).toMatchObject({ ok: true });
     expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(false);
     // Netboot off: iPXE chained to the local disk instead of fetching the bootstrap again.
     expect(lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img')).toHaveLength(initrdFetches);

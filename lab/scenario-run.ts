@@ -88,7 +88,8 @@ export async function runScenarioOnNode(
   const verify = await verifyOnNode(env, n, node);
   checks.push({ name: 'provision verify on node', ok: verify.exitCode === 0, detail: `exit ${verify.exitCode}` });
   const body = await rebootToDisk(env, n, node);
-  checks.push(...firstBootChecks(body, expectFirstBoot(data)));
+  const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
+  checks.push(...firstBootChecks(body, expectFirstBoot(data, plan ? { plan } : {})));
   checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
 
   const vm = lab.vms.get(n.name);
@@ -98,7 +99,6 @@ export async function runScenarioOnNode(
       await vm.waitForPowerOff(170_000);
       await vm.stop();
     });
-    const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
     for (const [i, disk] of vm.files.disks.entries()) {
       const host = await env.stages.run(`${n.name}: host check disk ${i}`, 300_000, () => hostDiskChecks(o.runner, disk, lab.dir, plan, i));
       checks.push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));

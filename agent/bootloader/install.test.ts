@@ -5,7 +5,7 @@ import { RecordingRunner } from '../core/runner.js';
 import type { Plan, PlannedFs } from '../plan/types.js';
 import { fstabEntries, renderFstab } from './fstab.js';
 import { expectedRootArg, installBootloader, missingKernelParams } from './install.js';
-import { cloudDatasourceCfg, GRUB_DROPIN_FILE, grubDefaults, grubDropIn } from './target-files.js';
+import { cloudDatasourceCfg, GRUB_DROPIN_FILE, grubDefaults, grubDropIn, LVM_ACTIVATE_WANTS, lvmActivateUnit } from './target-files.js';
 
 const fs = (device: string, mount: string, type: PlannedFs['type']): PlannedFs => ({
   device, mount, type, mkfsOptions: [], mountOptions: type === 'swap' ? 'sw' : 'defaults', fromImage: mount === '/', keepData: false,
@@ -59,6 +59,13 @@ describe('installBootloader (recorded)', () => {
     ]);
     expect(report.efi).toBe(true);
     expect(report.fstab.map((e) => e.mount)).toEqual(['/', '/boot', '/boot/efi', '/var/lib/glance', 'none']);
+  });
+
+  it('enables a unit activating the plan\'s VGs only when the plan has VGs', async () => {
+    const ctx = () => createCtx({ runner: new RecordingRunner(), log: silentLogger, dryRun: true });
+    expect((await installBootloader(ctx(), plan())).lvmActivateUnit).toBeUndefined();
+    const withVgs: Plan = { ...plan(), vgs: [{ name: 'os', pvs: ['/dev/sda4'], keepData: false }, { name: 'data-vg', pvs: ['/dev/sdb1'], keepData: true }] };
+    expect((await installBootloader(ctx(), withVgs)).lvmActivateUnit).toBe('/etc/systemd/system/fuel-forge-lvm-activate.service');
   });
 
   it('still unmounts everything when grub-install fails, and names the command', async () => {
@@ -133,6 +140,15 @@ describe('target files', () => {
     expect(missingKernelParams(cfg, 'console=ttyS0,115200 net.ifnames=0')).toEqual(['console=ttyS0,115200', 'net.ifnames=0']);
     expect(missingKernelParams(cfg.replace('console=ttyS0,115200n8', 'console=ttyS0,115200 net.ifnames=0'), 'console=ttyS0,115200 net.ifnames=0')).toEqual([]);
     expect(missingKernelParams('no entries', 'quiet')).toEqual(['quiet']);
+  });
+
+  it('activates exactly the named VGs before local filesystems, without blocking the boot on udev', () => {
+    const unit = lvmActivateUnit(['os', 'data-vg']);
+    expect(unit).toContain('ExecStart=/sbin/lvm vgchange --activate ay --sysinit os data-vg\n');
+    expect(unit).toContain('Before=local-fs-pre.target');
+    expect(unit).toContain('DefaultDependencies=no');
+    expect(unit).toMatch(/ExecStartPre=-\/bin\/udevadm settle/);
+    expect(LVM_ACTIVATE_WANTS).toBe('etc/systemd/system/local-fs-pre.target.wants/fuel-forge-lvm-activate.service');
   });
 
   it('limits cloud-init to the configdrive datasources', () => {

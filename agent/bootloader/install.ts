@@ -14,7 +14,16 @@ import { runInTarget } from '../tools/chroot.js';
 import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv } from '../tools/grub.js';
 import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
-import { CLOUD_DATASOURCE_FILE, cloudDatasourceCfg, GRUB_DROPIN_FILE, grubDefaults, grubDropIn } from './target-files.js';
+import {
+  CLOUD_DATASOURCE_FILE,
+  cloudDatasourceCfg,
+  GRUB_DROPIN_FILE,
+  grubDefaults,
+  grubDropIn,
+  LVM_ACTIVATE_UNIT,
+  LVM_ACTIVATE_WANTS,
+  lvmActivateUnit,
+} from './target-files.js';
 
 export interface BootloaderReport {
   rootDevice: string;
@@ -25,6 +34,8 @@ export interface BootloaderReport {
   kernelParams: string;
   grubCfg: string;
   kernels: string[];
+  /** The systemd unit that activates the plan's VGs at boot, when there are VGs. */
+  lvmActivateUnit?: string;
 }
 
 const BINDS = ['/dev', '/proc', '/sys', '/run'];
@@ -105,6 +116,21 @@ async function writeTargetFile(ctx: Ctx, root: string, rel: string, content: str
   await writeFile(p, content);
 }
 
+/** Enables a unit the way `systemctl enable` would, without running anything in the target. */
+async function linkTargetFile(ctx: Ctx, root: string, rel: string, target: string): Promise<void> {
+  ctx.log.info('bootloader.link_file', { path: `/${rel}`, target, dryRun: ctx.dryRun });
+  if (ctx.dryRun) return;
+  const p = join(root, rel);
+  await mkdir(dirname(p), { recursive: true });
+  await rm(p, { force: true });
+  await symlink(target, p);
+}
+
+/** Whether the target boots systemd (the image may use another init: then no unit is written). */
+function targetHasSystemd(root: string): boolean {
+  return ['lib/systemd/systemd', 'usr/lib/systemd/systemd'].some((p) => existsSync(join(root, p)));
+}
+
 async function kernelsIn(root: string): Promise<string[]> {
   try {
     return (await readdir(join(root, 'boot'))).filter((f) => f.startsWith('vmlinuz-')).sort();
@@ -146,6 +172,13 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   const existing = !ctx.dryRun && existsSync(defaultsPath) ? await readFile(defaultsPath, 'utf8') : '';
   await writeTargetFile(ctx, root, 'etc/default/grub', grubDefaults(existing, bl.kernelParams));
   await writeTargetFile(ctx, root, GRUB_DROPIN_FILE, grubDropIn(bl.kernelParams));
+
+  const vgNames = plan.vgs.map((v) => v.name);
+  const lvmUnit = vgNames.length > 0 && (ctx.dryRun || targetHasSystemd(root));
+  if (lvmUnit) {
+    await writeTargetFile(ctx, root, LVM_ACTIVATE_UNIT, lvmActivateUnit(vgNames));
+    await linkTargetFile(ctx, root, LVM_ACTIVATE_WANTS, `/${LVM_ACTIVATE_UNIT}`);
+  }
 
   const kernels = ctx.dryRun ? [] : await kernelsIn(root);
   if (!ctx.dryRun && !kernels.length) {
@@ -190,6 +223,7 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
     kernelParams: bl.kernelParams,
     grubCfg: '/boot/grub/grub.cfg',
     kernels,
+    ...(lvmUnit ? { lvmActivateUnit: `/${LVM_ACTIVATE_UNIT}` } : {}),
   };
 }
 

@@ -62,3 +62,40 @@ export function grubDefaults(existing: string, kernelParams: string): string {
 export function grubDropIn(kernelParams: string): string {
   return ['# written by fuel-forge: sourced last, so the plan\'s kernel parameters win', ...grubSettings(kernelParams), ''].join('\n');
 }
+
+/**
+ * Debian 12's lvm2 activates volume groups only from udev events. The initramfs
+ * sees every PV, marks each complete VG "online" in /run/lvm, and activates it —
+ * but udevd is stopped at the hand-over to the real root, and a VG whose
+ * activation was still queued stays inactive: the real system's pvscan finds it
+ * already "online" and skips it, and a mount on it times out into emergency mode
+ * (seen in the lab, at random, with a data VG beside the root VG). This unit
+ * activates the plan's VGs before local filesystems are mounted, whatever the
+ * image's initramfs did.
+ */
+export const LVM_ACTIVATE_UNIT = 'etc/systemd/system/fuel-forge-lvm-activate.service';
+export const LVM_ACTIVATE_WANTS = 'etc/systemd/system/local-fs-pre.target.wants/fuel-forge-lvm-activate.service';
+
+export function lvmActivateUnit(vgNames: readonly string[]): string {
+  return [
+    '# written by fuel-forge: activate the provisioned volume groups at every boot',
+    '[Unit]',
+    'Description=Activate the LVM volume groups provisioned by fuel-forge',
+    'DefaultDependencies=no',
+    'After=systemd-udev-trigger.service',
+    'Before=local-fs-pre.target shutdown.target',
+    'Wants=local-fs-pre.target',
+    'Conflicts=shutdown.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    // Let the coldplug events (PVs appearing) finish first; never block the boot on it.
+    'ExecStartPre=-/bin/udevadm settle --timeout=30',
+    `ExecStart=/sbin/lvm vgchange --activate ay --sysinit ${vgNames.join(' ')}`,
+    '',
+    '[Install]',
+    'WantedBy=local-fs-pre.target',
+    '',
+  ].join('\n');
+}

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { buildConfigDrive } from '../../agent/configdrive/build.js';
+import type { Plan } from '../../agent/plan/types.js';
 
 export interface Check {
   name: string;
@@ -17,6 +18,10 @@ export interface FirstBootExpectation {
   publicKeys: string[];
   /** sha256 of each file the cloud-config's write_files puts in place, by path. */
   files: Record<string, string>;
+  /** From the plan, when given: what the booted node must have mounted, swapped on and booted with. */
+  mounts?: string[];
+  swaps?: number;
+  kernelParams?: string;
 }
 
 /**
@@ -25,14 +30,21 @@ export interface FirstBootExpectation {
  */
 const EXACT_FILES = ['/etc/hosts', '/etc/puppet/puppet.conf', '/etc/default/puppet', '/etc/mcollective/server.cfg', '/etc/default/mcollective'];
 
-export function expectFirstBoot(data: unknown, callbackUrl?: string): FirstBootExpectation {
+export function expectFirstBoot(data: unknown, o: { callbackUrl?: string; plan?: Plan } = {}): FirstBootExpectation {
+  const callbackUrl = o.callbackUrl;
   const cd = buildConfigDrive(data, callbackUrl === undefined ? {} : { callbackUrl });
   const cc = parseYaml(cd.cloudConfig) as { write_files?: { path: string; content: string }[] };
   const files: Record<string, string> = {};
   for (const f of cc.write_files ?? []) {
     if (EXACT_FILES.includes(f.path)) files[f.path] = createHash('sha256').update(f.content).digest('hex');
   }
-  return { hostname: cd.input.hostname, fqdn: cd.input.fqdn, publicKeys: [...cd.input.publicKeys], files };
+  const want: FirstBootExpectation = { hostname: cd.input.hostname, fqdn: cd.input.fqdn, publicKeys: [...cd.input.publicKeys], files };
+  if (o.plan) {
+    want.mounts = o.plan.fss.filter((f) => f.mount.startsWith('/')).map((f) => f.mount);
+    want.swaps = o.plan.fss.filter((f) => f.type === 'swap').length;
+    want.kernelParams = o.plan.bootloader.kernelParams;
+  }
+  return want;
 }
 
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
@@ -60,6 +72,21 @@ export function firstBootChecks(body: unknown, want: FirstBootExpectation): Chec
     { name: 'cloud-init status done, no errors', ok: ci['status'] === 'done' && errors.length === 0, detail: `status=${String(ci['status'])} errors=${JSON.stringify(errors).slice(0, 200)}` },
     { name: 'datasource ConfigDrive', ok: /configdrive|config-drive/i.test(dsText), detail: dsText.trim() },
   ];
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  if (want.mounts) {
+    const mounted = strings(facts['mounts']);
+    const missing = want.mounts.filter((m) => !mounted.includes(m));
+    checks.push({ name: 'every planned filesystem mounted at boot', ok: missing.length === 0, detail: missing.length ? `not mounted: ${missing.join(' ')}` : want.mounts.join(' ') });
+  }
+  if (want.swaps !== undefined) {
+    const on = strings(facts['swaps']).length;
+    checks.push({ name: 'planned swap active', ok: on >= want.swaps, detail: `${on} swap device(s) on, ${want.swaps} planned` });
+  }
+  if (want.kernelParams !== undefined) {
+    const cmdline = String(facts['kernel_cmdline'] ?? '').split(/\s+/);
+    const missing = want.kernelParams.split(/\s+/).filter((p) => p && !cmdline.includes(p));
+    checks.push({ name: 'booted with the planned kernel parameters', ok: missing.length === 0, detail: missing.length ? `missing: ${missing.join(' ')}` : want.kernelParams });
+  }
   for (const [path, sha] of Object.entries(want.files)) {
     checks.push({ name: `${path} from our configdrive`, ok: files[path] === sha, detail: files[path] ? `sha256 ${String(files[path]).slice(0, 12)}…, want ${sha.slice(0, 12)}…` : 'missing on the node' });
   }

@@ -88,6 +88,20 @@ def sha256_of(path):
         return None
 
 
+def read_lines(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
+
+
+def mounts():
+    # Mount points as the master planned them ("\040" is a space in /proc/mounts).
+    points = [l.split()[1].replace("\\040", " ") for l in read_lines("/proc/self/mounts") if len(l.split()) > 1]
+    return sorted(set(points))
+
+
 def facts():
     keys = []
     try:
@@ -106,6 +120,9 @@ def facts():
         "root_authorized_keys": keys,
         "timezone": tz,
         "files": {p: sha256_of(p) for p in CHECKED_FILES},
+        "kernel_cmdline": " ".join(read_lines("/proc/cmdline")).strip(),
+        "mounts": mounts(),
+        "swaps": [l.split()[0] for l in read_lines("/proc/swaps")[1:] if l.strip()],
     }
 
 
