@@ -22,6 +22,8 @@ export interface FirstBootExpectation {
   mounts?: string[];
   swaps?: number;
   kernelParams?: string;
+  /** The plan has VGs: the agent's activation unit must have run. */
+  lvmActivateUnit?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export function expectFirstBoot(data: unknown, o: { callbackUrl?: string; plan?:
     want.mounts = o.plan.fss.filter((f) => f.mount.startsWith('/')).map((f) => f.mount);
     want.swaps = o.plan.fss.filter((f) => f.type === 'swap').length;
     want.kernelParams = o.plan.bootloader.kernelParams;
+    want.lvmActivateUnit = o.plan.vgs.length > 0;
   }
   return want;
 }
@@ -86,6 +89,11 @@ export function firstBootChecks(body: unknown, want: FirstBootExpectation): Chec
     const cmdline = String(facts['kernel_cmdline'] ?? '').split(/\s+/);
     const missing = want.kernelParams.split(/\s+/).filter((p) => p && !cmdline.includes(p));
     checks.push({ name: 'booted with the planned kernel parameters', ok: missing.length === 0, detail: missing.length ? `missing: ${missing.join(' ')}` : want.kernelParams });
+  }
+  if (want.lvmActivateUnit) {
+    const state = obj(facts['units'])['fuel-forge-lvm-activate.service'];
+    const failed = strings(facts['failed_units']);
+    checks.push({ name: 'VG activation unit ran', ok: state === 'active', detail: `state=${String(state)}; failed units: ${failed.join(' ') || 'none'}` });
   }
   for (const [path, sha] of Object.entries(want.files)) {
     checks.push({ name: `${path} from our configdrive`, ok: files[path] === sha, detail: files[path] ? `sha256 ${String(files[path]).slice(0, 12)}…, want ${sha.slice(0, 12)}…` : 'missing on the node' });

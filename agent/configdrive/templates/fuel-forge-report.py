@@ -102,7 +102,18 @@ def mounts():
     return sorted(set(points))
 
 
+def unit_states():
+    # The units the agent enables in the target, and whatever failed: the master sees why a boot went wrong.
+    states = {}
+    for unit in ["fuel-forge-lvm-activate.service"]:
+        _, out, _ = run(["systemctl", "is-active", unit])
+        states[unit] = out.strip() or "unknown"
+    _, failed, _ = run(["systemctl", "list-units", "--failed", "--plain", "--no-legend"])
+    return states, [l.split()[0] for l in failed.splitlines() if l.strip()]
+
+
 def facts():
+    units, failed = unit_states()
     keys = []
     try:
         with open("/root/.ssh/authorized_keys") as f:
@@ -123,6 +134,8 @@ def facts():
         "kernel_cmdline": " ".join(read_lines("/proc/cmdline")).strip(),
         "mounts": mounts(),
         "swaps": [l.split()[0] for l in read_lines("/proc/swaps")[1:] if l.strip()],
+        "units": units,
+        "failed_units": failed,
     }
 
 
