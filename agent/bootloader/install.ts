@@ -1,7 +1,8 @@
 // Target configuration and GRUB: mounts the written OS (deepest last), binds the
-// kernel filesystems, writes fstab by UUID, cloud-init's datasource list and GRUB's
-// defaults, installs GRUB (BIOS on every boot disk, UEFI removable path when there
-// is an ESP), generates grub.cfg, and always unmounts everything, even on failure.
+// kernel filesystems, writes fstab by UUID, cloud-init's datasource list, GRUB's
+// defaults and a VG activation unit, installs GRUB (BIOS on every boot disk, UEFI
+// removable path when there is an ESP), generates grub.cfg and checks it carries the
+// plan's root and kernel parameters, and always unmounts everything, even on failure.
 // Leaves: a target that boots from any boot disk with root found by UUID.
 import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
