@@ -11,7 +11,7 @@ import { ExecaRunner } from '../agent/core/runner.js';
 import { buildImage } from '../agent/build-image/build-image.js';
 import { buildBootstrap } from '../agent/bootstrap/build.js';
 import { publishImage } from './images.js';
-import { startLab } from './lab.js';
+import { orchestratorEnv, startLab } from './lab.js';
 import { runScenarioOnNode } from './scenario-run.js';
 import { disksFromInventory, imageDataFor, LAB_SCENARIOS, labScenario, retargetToVm, type LabScenarioName } from './scenario.js';
 import { loadInventory } from '../agent/inventory/load.js';
@@ -53,7 +53,7 @@ async function demo(args: string[]): Promise<number> {
     out(`master: Nailgun ${lab.masterUrl}, images ${lab.imagesUrl}, bridge ${lab.master.bridge} (${lab.master.subnet})`);
     const r = await runScenarioOnNode({
       lab, runner, image, scenario: labScenario(name),
-      env: { nailgun: lab.nailgun, cobbler: lab.client, stages, serialTail: (name) => lab.serialTail(name), log: out },
+      env: orchestratorEnv(lab, stages, out),
       node: { name: 'node-1', hostname: 'node-1.domain.tld', macs: [labMac(1)], profile: 'bootstrap' },
     });
     checks.push(...r.checks);

@@ -12,7 +12,7 @@ import type { BuiltImage } from '../agent/build-image/build-image.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import type { Plan } from '../agent/plan/types.js';
 import { publishImage, publishMismatchedImage, type PublishedImage } from './images.js';
-import { startLab, type Lab } from './lab.js';
+import { orchestratorEnv, startLab, type Lab } from './lab.js';
 import { LOST_TASK_EXIT, type MockNode } from './mocks/nailgun.js';
 import {
   bootToBootstrap, imageProgress, rebootToDisk, runProvision, runTask, verifyOnNode,
@@ -58,7 +58,7 @@ beforeAll(async () => {
   good = publishImage(imagesDir, image);
   bad = publishMismatchedImage(imagesDir, image);
   lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
-  env = { nailgun: lab.nailgun, cobbler: lab.client, stages, serialTail: (name) => lab.serialTail(name), log: () => undefined };
+  env = orchestratorEnv(lab, stages, () => undefined);
   lab.addNode({ name: n.name, macs: n.macs, disks: scenario.disks });
   node = await bootToBootstrap(env, n);
   goodData = dataWith(good);
@@ -157,7 +157,7 @@ describe('lab end to end (one node, container master, TCG)', () => {
     const body = await rebootToDisk(env, n, node);
     const plan = (final.report as { plan?: Plan } | undefined)?.plan;
     expect(plan).toBeDefined();
-    const checks = firstBootChecks(body, expectFirstBoot(goodData, plan ? { plan } : {}));
+    const checks = firstBootChecks(body, expectFirstBoot(goodData, { plan }));
     expect(checks.map((c) => c.name)).toContain('every planned filesystem mounted at boot');
     for (const c of checks) expect(c, c.detail).toMatchObject({ ok: true });
     expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(false);

@@ -13,6 +13,8 @@ import type { Runner } from '../agent/core/runner.js';
 import { startMasterNetwork, type MasterNetwork } from './master/master-net.js';
 import { CobblerClient, startCobbler, type StartedCobbler } from './mocks/cobbler.js';
 import { startNailgun, type StartedNailgun } from './mocks/nailgun.js';
+import type { OrchestratorEnv } from './orchestrator.js';
+import type { Stages } from './stages.js';
 import { chooseAccel } from './vm/accel.js';
 import { bootstrapAppend, type BootstrapFiles } from './vm/bootstrap-files.js';
 import { startVm, type StartedVm, type VmDiskSpec } from './vm/qemu.js';
@@ -49,6 +51,11 @@ export interface LabOptions {
   imagesDir: string;
   /** Keep the lab directory (VM disks, serial logs) after disposal. */
   keepDir?: boolean;
+}
+
+/** The orchestrator's view of a lab: its mocks, the caller's stage timer and log, and the nodes' consoles. */
+export function orchestratorEnv(lab: Lab, stages: Stages, log: (line: string) => void): OrchestratorEnv {
+  return { nailgun: lab.nailgun, cobbler: lab.client, stages, log, serialTail: (name) => lab.serialTail(name) };
 }
 
 export async function startLab(o: LabOptions): Promise<Lab> {

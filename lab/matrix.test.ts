@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBootstrap, ensureTinyImage } from '../agent/build-image/artifacts.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { publishImage, type PublishedImage } from './images.js';
-import { startLab, type Lab } from './lab.js';
+import { orchestratorEnv, startLab, type Lab } from './lab.js';
 import type { OrchestratorEnv } from './orchestrator.js';
 import { runScenarioOnNode } from './scenario-run.js';
 import { LAB_SCENARIOS, labScenario, type LabScenarioName } from './scenario.js';
@@ -41,7 +41,7 @@ describe.runIf(full)('lab matrix (every scenario end to end)', () => {
     imagesDir = join(process.env['FORGE_CACHE_DIR'] ?? '/var/cache/fuel-forge', 'lab', `images-${process.pid}`);
     image = publishImage(imagesDir, built);
     lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
-    env = { nailgun: lab.nailgun, cobbler: lab.client, stages, serialTail: (name) => lab.serialTail(name), log: () => undefined };
+    env = orchestratorEnv(lab, stages, () => undefined);
   }, 60 * 60_000);
 
   afterAll(async () => {

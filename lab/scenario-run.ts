@@ -89,7 +89,7 @@ export async function runScenarioOnNode(
   checks.push({ name: 'provision verify on node', ok: verify.exitCode === 0, detail: `exit ${verify.exitCode}` });
   const body = await rebootToDisk(env, n, node);
   const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
-  checks.push(...firstBootChecks(body, expectFirstBoot(data, plan ? { plan } : {})));
+  checks.push(...firstBootChecks(body, expectFirstBoot(data, { plan })));
   checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
 
   const vm = lab.vms.get(n.name);

@@ -32,9 +32,8 @@ export interface FirstBootExpectation {
  */
 const EXACT_FILES = ['/etc/hosts', '/etc/puppet/puppet.conf', '/etc/default/puppet', '/etc/mcollective/server.cfg', '/etc/default/mcollective'];
 
-export function expectFirstBoot(data: unknown, o: { callbackUrl?: string; plan?: Plan } = {}): FirstBootExpectation {
-  const callbackUrl = o.callbackUrl;
-  const cd = buildConfigDrive(data, callbackUrl === undefined ? {} : { callbackUrl });
+export function expectFirstBoot(data: unknown, o: { callbackUrl?: string; plan?: Plan | undefined } = {}): FirstBootExpectation {
+  const cd = buildConfigDrive(data, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
   const cc = parseYaml(cd.cloudConfig) as { write_files?: { path: string; content: string }[] };
   const files: Record<string, string> = {};
   for (const f of cc.write_files ?? []) {
