@@ -46,7 +46,7 @@ let final: ProvisionAttempt;
 let imagesDir = '';
 
 const dataWith = (published: PublishedImage): Record<string, any> =>
-  nodeData(scenario, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl }, imageDataFor(published.meta, published.file, lab.imagesUrl));
+  nodeData(scenario, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl, nameServer: lab.master.dnsmasqIp }, imageDataFor(published.meta, published.file, lab.imagesUrl));
 const onNode = (argv: string[], timeoutMs = 120_000) => runTask(env, mac, argv, timeoutMs);
 const vm = () => lab.vms.get(n.name);
 
@@ -155,6 +155,7 @@ describe('lab end to end (one node, container master, TCG)', () => {
     expect(v.exitCode).toBe(0);
     const initrdFetches = lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img').length;
     const body = await rebootToDisk(env, n, node);
+    process.stdout.write(`first boot: cloud-init stages ${JSON.stringify((body as { cloud_init_stages?: unknown }).cloud_init_stages)}, uptime at call-back ${String((body as { uptime?: unknown }).uptime)} s\n`);
     const plan = (final.report as { plan?: Plan } | undefined)?.plan;
     expect(plan).toBeDefined();
     const checks = firstBootChecks(body, expectFirstBoot(goodData, { plan }));
@@ -181,4 +182,12 @@ describe('lab end to end (one node, container master, TCG)', () => {
       for (const c of host.checks) expect(c, `${disk}: ${c.detail}`).toMatchObject({ ok: true });
     }
   }, TEST_TIMEOUT);
+
+  it('stayed inside the lab: nothing the node or the master sent was addressed outside it, and nothing left', async () => {
+    // The guard's own counters over the whole run: PXE, bootstrap, provisioning,
+    // first boot (name service, mirrors, time) and the call-back.
+    const c = await lab.master.containment();
+    process.stdout.write(`containment: ${JSON.stringify(c)}\n`);
+    expect(c).toEqual({ attempts: 0, dropped: 0, leaked: 0 });
+  }, 60_000);
 });

@@ -196,8 +196,12 @@ export async function rebootToDisk(env: OrchestratorEnv, n: OrchestratedNode, no
   const before = node.provisioned.length;
   await env.stages.run(`${n.name}: reboot`, to.register, () => env.cobbler.power(n.name, 'reboot'));
   try {
-    return await env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
+    const body = await env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
       pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));
+    // cloud-init's own per-stage seconds: where the first boot went (a wait on an unreachable service shows here).
+    const b = body as { cloud_init_stages?: Record<string, number>; uptime?: string };
+    env.log(`${n.name}: first boot: uptime ${b.uptime ?? '?'} s at call-back; cloud-init stages ${JSON.stringify(b.cloud_init_stages ?? {})}`);
+    return body;
   } catch (e) {
     const tail = env.serialTail?.(n.name);
     if (e instanceof Error && tail) e.message += `\n--- ${n.name} serial console (tail) ---\n${tail}`;

@@ -65,7 +65,7 @@ export async function runScenarioOnNode(
   const checks: Check[] = [];
   lab.addNode({ name: n.name, macs: n.macs, disks: s.disks });
   const node = await bootToBootstrap(env, n);
-  const data = nodeData(s, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl }, imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
+  const data = nodeData(s, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl, nameServer: lab.master.dnsmasqIp }, imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
   const run = o.runArgs ? { runArgs: o.runArgs } : {};
   // keep_data marks data of an earlier deployment: the first one is made without it,
   // as Fuel does, and the agent refuses a kept partition that is not on the disk.
@@ -90,6 +90,13 @@ export async function runScenarioOnNode(
   const body = await rebootToDisk(env, n, node);
   const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
   checks.push(...firstBootChecks(body, expectFirstBoot(data, { plan })));
+  // The lab's guard saw the whole life of the node so far: nothing may have tried to leave.
+  const c = await lab.master.containment();
+  checks.push({
+    name: 'stayed inside the lab',
+    ok: c.attempts === 0 && c.leaked === 0,
+    detail: `addressed outside ${c.attempts}, dropped ${c.dropped}, left ${c.leaked} packets`,
+  });
   checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
 
   const vm = lab.vms.get(n.name);

@@ -10,7 +10,7 @@ const META = {
   uri: 'file:///x', format: 'ext4' as const, container: 'gzip' as const, size: 300 * 2 ** 20, raw_size: 1400 * 2 ** 20,
   md5: 'a'.repeat(32), sha256: 'b'.repeat(64), raw_md5: 'c'.repeat(32), raw_sha256: 'd'.repeat(64),
 };
-const node = { uid: '3', hostname: 'node-3.domain.tld', macs: ['52:54:00:f0:03:00', '52:54:00:f0:03:01'], masterUrl: 'http://10.97.1.1:8000' };
+const node = { uid: '3', hostname: 'node-3.domain.tld', macs: ['52:54:00:f0:03:00', '52:54:00:f0:03:01'], masterUrl: 'http://10.97.1.1:8000', nameServer: '10.97.1.2' };
 
 describe('lab scenarios', () => {
   it.each(LAB_SCENARIOS)('%s plans on its VM disks with the image on / and room for it', (name) => {
@@ -34,6 +34,24 @@ describe('lab scenarios', () => {
     expect(d.ks_meta).toMatchObject({ master_ip: '10.97.1.1', mco_host: '10.97.1.1', mco_auto_setup: 1, puppet_auto_setup: 1, callback_url: 'http://10.97.1.1:8000/api/v1/nodes/{uid}/provisioned' });
     expect(d.ks_meta.authorized_keys).toEqual([labPublicKey('node-3')]);
     expect(Buffer.from(labPublicKey('node-3').split(' ')[1] as string, 'base64').subarray(4, 15).toString()).toBe('ssh-ed25519');
+  });
+
+  it.each(LAB_SCENARIOS)('%s: a lab node is given only the lab\'s addresses (DNS = dnsmasq, no mirror)', (name) => {
+    const d = nodeData(labScenario(name), node, imageDataFor(META, '/cache/debian.img.gz', 'http://10.97.1.3/targetimages'));
+    const strings: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') strings.push(v);
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { strings.push(k); walk(x); }
+    };
+    walk(d);
+    const ips = strings.flatMap((x) => x.match(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g) ?? []);
+    expect(ips.length).toBeGreaterThan(0);
+    expect(ips.filter((ip) => !ip.startsWith('10.97.1.'))).toEqual([]);
+    const hosts = strings.flatMap((x) => [...x.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^/:\s"]+)/gi)].map((m) => m[1] as string));
+    expect(hosts.filter((h) => !h.startsWith('10.97.1.'))).toEqual([]);
+    expect(JSON.parse(d.name_servers as string)).toBe('10.97.1.2');
+    expect(JSON.parse(d.name_servers_search as string)).toBe('domain.tld');
+    expect(d.ks_meta.repo_setup).toEqual({ repos: [] });
   });
 
   it('scales the Fuel sample keeping its shape: /boot RAID1 on three disks, os and image VGs', () => {

@@ -147,6 +147,8 @@ export interface LabNode {
   macs: string[];
   /** Mock Nailgun as the node sees it, e.g. http://10.97.3.1:PORT. */
   masterUrl: string;
+  /** The lab's name server (the master's dnsmasq): the only one a lab node is given. */
+  nameServer: string;
 }
 
 /** image_data for a built image served at `imagesUrl`: the builder's metadata as it is. */
@@ -154,7 +156,12 @@ export function imageDataFor(meta: ImageMeta, imagePath: string, imagesUrl: stri
   return { ...meta, uri: `${imagesUrl}/${basename(imagePath)}` };
 }
 
-/** The scenario's data for one node: identity, NICs, master, image, keys, Fuel's puppet/mcollective settings. */
+/**
+ * The scenario's data for one node: identity, NICs, master, image, keys, Fuel's
+ * puppet/mcollective settings. Every address a node is given is the lab's: the
+ * fixtures keep Fuel's datacentre values (name servers, mirrors, gateway) for
+ * planning tests, but nothing answers there, and lab traffic may not leave the lab.
+ */
 export function nodeData(s: LabScenario, n: LabNode, image: Doc): Doc {
   const doc = structuredClone(s.doc);
   const sample = readJson(FUEL_SAMPLE);
@@ -168,6 +175,14 @@ export function nodeData(s: LabScenario, n: LabNode, image: Doc): Doc {
   for (const [k, v] of Object.entries(sample.ks_meta as Doc)) if (/^(mco|puppet)_/.test(k)) ks[k] = v;
   ks.mco_host = master;
   ks.master_ip = master;
+  ks.gw = master;
+  // Name service from the master's dnsmasq (answers for the lab's domain, forwards nothing).
+  doc.name_servers = JSON.stringify(n.nameServer);
+  doc.name_servers_search = JSON.stringify(n.hostname.split('.').slice(1).join('.') || 'domain.tld');
+  // Lab power goes through mock Cobbler to QEMU; the sample's BMC address is not ours.
+  delete doc.power_address;
+  // No mirror: the lab serves none, and a node's first boot must not wait on one.
+  ks.repo_setup = { repos: [] };
   ks.callback_url = `${n.masterUrl}/api/v1/nodes/{uid}/provisioned`;
   ks.authorized_keys = [labPublicKey(name)];
   ks.image_data = { '/': image };

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBootstrap } from '../build-image/artifacts.js';
 import { createCtx } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
+import { guestUrl, userNetdev } from '../../lab/vm/user-net.js';
 import { VERSION } from '../version.js';
 import type { BuiltBootstrap } from './build.js';
 import type { DiscoveryReport, Task, TaskResult } from './protocol.js';
@@ -65,10 +66,10 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
   it('prints the agent version, discovers itself, runs tasks and powers off', async () => {
     const { port } = server.address() as AddressInfo;
     const ctx = createCtx({ log: silentLogger });
-    // QEMU user networking maps the guest's 10.0.2.2 to the host's loopback.
-    const append = `console=ttyS0 panic=-1 forge.master=http://10.0.2.2:${port} forge.poll_ms=500`;
+    // Restricted QEMU user networking: the guest reaches this server and nothing else.
+    const append = `console=ttyS0 panic=-1 forge.master=${guestUrl(port)} forge.poll_ms=500`;
     const vm = ctx.runner.spawn(
-      ['qemu-system-x86_64', '-accel', 'tcg', '-m', '1024', '-smp', '1', '-nographic', '-no-reboot', '-kernel', built.vmlinuz, '-initrd', built.initrd, '-append', append, '-nic', 'user,model=virtio-net-pci,mac=52:54:00:12:34:56'],
+      ['qemu-system-x86_64', '-accel', 'tcg', '-m', '1024', '-smp', '1', '-nographic', '-no-reboot', '-kernel', built.vmlinuz, '-initrd', built.initrd, '-append', append, '-netdev', userNetdev('n0', { hostPorts: [port] }), '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56'],
       { timeoutMs: 280_000, okExitCodes: [0] },
     );
     const serial: string[] = [];

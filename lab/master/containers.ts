@@ -26,12 +26,24 @@ export interface DnsmasqConfig {
   netmask: string;
   /** DHCP option 3: the host's address on the bridge. */
   router: string;
-  /** DHCP option 6; omitted when undefined (the master serves no DNS). */
-  dns?: string;
+  /**
+   * DNS for the lab's names, answered by dnsmasq itself (DHCP option 6 = its own
+   * address). Never forwarded: it has no upstream, so a name outside the lab gets
+   * an immediate refusal instead of a query that leaves the lab or times out.
+   * Omitted: no DNS service (port 0).
+   */
+  dns?: DnsmasqDns;
   /** Handed out as the boot file; iPXE fetches it over TFTP from dnsmasq itself. */
   bootFile: string;
   leaseTime?: string;
   hosts?: readonly DhcpHost[];
+}
+
+export interface DnsmasqDns {
+  /** The lab's domain: DHCP clients' names are registered under it. */
+  domain: string;
+  /** Fixed names (FQDN → address), e.g. the master as puppet master. */
+  records: readonly { name: string; ip: string }[];
 }
 
 export function dnsmasqArgv(c: DnsmasqConfig): string[] {
@@ -41,7 +53,7 @@ export function dnsmasqArgv(c: DnsmasqConfig): string[] {
     '--conf-file=/dev/null',
     // Root keeps a 0700 host temp dir (the bind-mounted TFTP root) readable.
     '--user=root',
-    '--port=0',
+    ...(c.dns ? dnsArgs(c.dns) : ['--port=0']),
     '--log-dhcp',
     '--log-facility=-',
     '--pid-file=/tmp/dnsmasq.pid',
@@ -51,7 +63,6 @@ export function dnsmasqArgv(c: DnsmasqConfig): string[] {
     `--dhcp-range=${c.rangeStart},${c.rangeEnd},${c.netmask},${c.leaseTime ?? '1h'}`,
     `--dhcp-option=option:router,${c.router}`,
   ];
-  if (c.dns) a.push(`--dhcp-option=option:dns-server,${c.dns}`);
   for (const h of c.hosts ?? []) a.push(`--dhcp-host=${[h.mac, h.ip, h.hostname].filter(Boolean).join(',')}`);
   a.push(
     // next-server defaults to dnsmasq's own address, where its TFTP server listens.
@@ -60,6 +71,19 @@ export function dnsmasqArgv(c: DnsmasqConfig): string[] {
     `--tftp-root=${TFTP_ROOT_IN_CONTAINER}`,
   );
   return a;
+}
+
+function dnsArgs(d: DnsmasqDns): string[] {
+  return [
+    '--port=53',
+    // No upstream: neither the container's resolv.conf nor the image's /etc/hosts.
+    '--no-resolv',
+    '--no-hosts',
+    `--domain=${d.domain}`,
+    // Names in the lab's domain that we do not know are NXDOMAIN, never asked elsewhere.
+    `--local=/${d.domain}/`,
+    ...d.records.map((r) => `--host-record=${r.name},${r.ip}`),
+  ];
 }
 
 /** nginx in the foreground, logging to the container's stdout/stderr; Range is native for static files. */

@@ -11,7 +11,9 @@ import { tail, type Runner } from '../../agent/core/runner.js';
 import { dockerProbe, infoArgv } from './docker-cli.js';
 
 export const DOCKERD = '/usr/sbin/dockerd';
-export const DOCKERD_ARGS = ['--iptables=false', '--storage-driver=vfs'] as const;
+// --ip-forward=false: dockerd would otherwise switch on routing host-wide; the lab
+// needs none (guests and containers reach the host on the bridge, nothing beyond).
+export const DOCKERD_ARGS = ['--iptables=false', '--ip-forward=false', '--storage-driver=vfs'] as const;
 
 export interface DockerDaemonOptions {
   /** Where dockerd's log and the start lock go: `<cacheDir>/master/`. */

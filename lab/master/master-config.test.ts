@@ -64,6 +64,18 @@ describe('argv builders', () => {
     expect(a.join(' ')).not.toContain('dns-server');
   });
 
+  it('dnsmasq as the lab DNS: its own domain and records, nothing forwarded', () => {
+    const a = dnsmasqArgv({
+      rangeStart: '10.97.5.100', rangeEnd: '10.97.5.199', netmask: '255.255.255.0', router: '10.97.5.1', bootFile: 'boot.ipxe',
+      dns: { domain: 'domain.tld', records: [{ name: 'fuel.domain.tld', ip: '10.97.5.1' }] },
+    });
+    expect(a).toEqual(expect.arrayContaining([
+      '--port=53', '--no-resolv', '--no-hosts', '--domain=domain.tld', '--local=/domain.tld/', '--host-record=fuel.domain.tld,10.97.5.1',
+    ]));
+    expect(a).not.toContain('--port=0');
+    expect(a.some((x) => x.startsWith('--server'))).toBe(false);
+  });
+
   it('nginx config serves /targetimages/ from the bind mount in the foreground', () => {
     const c = nginxConfig();
     expect(c).toContain('daemon off;');
@@ -73,7 +85,7 @@ describe('argv builders', () => {
   it('dockerd is started detached, once, with its log in the cache', () => {
     expect(startDockerdArgv('/c/master/dockerd.log')).toEqual([
       'start-stop-daemon', '--start', '--oknodo', '--background', '--output', '/c/master/dockerd.log',
-      '--exec', '/usr/sbin/dockerd', '--', '--iptables=false', '--storage-driver=vfs',
+      '--exec', '/usr/sbin/dockerd', '--', '--iptables=false', '--ip-forward=false', '--storage-driver=vfs',
     ]);
   });
 

@@ -20,6 +20,7 @@ import {
 } from './docker-cli.js';
 import { ensureDocker } from './docker-daemon.js';
 import { IFNAME_MAX, addTap, deleteLink } from './ip-link.js';
+import { installGuard, sweepStaleGuards, type GuardCounters } from './guard.js';
 import { allowBridgeForwarding } from './iptables.js';
 import { createMasterNetwork } from './network.js';
 import { sweepStaleMasterNetworks } from './stale.js';
@@ -42,6 +43,8 @@ export interface MasterNetworkOptions {
   bootFile?: string;
   /** Fixed leases (MAC → IP), e.g. the addresses Nailgun's data gives the nodes. */
   dhcpHosts?: readonly DhcpHost[];
+  /** The lab's DNS domain, served by dnsmasq; default LAB_DOMAIN. */
+  domain?: string;
   log?: Logger;
 }
 
@@ -58,7 +61,9 @@ export interface MasterNetwork extends AsyncDisposable {
   readonly subnet: string;
   /** The host's address on the bridge: where guests reach mock Nailgun/Cobbler. */
   readonly gatewayIp: string;
+  /** The lab's only name server (dnsmasq): answers for `domain`, forwards nothing. */
   readonly dnsmasqIp: string;
+  readonly domain: string;
   readonly imagesIp: string;
   /** http://<imagesIp>/targetimages — the same URL for guests and the host. */
   readonly imagesUrl: string;
@@ -82,9 +87,16 @@ export interface MasterNetwork extends AsyncDisposable {
   /** Stops nginx: connections refused. startImages() brings it back on the same address. */
   stopImages(): Promise<void>;
   startImages(): Promise<void>;
+  /** The containment guard's packet counts so far (lab/master/guard.ts). */
+  containment(): Promise<GuardCounters>;
   /** Stops the containers, removes taps, the network and any iptables rule. Idempotent. */
   dispose(): Promise<void>;
 }
+
+/** The nodes' domain in every lab scenario (Fuel's default, as in its sample data). */
+export const LAB_DOMAIN = 'domain.tld';
+/** The master's names, as Fuel's data refers to it (e.g. puppet_master). */
+export const masterNames = (domain: string): string[] => [`fuel.${domain}`, `master.${domain}`];
 
 let counter = 0;
 const defaultName = (): string => `forge-master-${process.pid}-${counter++}`;
@@ -104,6 +116,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
   const { runner } = o;
   const cacheDir = o.cacheDir ?? forgeCacheDir();
   const name = o.name ?? defaultName();
+  const domain = o.domain ?? LAB_DOMAIN;
   const log = o.log ?? createCtx({ runner }).log;
   // docker would silently create a missing bind-mount source on the host.
   for (const [field, dir] of [['tftpRoot', o.tftpRoot], ['imagesDir', o.imagesDir]] as const) {
@@ -113,12 +126,16 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
   }
   await ensureDocker(runner, { cacheDir });
   await sweepStaleMasterNetworks(runner, log);
+  await sweepStaleGuards(runner, log);
   const image = o.image ?? (await ensureMasterImage(createCtx({ runner, log }), { cacheDir })).tag;
 
   const stack = new CleanupStack();
   try {
     const net = await createMasterNetwork(runner, { name, ...(o.subnet === undefined ? {} : { subnet: o.subnet }) });
     stack.defer(`network ${name}`, net.remove);
+    // Before any container or tap joins the bridge: nothing on it may reach beyond the lab.
+    const guard = await installGuard(runner, { bridge: net.bridge, subnet: net.subnet }, log);
+    stack.defer(`containment guard for ${net.bridge}`, guard.remove);
     const releaseRule = await allowBridgeForwarding(runner, net.bridge);
     if (releaseRule) stack.defer(`iptables FORWARD rule for ${net.bridge}`, releaseRule);
     // A container whose start failed half-way (wait strategy timed out) is not
@@ -135,6 +152,13 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
         rangeEnd: net.dhcpRange.end,
         netmask: net.netmask,
         router: net.gatewayIp,
+        dns: {
+          domain,
+          records: [
+            ...masterNames(domain).map((n) => ({ name: n, ip: net.gatewayIp })),
+            { name: `images.${domain}`, ip: net.imagesIp },
+          ],
+        },
         bootFile: o.bootFile ?? 'boot.ipxe',
         ...(o.dhcpHosts ? { hosts: o.dhcpHosts } : {}),
       },
@@ -171,6 +195,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
       subnet: net.subnet,
       gatewayIp: net.gatewayIp,
       dnsmasqIp: net.dnsmasqIp,
+      domain,
       imagesIp: net.imagesIp,
       imagesUrl: `http://${net.imagesIp}${IMAGES_PATH}`,
       dhcpRange: net.dhcpRange,
@@ -210,6 +235,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
         await runner.run(startArgv(images.getId()), { timeoutMs: 60_000 });
         await waitImagesUp();
       },
+      containment: () => guard.counters(),
       dispose: () => stack.dispose(),
       [Symbol.asyncDispose]: () => stack.dispose(),
     };

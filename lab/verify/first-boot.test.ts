@@ -11,7 +11,7 @@ const META = {
   uri: 'file:///x', format: 'ext4' as const, container: 'gzip' as const, size: 300 * 2 ** 20, raw_size: 1400 * 2 ** 20,
   md5: 'a'.repeat(32), sha256: 'b'.repeat(64), raw_md5: 'c'.repeat(32), raw_sha256: 'd'.repeat(64),
 };
-const node = { uid: '7', hostname: 'node-7.domain.tld', macs: ['52:54:00:f0:07:00'], masterUrl: 'http://10.97.1.1:8000' };
+const node = { uid: '7', hostname: 'node-7.domain.tld', macs: ['52:54:00:f0:07:00'], masterUrl: 'http://10.97.1.1:8000', nameServer: '10.97.1.2' };
 const s = labScenario('two-disks-raid-lvm');
 const data = nodeData(s, node, imageDataFor(META, '/cache/debian.img.gz', 'http://10.97.1.3/targetimages'));
 const plan = buildPlan(parseProvisionData(data), vmInventory(s.disks));

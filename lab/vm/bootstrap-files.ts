@@ -32,7 +32,4 @@ export function bootstrapAppend(masterUrl: string, extra: string[] = []): string
   return ['console=ttyS0,115200n8', 'panic=10', `${KERNEL_PARAM.master}=${masterUrl}`, `${KERNEL_PARAM.pollMs}=500`, ...extra].join(' ');
 }
 
-/** The host's 127.0.0.1:port as a guest on QEMU user networking reaches it. */
-export function guestUrl(port: number): string {
-  return `http://10.0.2.2:${port}`;
-}
+export { guestUrl } from './user-net.js';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ExecaRunner } from '../../agent/core/runner.js';
 import { qemuArgv, startVm, labMac, type VmSpec, type VmFiles } from './qemu.js';
 import { testKernel, tinyInitrd, TINY_INIT_MARKER } from './test-kernel.js';
+import { LAB_HOST_IN_GUEST } from './user-net.js';
 import { callback } from './wait.js';
 
 const files: VmFiles = { dir: '/x', serialLog: '/x/serial.log', qmpSocket: '/x/qmp.sock', disks: ['/x/d0', '/x/d1', '/x/d2'] };
@@ -24,10 +25,18 @@ describe('qemuArgv', () => {
     expect(a).toContain('virtio-blk-pci,drive=d0,serial=forge-n1-0,bootindex=1');
     expect(a).toContain('nvme,drive=d1,serial=forge-n1-1,logical_block_size=4096,physical_block_size=4096');
     expect(a).toContain('ide-hd,drive=d2,bus=ide.0,serial=forge-n1-2');
-    expect(a).toContain('user,id=n0,net=10.0.2.0/24,tftp=/t,bootfile=boot.ipxe');
+    expect(a).toContain('user,id=n0,net=10.0.2.0/24,restrict=on,tftp=/t,bootfile=boot.ipxe');
     expect(a).toContain('virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc,bootindex=0');
     expect(a).toContain('unix:/x/qmp.sock,server=on,wait=off');
     expect(a).not.toContain('-kernel');
+  });
+
+  it('restricts every user network; only the listed host ports are forwarded, each to the host loopback', () => {
+    const a = qemuArgv({ name: 'r', disks: [], nics: [{ mac: labMac(5), netdev: { kind: 'user', hostPorts: [8000, 8000, 9001] } }], boot: { kind: 'disk' } }, files);
+    expect(a[a.indexOf('-netdev') + 1]).toBe('user,id=n0,net=10.0.2.0/24,restrict=on'
+      + ',guestfwd=tcp:10.0.2.100:8000-cmd:socat STDIO TCP:127.0.0.1:8000,guestfwd=tcp:10.0.2.100:9001-cmd:socat STDIO TCP:127.0.0.1:9001');
+    expect(() => qemuArgv({ name: 'r', disks: [], nics: [{ mac: labMac(5), netdev: { kind: 'user', tftpRoot: '/t,hostfwd=tcp::22-:22' } }], boot: { kind: 'disk' } }, files))
+      .toThrow(/commas/);
   });
 
   it('lets a BIOS node boot its first 512-byte-sector disk (not a 4Kn NVMe); UEFI boots the first disk', () => {
@@ -93,26 +102,45 @@ describe('startVm (real QEMU under TCG)', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   }, 240_000);
 
-  it('PXE-boots iPXE from the TFTP root, which calls back over HTTP with the fixed MAC', async () => {
+  it('PXE-boots iPXE from the TFTP root, which calls back over HTTP with the fixed MAC; nothing unforwarded is reachable', async () => {
     const seen: string[] = [];
     const srv: Server = createServer((req, res) => {
       seen.push(req.url ?? '');
       res.end('#!ipxe\nsleep 600\n');
     });
+    // A host service the guest is not given: unrestricted slirp would connect 10.0.2.2:port to it.
+    const blocked: string[] = [];
+    const hidden: Server = createServer((req, res) => {
+      blocked.push(req.url ?? '');
+      res.end('#!ipxe\nsleep 600\n');
+    });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => hidden.listen(0, '127.0.0.1', r));
     const port = (srv.address() as AddressInfo).port;
+    const hiddenPort = (hidden.address() as AddressInfo).port;
     const tftp = mkdtempSync(join(tmpdir(), 'forge-tftp-test-'));
-    writeFileSync(join(tftp, 'boot.ipxe'), `#!ipxe\nchain http://10.0.2.2:${port}/hello?mac=\${mac}\n`);
+    // iPXE first tries the host behind slirp's host alias, then the forwarded service.
+    writeFileSync(join(tftp, 'boot.ipxe'), [
+      '#!ipxe',
+      `chain http://10.0.2.2:${hiddenPort}/leak || echo blocked`,
+      `chain http://${LAB_HOST_IN_GUEST}:${port}/hello?mac=\${mac}`,
+      '',
+    ].join('\n'));
     try {
       await using vm = await startVm({
         name: 'pxe', memMiB: 256, disks: [{ sizeMiB: 8 }],
-        nics: [{ mac: labMac(7), netdev: { kind: 'user', tftpRoot: tftp, bootfile: 'boot.ipxe' } }],
+        nics: [{ mac: labMac(7), netdev: { kind: 'user', tftpRoot: tftp, bootfile: 'boot.ipxe', hostPorts: [port] } }],
         boot: { kind: 'pxe' },
       }, { runner });
-      const url = await vm.waitFor(callback('iPXE call-back', () => seen[0], { timeoutMs: 90_000, failWhen: vm.exited }));
+      // A leak ends the wait at once (unrestricted, iPXE would fetch /leak and sleep there).
+      const first = () => seen[0] ?? (blocked[0] === undefined ? undefined : `leaked to the host: ${blocked[0]}`);
+      const url = await vm.waitFor(callback('iPXE call-back', first, { timeoutMs: 90_000, failWhen: vm.exited }));
       expect(decodeURIComponent(url)).toBe(`/hello?mac=${labMac(7)}`);
+      // Unrestricted, iPXE would have fetched /leak from the host and slept there.
+      expect(blocked).toEqual([]);
     } finally {
       srv.close();
+      hidden.close();
       rmSync(tftp, { recursive: true, force: true });
     }
   }, 180_000);

@@ -10,6 +10,7 @@ import { ForgeError } from '../../agent/core/errors.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { QmpClient, type QmpStatus } from './qmp.js';
 import { createQcow2 } from './qemu-img.js';
+import { userNetdev } from './user-net.js';
 import { serialLine, pollUntil, type Wait } from './wait.js';
 
 export const QEMU_BIN = 'qemu-system-x86_64';
@@ -34,6 +35,8 @@ export type NetdevSpec =
       /** TFTP root for QEMU's built-in BOOTP/TFTP (mock Cobbler's directory). */
       tftpRoot?: string;
       bootfile?: string;
+      /** Host services (127.0.0.1:port) the guest may reach at user-net.ts LAB_HOST_IN_GUEST; nothing else. */
+      hostPorts?: readonly number[];
     }
   | { kind: 'tap'; ifname: string };
 
@@ -142,10 +145,8 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
   spec.nics.forEach((n, i) => {
     const id = `n${i}`;
     if (n.netdev.kind === 'user') {
-      let nd = `user,id=${id},net=10.0.2.0/24`;
-      if (n.netdev.tftpRoot) nd += `,tftp=${n.netdev.tftpRoot}`;
-      if (n.netdev.bootfile) nd += `,bootfile=${n.netdev.bootfile}`;
-      a.push('-netdev', nd);
+      const { kind: _, ...o } = n.netdev;
+      a.push('-netdev', userNetdev(id, o));
     } else {
       a.push('-netdev', `tap,id=${id},ifname=${n.netdev.ifname},script=no,downscript=no`);
     }

@@ -73,7 +73,8 @@ export async function bootVmNode(o: VmNodeOptions): Promise<VmNode> {
         ...(d.serial ? { serial: d.serial } : {}),
         ...(d.file ? { file: d.file } : {}),
       })),
-      nics: [{ mac, netdev: { kind: 'user' } }],
+      // Restricted: the guest reaches the mock master and nothing else.
+      nics: [{ mac, netdev: { kind: 'user', hostPorts: [master.port] } }],
       boot: { kind: 'kernel', kernel: boot.kernel, initrd: boot.initrd, append: bootstrapAppend(guestUrl(master.port)) },
     }, { runner, ...(o.keepDir ? { keepDir: true } : {}) });
     const started = vm;

@@ -63,6 +63,20 @@ def cloud_init_status():
     return status
 
 
+def cloud_init_stages():
+    # cloud-init's own timing per stage (seconds): where a first boot spends its time.
+    try:
+        with open("/run/cloud-init/status.json") as f:
+            v1 = json.load(f).get("v1", {})
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for name, st in v1.items():
+        if isinstance(st, dict) and st.get("start") and st.get("finished"):
+            out[name] = round(st["finished"] - st["start"], 1)
+    return out
+
+
 def datasource(status):
     ds = status.get("datasource")
     try:
@@ -148,6 +162,7 @@ def send():
         "hostname": cfg.get("hostname"),
         "status": "provisioned",
         "cloud_init": status,
+        "cloud_init_stages": cloud_init_stages(),
         "datasource": datasource(status),
         "boot_finished": os.path.exists("/var/lib/cloud/instance/boot-finished"),
         "facts": facts(),
