@@ -12,7 +12,7 @@ describe('containment guard', () => {
     expect(argv).toEqual([
       'iptables -w -t filter -I FORWARD 1 -i fmbr97x5 ! -o fmbr97x5 -j DROP -m comment --comment forge-guard:fmbr97x5:42:drop',
       'iptables -w -t raw -I PREROUTING 1 -i fmbr97x5 ! -d 10.97.5.0/24 -m addrtype ! --dst-type BROADCAST,MULTICAST -m comment --comment forge-guard:fmbr97x5:42:attempt',
-      'iptables -w -t mangle -I POSTROUTING 1 -s 10.97.5.0/24 ! -o fmbr97x5 -m comment --comment forge-guard:fmbr97x5:42:leak',
+      'iptables -w -t mangle -I POSTROUTING 1 -s 10.97.5.0/24 ! -o fmbr97x5 -m addrtype ! --dst-type LOCAL -m comment --comment forge-guard:fmbr97x5:42:leak',
       'ip6tables -w -t filter -I FORWARD 1 -i fmbr97x5 ! -o fmbr97x5 -j DROP -m comment --comment forge-guard:fmbr97x5:42:drop6',
     ]);
   });

@@ -4,8 +4,8 @@
 //   filter FORWARD      -i BR ! -o BR           DROP   (routed out of the lab: never)
 //   raw PREROUTING      -i BR ! -d SUBNET ...   count  (anything addressed outside the lab, even
 //                                                       when forwarding is off and the kernel drops it)
-//   mangle POSTROUTING  -s SUBNET ! -o BR       count  (a lab source leaving by another interface:
-//                                                       must stay 0, whatever else is on the host)
+//   mangle POSTROUTING  -s SUBNET ! -o BR ...   count  (a lab source leaving by another interface
+//                                                       for a non-local address: must stay 0)
 // plus the FORWARD drop in ip6tables where it exists. Installed before the
 // network, its containers and taps exist (-i matches names not yet created).
 import { processAlive } from '../../agent/build-image/build-lock.js';
@@ -45,7 +45,11 @@ export function guardRules(t: GuardTarget): RuleSpec[] {
       // DHCP discovers (255.255.255.255) and multicast stay on the segment.
       body: ['-i', bridge, '!', '-d', subnet, '-m', 'addrtype', '!', '--dst-type', 'BROADCAST,MULTICAST'],
     },
-    { bin: 'iptables', table: 'mangle', chain: 'POSTROUTING', role: 'leak', body: ['-s', subnet, '!', '-o', bridge] },
+    {
+      bin: 'iptables', table: 'mangle', chain: 'POSTROUTING', role: 'leak',
+      // The host talking to its own bridge address goes out through lo: that stays on the host.
+      body: ['-s', subnet, '!', '-o', bridge, '-m', 'addrtype', '!', '--dst-type', 'LOCAL'],
+    },
     { bin: 'ip6tables', table: 'filter', chain: 'FORWARD', role: 'drop6', body: ['-i', bridge, '!', '-o', bridge, '-j', 'DROP'] },
   ];
 }
