@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import type { ImageMeta } from '../agent/build-image/meta.js';
 import { FIXTURES_DIR, SCENARIOS, scenarioPaths } from '../agent/plan/fixtures.js';
 import type { Inventory } from '../agent/inventory/types.js';
+import { LAB_DOMAIN } from './master/addressing.js';
 import type { VmDiskSpec } from './vm/qemu.js';
 
 type Doc = Record<string, any>;
@@ -178,7 +179,7 @@ export function nodeData(s: LabScenario, n: LabNode, image: Doc): Doc {
   ks.gw = master;
   // Name service from the master's dnsmasq (answers for the lab's domain, forwards nothing).
   doc.name_servers = JSON.stringify(n.nameServer);
-  doc.name_servers_search = JSON.stringify(n.hostname.split('.').slice(1).join('.') || 'domain.tld');
+  doc.name_servers_search = JSON.stringify(n.hostname.split('.').slice(1).join('.') || LAB_DOMAIN);
   // Lab power goes through mock Cobbler to QEMU; the sample's BMC address is not ours.
   delete doc.power_address;
   // No mirror: the lab serves none, and a node's first boot must not wait on one.

@@ -21,6 +21,8 @@ export interface MasterAddressing {
 }
 
 export const DEFAULT_PREFIX = '10.97';
+/** The nodes' DNS domain in every lab scenario (Fuel's default, as in its sample data). */
+export const LAB_DOMAIN = 'domain.tld';
 
 const SUBNET_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/;
 

@@ -22,6 +22,7 @@ import { ensureDocker } from './docker-daemon.js';
 import { IFNAME_MAX, addTap, deleteLink } from './ip-link.js';
 import { installGuard, sweepStaleGuards, type GuardCounters } from './guard.js';
 import { allowBridgeForwarding } from './iptables.js';
+import { LAB_DOMAIN } from './addressing.js';
 import { createMasterNetwork } from './network.js';
 import { sweepStaleMasterNetworks } from './stale.js';
 
@@ -93,8 +94,6 @@ export interface MasterNetwork extends AsyncDisposable {
   dispose(): Promise<void>;
 }
 
-/** The nodes' domain in every lab scenario (Fuel's default, as in its sample data). */
-export const LAB_DOMAIN = 'domain.tld';
 /** The master's names, as Fuel's data refers to it (e.g. puppet_master). */
 export const masterNames = (domain: string): string[] => [`fuel.${domain}`, `master.${domain}`];
 
