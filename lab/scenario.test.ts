@@ -52,6 +52,8 @@ describe('lab scenarios', () => {
     expect(JSON.parse(d.name_servers as string)).toBe('10.97.1.2');
     expect(JSON.parse(d.name_servers_search as string)).toBe('domain.tld');
     expect(d.ks_meta.repo_setup).toEqual({ repos: [] });
+    // The serial port is the node's only console (VMs have no display): emergency shells show in the log.
+    expect((d.ks_meta.pm_data.kernel_params as string).split(' ').filter((p) => p.startsWith('console='))).toEqual(['console=ttyS0,115200n8']);
   });
 
   it('scales the Fuel sample keeping its shape: /boot RAID1 on three disks, os and image VGs', () => {

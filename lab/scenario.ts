@@ -184,6 +184,11 @@ export function nodeData(s: LabScenario, n: LabNode, image: Doc): Doc {
   delete doc.power_address;
   // No mirror: the lab serves none, and a node's first boot must not wait on one.
   ks.repo_setup = { repos: [] };
+  // Lab VMs have no display (-vga none): the serial port must be the last console=, so
+  // /dev/console — emergency shells, systemd's status — shows in the serial log.
+  const pm = ks.pm_data as Doc;
+  const params = String(pm.kernel_params ?? '').split(/\s+/).filter((p) => p && !p.startsWith('console='));
+  pm.kernel_params = [...params, 'console=ttyS0,115200n8'].join(' ');
   ks.callback_url = `${n.masterUrl}/api/v1/nodes/{uid}/provisioned`;
   ks.authorized_keys = [labPublicKey(name)];
   ks.image_data = { '/': image };

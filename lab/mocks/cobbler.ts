@@ -72,7 +72,11 @@ export function renderBootIpxe(): string {
 
 export function renderSystemIpxe(sys: CobblerSystem, profile: CobblerProfile | undefined, base: string): string {
   if (!sys.netbootEnabled || !profile) {
-    return `#!ipxe\n# ${sys.name}: netboot disabled, boot the local disk\nsanboot --no-describe --drive 0x80 || exit\n`;
+    // `exit` hands the boot back to the firmware, which takes the next device in its
+    // boot order (the disk), as Cobbler's own iPXE local boot does. `sanboot --drive
+    // 0x80` booted the disk from inside iPXE and, under TCG, hung one boot in three
+    // with no kernel output (CI's e2e first boot; reproduced on copies of its disks).
+    return `#!ipxe\n# ${sys.name}: netboot disabled, boot the local disk\nexit\n`;
   }
   const url = `${base}/cblr/${sys.profile}`;
   const append = [profile.append, sys.kernelOptions].filter(Boolean).join(' ');
