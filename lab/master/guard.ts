@@ -80,6 +80,13 @@ export interface GuardRuleSeen {
   spec: string[];
 }
 
+/** `-c PKTS BYTES` of one `iptables -S -v` rule (argv), and the rule without them. */
+export function ruleCounters(argv: readonly string[]): { packets: number; bytes: number; rule: string[] } {
+  const c = argv.indexOf('-c');
+  if (c < 0) return { packets: 0, bytes: 0, rule: [...argv] };
+  return { packets: Number(argv[c + 1]), bytes: Number(argv[c + 2]), rule: [...argv.slice(0, c), ...argv.slice(c + 3)] };
+}
+
 /** Our rules in `iptables -S CHAIN -v` output, with their counters. */
 export function parseGuardRules(listing: string): GuardRuleSeen[] {
   const out: GuardRuleSeen[] = [];
@@ -89,16 +96,8 @@ export function parseGuardRules(listing: string): GuardRuleSeen[] {
     const ci = argv.indexOf('--comment');
     const m = ci >= 0 ? new RegExp(`^${GUARD_TAG}:([^:]+):(\\d+):(\\w+)$`).exec(argv[ci + 1] ?? '') : null;
     if (!m) continue;
-    const c = argv.indexOf('-c');
-    const counters = c >= 0 ? [Number(argv[c + 1]), Number(argv[c + 2])] : [0, 0];
-    out.push({
-      bridge: m[1] as string,
-      pid: Number(m[2]),
-      role: m[3] as GuardRole,
-      packets: counters[0] ?? 0,
-      bytes: counters[1] ?? 0,
-      spec: c >= 0 ? [...argv.slice(0, c), ...argv.slice(c + 3)] : argv,
-    });
+    const { packets, bytes, rule } = ruleCounters(argv);
+    out.push({ bridge: m[1] as string, pid: Number(m[2]), role: m[3] as GuardRole, packets, bytes, spec: rule });
   }
   return out;
 }
@@ -122,7 +121,8 @@ async function listChain(runner: Runner, bin: string, table: string, chain: stri
 
 type Seen = GuardRuleSeen & { bin: string; table: string };
 
-async function allGuardRules(runner: Runner): Promise<Seen[]> {
+/** Every guard rule on the host, whoever owns it, as iptables lists it (with counters). */
+export async function allGuardRules(runner: Runner): Promise<Seen[]> {
   const out: Seen[] = [];
   for (const [bin, table, chain] of CHAINS) {
     for (const r of (await listChain(runner, bin, table, chain)) ?? []) out.push({ ...r, bin, table });

@@ -13,7 +13,7 @@ import { ExecaRunner } from '../../agent/core/runner.js';
 import { labMac, startVm, type StartedVm } from '../vm/qemu.js';
 import { callback } from '../vm/wait.js';
 import { LAB_LABEL, dockerProbe, networkInspectArgv, psByLabelArgv } from './docker-cli.js';
-import { guardRuleArgv, guardRules, parseGuardRules, sweepStaleGuards } from './guard.js';
+import { allGuardRules, guardRuleArgv, guardRules, sweepStaleGuards } from './guard.js';
 import { linkExists } from './ip-link.js';
 import { OUTSIDE_DST, startProbeNet } from './probe-net.js';
 import { startMasterNetwork, type MasterNetwork } from './master-net.js';
@@ -21,14 +21,9 @@ import { sweepStaleMasterNetworks } from './stale.js';
 
 const runner = new ExecaRunner();
 
-/** Every guard rule for `bridge` in the four chains, as iptables lists them. */
+/** Every guard rule for `bridge`, as iptables lists them. */
 async function guardRulesOf(bridge: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const [bin, table, chain] of [['iptables', 'filter', 'FORWARD'], ['iptables', 'raw', 'PREROUTING'], ['iptables', 'mangle', 'POSTROUTING'], ['ip6tables', 'filter', 'FORWARD']]) {
-    const l = (await runner.run([bin as string, '-w', '-t', table as string, '-S', chain as string], { readOnly: true })).stdout;
-    out.push(...parseGuardRules(l).filter((r) => r.bridge === bridge).map((r) => r.spec.join(' ')));
-  }
-  return out;
+  return (await allGuardRules(runner)).filter((r) => r.bridge === bridge).map((r) => r.spec.join(' '));
 }
 
 describe('master network (dnsmasq + nginx containers, taps, QEMU guests)', () => {

@@ -6,7 +6,7 @@
 // a node's NIC, with a static address outside the DHCP and docker pools.
 import { ForgeError } from '../../agent/core/errors.js';
 import { ToolError, type Runner } from '../../agent/core/runner.js';
-import { splitRule } from './guard.js';
+import { ruleCounters, splitRule } from './guard.js';
 
 /** TEST-NET-2: routed to the stand-in outside only. */
 export const OUTSIDE_DST = '198.51.100.7';
@@ -81,11 +81,9 @@ export async function startProbeNet(runner: Runner, o: { bridge: string; subnet:
   return {
     arrivedOutside: async () => {
       const listing = (await runner.run(nsExec(outNs, ['iptables', '-w', '-t', 'raw', '-S', 'PREROUTING', '-v']), { ...T, readOnly: true })).stdout;
-      const line = listing.split('\n').find((l) => l.includes('forge-outside')) ?? '';
-      const argv = splitRule(line);
-      const c = argv.indexOf('-c');
-      if (c < 0) throw new ForgeError('LAB_FAILED', `probe net: no counter rule in ${outNs}: ${listing}`);
-      return Number(argv[c + 1]);
+      const line = listing.split('\n').find((l) => l.startsWith('-A ') && l.includes('forge-outside'));
+      if (!line) throw new ForgeError('LAB_FAILED', `probe net: no counter rule in ${outNs}: ${listing}`);
+      return ruleCounters(splitRule(line)).packets;
     },
     sendUdp: async (dst, port, count) => {
       for (let i = 0; i < count; i++) {
