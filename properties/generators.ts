@@ -113,8 +113,6 @@ function build(l: Layout): GeneratedCase {
     const byId = `disk/by-id/forge-${name}-serial${i}`;
     const byPath = `disk/by-path/pci-0000:00:${(i + 4).toString(16).padStart(2, '0')}.0`;
     const isRootDisk = i === 0;
-    // usable = disk - first MiB - GPT tail - bios_grub - configdrive on the root disk
-    const usable = Math.floor(((d.sizeMiB - 2 - 24 - (isRootDisk ? 20 : 0)) * l.fill));
     const vols: { vol: any; min: number; w: number }[] = [];
     vols.push({ vol: { type: 'boot', size: 300 }, min: 0, w: 0 });
     if (isRootDisk && withEsp) vols.push({ vol: { type: 'partition', name: 'EFI', mount: '/boot/efi', file_system: 'vfat' }, min: 32, w: 0.2 });
@@ -140,6 +138,10 @@ function build(l: Layout): GeneratedCase {
       osPvs.push({ disk: i, vol: pv });
       if (!isRootDisk && l.zeroVolumes) vols.push({ vol: { type: 'pv', vg: 'image', lvm_meta_size: 0, size: 0 }, min: 0, w: 0 });
     }
+    // usable = disk - first MiB - GPT tail - bios_grub - the 200 MiB UEFI partition - the configdrive on
+    // the root disk, and fuel-agent's 1 MiB gap before every partition after the first.
+    const parts = vols.filter((v) => v.vol.type !== 'boot' && v.vol.type !== 'lvm_meta_pool' && v.vol.size !== 0).length;
+    const usable = Math.floor((d.sizeMiB - 2 - 24 - 1 - 200 - parts - (isRootDisk ? 21 : 0)) * l.fill);
     const sizes = spread(usable, vols.map((v) => v.min), vols.map((v) => v.w));
     vols.forEach((v, k) => {
       if (v.vol.size === undefined) v.vol.size = sizes[k];
@@ -178,7 +180,8 @@ function build(l: Layout): GeneratedCase {
     interfaces: { eth0: { mac_address: '52:54:00:12:34:56', ip_address: '10.20.0.3', netmask: '255.255.255.0' } },
     kernel_options: { 'netcfg/choose_interface': '52:54:00:12:34:56' },
     ks_meta: {
-      pm_data: { kernel_params: 'console=ttyS0', ks_spaces: spaces },
+      // A raid /boot on several disks is RAID1 only when asked (fuel-agent makes one plain partition).
+      pm_data: { kernel_params: 'console=ttyS0', ks_spaces: spaces, ...(l.bootRaid ? { raid_boot: true } : {}) },
       image_data: { '/': { uri: 'http://10.20.0.2:8080/debian.img.gz', format: 'ext4', container: 'gzip' } },
       authorized_keys: [],
       master_ip: '10.20.0.2',

@@ -21,8 +21,9 @@ describe('provision plan', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^disk \/dev\/sda \(ks_spaces sda, matched by extra disk\/by-id\/scsi-SATA_VBOX_HARDDISK_VB69050467-b385c7cd\)/m);
     expect(r.out).toMatch(/^1\s+\/dev\/sda1\s+1\s+25\s+24\s+bios_grub/m);
-    expect(r.out).toMatch(/^\/dev\/md\/Boot\s+raid1\s+1\.0\s+\/dev\/sda2 \/dev\/sdb2 \/dev\/sdc2/m);
-    expect(r.out).toMatch(/^configdrive \/dev\/sda6 20 MiB vfat label config-2$/m);
+    expect(r.out).toMatch(/^2\s+\/dev\/sda2\s+26\s+226\s+200\s+uefi-reserve/m);
+    expect(r.out).toMatch(/^\/boot\s+\/dev\/sda3\s+ext2/m);
+    expect(r.out).toMatch(/^configdrive \/dev\/sda7 20 MiB vfat label config-2$/m);
   });
 
   it('prints stable JSON with --json', async () => {

@@ -1,7 +1,7 @@
 // The node's disks: lsblk for sizes and flags, udev properties for stable links,
 // serial and WWN. A ramdisk missing its storage driver sees no disks at all, so
 // that case fails here, loudly, naming the loaded modules (field failure 13).
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { listDisks, type LsblkDevice } from '../tools/lsblk.js';
@@ -54,6 +54,17 @@ async function loadedModules(procModules: string): Promise<string[] | undefined>
 export interface DiscoverOptions {
   /** For tests; the real one is /proc/modules. */
   procModules?: string;
+  /** For tests; the real one is /sys/firmware/efi (present only when the kernel was booted by UEFI). */
+  efiDir?: string;
+}
+
+async function bootedByUefi(dir: string): Promise<boolean> {
+  try {
+    await access(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function discoverInventory(ctx: Ctx, opts: DiscoverOptions = {}): Promise<Inventory> {
@@ -69,5 +80,6 @@ export async function discoverInventory(ctx: Ctx, opts: DiscoverOptions = {}): P
       { details: { modules: mods ?? null } },
     );
   }
-  return { version: INVENTORY_VERSION, disks };
+  const firmware = (await bootedByUefi(opts.efiDir ?? '/sys/firmware/efi')) ? 'uefi' : 'bios';
+  return { version: INVENTORY_VERSION, disks, firmware };
 }

@@ -26,6 +26,7 @@ const diskSchema = z.looseObject({
 const inventorySchema = z.looseObject({
   version: z.literal(1).optional(),
   disks: z.array(diskSchema),
+  firmware: z.enum(['bios', 'uefi']).optional(),
 });
 
 const str = z.union([z.string(), z.number()]).transform(String);
@@ -121,7 +122,9 @@ export function parseInventory(json: unknown): Inventory {
   }
   const r = inventorySchema.safeParse(json);
   if (!r.success) throw issuesToErrors('INVENTORY_INVALID', r.error.issues, json, 'inventory ');
-  return { version: 1, disks: r.data.disks.map(strip) };
+  const inv: Inventory = { version: 1, disks: r.data.disks.map(strip) };
+  if (r.data.firmware) inv.firmware = r.data.firmware;
+  return inv;
 }
 
 export async function loadInventory(path: string): Promise<Inventory> {

@@ -30,6 +30,8 @@ export interface InventoryDisk {
 export interface Inventory {
   version?: typeof INVENTORY_VERSION;
   disks: InventoryDisk[];
+  /** How the node booted (the bootstrap runs in the firmware mode the installed OS will use). Absent: bios. */
+  firmware?: 'bios' | 'uefi';
 }
 
 /** Devices the planner must never partition, whatever the data says. */

@@ -50,24 +50,26 @@ describe('buildPlan on every shared fixture', () => {
 });
 
 describe('Fuel planning rules', () => {
-  it('lays out provision_sample like fuel-agent (without its unused 200 MiB UEFI placeholder)', async () => {
+  it('lays out provision_sample as fuel-agent does (its test_do_partitioning offsets)', async () => {
     const plan = buildPlan(await sampleData(), await sampleInv());
     const sda = plan.parteds[0]!;
     expect(sda.partitions.map((p) => [p.device, p.begin, p.end, p.role])).toEqual([
       ['/dev/sda1', 1, 25, 'bios_grub'],
-      ['/dev/sda2', 25, 225, 'raid:Boot'],
-      ['/dev/sda3', 225, 425, '/tmp'],
-      ['/dev/sda4', 425, 19863, 'pv:os'],
-      ['/dev/sda5', 19863, 65460, 'pv:image'],
-      ['/dev/sda6', sda.size - 1 - CONFIGDRIVE_SIZE, sda.size - 1, 'configdrive'],
+      ['/dev/sda2', 26, 226, 'uefi-reserve'],
+      ['/dev/sda3', 227, 427, '/boot'],
+      ['/dev/sda4', 428, 628, '/tmp'],
+      ['/dev/sda5', 629, 20067, 'pv:os'],
+      ['/dev/sda6', 20068, 65665, 'pv:image'],
+      ['/dev/sda7', 65666, 65666 + CONFIGDRIVE_SIZE, 'configdrive'],
     ]);
+    expect(plan.parteds[1]!.partitions.map((p) => [p.begin, p.end])).toEqual([[1, 25], [26, 226], [227, 65198]]);
     // The sample's partition_guid "fake_guid" is not a GUID: dropped, with a warning naming the field.
-    expect(part(plan, '/dev/sda3')!.guid).toBeUndefined();
+    expect(part(plan, '/dev/sda4')!.guid).toBeUndefined();
     expect(plan.warnings).toEqual([{ field: 'ks_meta.pm_data.ks_spaces[0].volumes[2].partition_guid', message: expect.stringContaining('"fake_guid" is not a GUID') }]);
     expect(plan.parteds.map((d) => d.device)).toEqual(['/dev/sda', '/dev/sdb', '/dev/sdc']);
     expect(plan.vgs).toEqual([
-      { name: 'os', pvs: ['/dev/sda4'], keepData: false },
-      { name: 'image', pvs: ['/dev/sda5', '/dev/sdb3', '/dev/sdc3'], keepData: false },
+      { name: 'os', pvs: ['/dev/sda5'], keepData: false },
+      { name: 'image', pvs: ['/dev/sda6', '/dev/sdb3', '/dev/sdc3'], keepData: false },
     ]);
     // size: 0 volumes (the zero_size VG, sdb's os PV) are skipped.
     expect(plan.lvs.map((l) => `${l.device}:${l.size}`)).toEqual(['/dev/mapper/os-root:15360', '/dev/mapper/os-swap:4014', '/dev/mapper/image-glance:175347']);
@@ -75,10 +77,10 @@ describe('Fuel planning rules', () => {
     expect(plan.images).toEqual([{ uri: 'http://fake.host.org:123/imgs/fake_image.img.gz', mount: '/', targetDevice: '/dev/mapper/os-root', format: 'ext4', container: 'gzip' }]);
     expect(fsAt(plan, '/')!.fromImage).toBe(true);
     // fss come in mount order: parents first, swap last.
-    expect(plan.fss.map((f) => f.mount)).toEqual(['/', '/tmp', '/boot', '/var/lib/glance', 'swap']);
+    expect(plan.fss.map((f) => f.mount)).toEqual(['/', '/boot', '/tmp', '/var/lib/glance', 'swap']);
     expect(plan.bootloader).toEqual({
       disks: ['/dev/sda', '/dev/sdb', '/dev/sdc'],
-      bootDevice: '/dev/md/Boot',
+      bootDevice: '/dev/sda3',
       rootDevice: '/dev/mapper/os-root',
       kernelParams: 'console=ttyS0,9600 console=tty0 rootdelay=90 nomodeset',
     });
@@ -92,24 +94,43 @@ describe('Fuel planning rules', () => {
     }
   });
 
-  it('makes a raid /boot RAID1 with metadata 1.0 across the disks offering it', async () => {
+  it('makes a raid /boot one plain partition on the first boot disk, as fuel-agent does', async () => {
     const plan = buildPlan(await sampleData(), await sampleInv());
-    expect(plan.mds).toEqual([{ name: 'Boot', device: '/dev/md/Boot', level: 'raid1', members: ['/dev/sda2', '/dev/sdb2', '/dev/sdc2'], metadata: '1.0', keepData: false }]);
+    expect(plan.mds).toEqual([]);
+    expect(fsAt(plan, '/boot')).toMatchObject({ device: '/dev/sda3', type: 'ext2' });
+    expect(part(plan, '/dev/sda3')).toMatchObject({ flags: [], role: '/boot' });
+    // The other disks' /boot volumes get nothing: their PVs follow the 200 MiB partition.
+    expect(part(plan, '/dev/sdb3')!.role).toBe('pv:image');
+  });
+
+  it('makes a raid /boot RAID1 with metadata 1.0 across the disks offering it when raid_boot opts in', async () => {
+    const plan = buildPlan(edit(await sampleData(), (d) => (d.ks_meta.pm_data.raid_boot = true)), await sampleInv());
+    expect(plan.mds).toEqual([{ name: 'Boot', device: '/dev/md/Boot', level: 'raid1', members: ['/dev/sda3', '/dev/sdb3', '/dev/sdc3'], metadata: '1.0', keepData: false }]);
     expect(fsAt(plan, '/boot')).toMatchObject({ device: '/dev/md/Boot', type: 'ext2' });
+    expect(part(plan, '/dev/sdb4')!.role).toBe('pv:image');
+  });
+
+  it('makes the 200 MiB second partition the ESP on a UEFI node without a /boot/efi volume', async () => {
+    const plan = buildPlan(await sampleData(), { ...(await sampleInv()), firmware: 'uefi' });
+    expect(part(plan, '/dev/sda2')).toMatchObject({ begin: 26, end: 226, flags: ['esp'], role: '/boot/efi' });
+    expect(part(plan, '/dev/sdb2')!.role).toBe('uefi-reserve');
+    expect(fsAt(plan, '/boot/efi')).toMatchObject({ device: '/dev/sda2', type: 'vfat' });
+    expect(plan.bootloader.espDevice).toBe('/dev/sda2');
+    expect(planViolations(plan)).toEqual([]);
   });
 
   it('puts /boot on the bootable disk alone when one is marked', async () => {
     const data = edit(await sampleData(), (d) => (d.ks_meta.pm_data.ks_spaces[1].bootable = true));
     const plan = buildPlan(data, await sampleInv());
     expect(plan.mds).toEqual([]);
-    expect(fsAt(plan, '/boot')!.device).toBe('/dev/sdb2');
-    expect(part(plan, '/dev/sdb2')!.flags).toEqual([]);
+    expect(fsAt(plan, '/boot')!.device).toBe('/dev/sdb3');
+    expect(part(plan, '/dev/sdb3')!.flags).toEqual([]);
   });
 
   it('keeps /boot off NVMe when another disk can hold it', async () => {
     const plan = await variant('first-disk-nvme', 'nvme');
-    expect(fsAt(plan, '/boot')!.device).toBe('/dev/sda2');
-    expect(plan.parteds[0]!.partitions.map((p) => p.role)).toEqual(['bios_grub', '/', 'configdrive']);
+    expect(fsAt(plan, '/boot')!.device).toBe('/dev/sda3');
+    expect(plan.parteds[0]!.partitions.map((p) => p.role)).toEqual(['bios_grub', 'uefi-reserve', '/', 'configdrive']);
   });
 
   it('refuses /boot on NVMe only, unless there is an ESP', async () => {
@@ -122,44 +143,44 @@ describe('Fuel planning rules', () => {
       d.ks_meta.pm_data.ks_spaces[0].volumes.splice(1, 0, { type: 'partition', mount: '/boot/efi', size: 200, file_system: 'vfat' }),
     );
     const plan = buildPlan(withEsp, inv);
-    expect(fsAt(plan, '/boot')!.device).toBe('/dev/nvme0n1p3');
-    expect(part(plan, '/dev/nvme0n1p2')).toMatchObject({ flags: ['esp'], guid: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B' });
-    expect(plan.bootloader.espDevice).toBe('/dev/nvme0n1p2');
+    expect(fsAt(plan, '/boot')!.device).toBe('/dev/nvme0n1p4');
+    expect(part(plan, '/dev/nvme0n1p3')).toMatchObject({ flags: ['esp'], guid: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B' });
+    expect(plan.bootloader.espDevice).toBe('/dev/nvme0n1p3');
   });
 
   it('puts /boot on the fake-RAID disk that holds the OS', async () => {
     const plan = await variant('fake-raid-disk');
-    expect(fsAt(plan, '/boot')!.device).toBe('/dev/md123p2');
-    expect(plan.configdrive!.device).toBe('/dev/md123p4');
+    expect(fsAt(plan, '/boot')!.device).toBe('/dev/md123p3');
+    expect(plan.configdrive!.device).toBe('/dev/md123p5');
   });
 
   it('uses / as the boot device when there is no /boot', async () => {
     const plan = await variant('no-boot');
     expect(fsAt(plan, '/boot')).toBeUndefined();
-    expect(plan.bootloader.bootDevice).toBe('/dev/sda2');
+    expect(plan.bootloader.bootDevice).toBe('/dev/sda3');
   });
 
   it('skips disks that only carry boot leftovers (lvm_meta_pool, /boot, size 0)', async () => {
     const plan = await variant('lvm-meta-pool');
     expect(plan.parteds.map((d) => d.device)).toEqual(['/dev/sda']);
-    expect(fsAt(plan, '/boot')!.device).toBe('/dev/sda2');
+    expect(fsAt(plan, '/boot')!.device).toBe('/dev/sda3');
   });
 
-  it('puts the configdrive at the end of the disk holding /', async () => {
+  it('puts the configdrive 1 MiB after the last partition of the disk holding /', async () => {
     const plan = await variant('second-disk-os');
-    expect(plan.configdrive).toEqual({ device: '/dev/sdb4', disk: '/dev/sdb', partitionNum: 4, size: 20, label: 'config-2', format: 'vfat' });
-    expect(part(plan, '/dev/sdb4')!.end).toBe(plan.parteds[0]!.size - 1);
+    expect(plan.configdrive).toEqual({ device: '/dev/sdb5', disk: '/dev/sdb', partitionNum: 5, size: 20, label: 'config-2', format: 'vfat' });
+    expect(part(plan, '/dev/sdb5')!.begin).toBe(part(plan, '/dev/sdb4')!.end + 1);
   });
 
   it('names partitions of multipath maps with -part', async () => {
     const plan = await variant('mpath-disk', 'mpath');
-    expect(fsAt(plan, '/')!.device).toBe('/dev/mapper/12312-part3');
+    expect(fsAt(plan, '/')!.device).toBe('/dev/mapper/12312-part4');
   });
 
-  it('plans a lone raid member as a plain partition', async () => {
+  it('plans a lone raid member as a one-device RAID1, as fuel-agent does', async () => {
     const plan = await variant('md-raid');
-    expect(plan.mds).toEqual([]);
-    expect(fsAt(plan, '/')!.device).toBe('/dev/sda3');
+    expect(plan.mds).toEqual([{ name: 'Root', device: '/dev/md/Root', level: 'raid1', members: ['/dev/sda4'], metadata: '1.0', keepData: false }]);
+    expect(fsAt(plan, '/')!.device).toBe('/dev/md/Root');
   });
 
   it('respects the 4096-byte logical sector size of a disk', async () => {
@@ -173,14 +194,14 @@ describe('Fuel planning rules', () => {
     const { data, inventory } = await loadScenario('two-disks-raid-lvm');
     const plan = buildPlan(data, inventory);
     expect(fsAt(plan, '/srv')!.device).toBe('/dev/mapper/data--vg-srv--data');
-    expect(plan.vgs.find((v) => v.name === 'data-vg')!.pvs).toEqual(['/dev/vda4', '/dev/vdb4']);
+    expect(plan.vgs.find((v) => v.name === 'data-vg')!.pvs).toEqual(['/dev/vda5', '/dev/vdb5']);
   });
 });
 
 describe('keep_data', () => {
   it('marks the kept partition, its fs and its disk', async () => {
     const plan = await variant('single-disk');
-    expect(part(plan, '/dev/sda3')!.keepData).toBe(true);
+    expect(part(plan, '/dev/sda4')!.keepData).toBe(true);
     expect(fsAt(plan, '/')!.keepData).toBe(true);
     expect(fsAt(plan, '/boot')!.keepData).toBe(false);
     expect(plan.parteds[0]!.keepData).toBe(true);
@@ -193,9 +214,9 @@ describe('keep_data', () => {
     expect(plan.lvs.map((l) => [l.name, l.keepData])).toEqual([['kept', true], ['scratch', true]]);
     expect(plan.vgs[0]!.keepData).toBe(true);
     expect(plan.pvs[0]!.keepData).toBe(true);
+    expect(part(plan, '/dev/vda6')!.keepData).toBe(true);
     expect(part(plan, '/dev/vda5')!.keepData).toBe(true);
-    expect(part(plan, '/dev/vda4')!.keepData).toBe(true);
-    expect(part(plan, '/dev/vda3')!.keepData).toBe(false);
+    expect(part(plan, '/dev/vda4')!.keepData).toBe(false);
     expect(plan.configdrive && part(plan, plan.configdrive.device)!.keepData).toBe(false);
   });
 });
@@ -246,7 +267,7 @@ describe('planning errors name their cause', () => {
     const orphan = edit(data, (d) => (d.ks_meta.image_data['/var'] = { uri: 'file:///x.img', format: 'ext4', container: 'raw' }));
     expect(planError(orphan, inventory)).toMatchObject({ code: 'PLAN_INVALID', field: 'ks_meta.image_data["/var"]' });
     const file = edit(data, (d) => (d.ks_meta.image_data['/'] = { uri: 'file:///var/cache/x.img.gz', format: 'ext4', container: 'gzip', sha256: 'AB'.repeat(32) }));
-    expect(buildPlan(file, inventory).images[0]).toMatchObject({ targetDevice: '/dev/vda3', sha256: 'ab'.repeat(32) });
+    expect(buildPlan(file, inventory).images[0]).toMatchObject({ targetDevice: '/dev/vda4', sha256: 'ab'.repeat(32) });
     expect(buildPlan(file, inventory).images[0]).not.toHaveProperty('file');
     // build-image's meta.json pasted as image_data: raw_* describe the image, plain keys the file.
     const meta = { uri: 'http://m/x.img.gz', format: 'ext4', container: 'gzip', size: 10, md5: 'a'.repeat(32), sha256: 'b'.repeat(64), raw_size: 40, raw_md5: 'c'.repeat(32), raw_sha256: 'd'.repeat(64) };
@@ -263,7 +284,7 @@ describe('retargetScenario', () => {
     const r = retargetScenario(data, inventory, [{ path: '/dev/loop3' }, { path: '/dev/loop4', logicalSectorSize: 4096 }]);
     const plan = buildPlan(r.data, r.inventory);
     expect(plan.parteds.map((d) => [d.device, d.matchedBy, d.logicalSectorSize])).toEqual([['/dev/loop3', 'name', 512], ['/dev/loop4', 'name', 4096]]);
-    expect(plan.mds[0]!.members).toEqual(['/dev/loop3p2', '/dev/loop4p2']);
+    expect(plan.mds[0]!.members).toEqual(['/dev/loop3p3', '/dev/loop4p3']);
     expect(planViolations(plan)).toEqual([]);
   });
 });

@@ -1,11 +1,15 @@
 // (provision data, inventory) → Plan. Pure: no I/O, no clock, same input → same
-// plan. Fuel's rules (fuel-agent drivers/nailgun.py) are the reference; where we
-// differ it is said below. Sizes are MiB; every partition starts and ends on a
-// MiB boundary, the first at 1 MiB, which is aligned for 512 and 4096-byte sectors.
+// plan. fuel-agent's Nailgun driver is the reference, down to the geometry: a
+// node fuel-agent provisioned has its kept partitions exactly where we would put
+// them, so it can be re-provisioned with keep_data. Where we differ it is said
+// below and in the README ("Differences from fuel-agent"); the differential test
+// (agent/plan/fuel-agent.test.ts) holds us to it. Sizes are MiB; every partition
+// starts and ends on a MiB boundary, aligned for 512 and 4096-byte sectors.
 import { ForgeError, ForgeErrors, type ErrorCode } from '../core/errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { formatPath } from '../schema/json-path.js';
 import type { DiskVolume, KsDisk, KsVg, ProvisionData } from '../schema/provision-data.js';
+import { cephJournalSplitter, CEPH_JOURNAL_NAME } from './ceph.js';
 import { GUID } from './guids.js';
 import { planImages } from './images.js';
 import { propagateKeepData } from './keep-data.js';
@@ -28,8 +32,18 @@ import {
 const MiB = 1024 * 1024;
 /** Fuel's legacy-BIOS GRUB core partition. */
 export const BIOS_GRUB_SIZE = 24;
-/** Small, at the very end of the disk holding `/` (cloud-init finds it by label). */
+/**
+ * fuel-agent's second partition on every disk, 'UEFI (for future use)'. Unformatted
+ * on BIOS nodes; on a UEFI node without an ESP volume it is the ESP.
+ */
+export const UEFI_RESERVE_SIZE = 200;
+/** fuel-agent starts each partition 1 MiB after the previous one ends. */
+export const PARTITION_GAP = 1;
+/** Right after the last partition of the disk holding `/` (cloud-init finds it by label). */
 export const CONFIGDRIVE_SIZE = 20;
+/** fuel-agent (and XFS) cut filesystem labels to 12 characters; FAT allows 11. */
+const LABEL_MAX = 12;
+const VFAT_LABEL_MAX = 11;
 /** Kept free at the end of every disk for the backup GPT (33 sectors at 512, 6 at 4096). */
 export const GPT_TAIL = 1;
 export const FIRST_PARTITION_BEGIN = 1;
@@ -86,6 +100,11 @@ class Problems {
 const sizeOf = (n: number) => Math.ceil(n);
 const isBootMount = (v: DiskVolume) => v.mount === '/boot' && (v.type === 'partition' || v.type === 'raid');
 const hasMount = (m: string | undefined): m is string => m !== undefined && m !== '' && m !== 'none';
+/** A filesystem is made but not mounted (Swift's `mount: "none"` with xfs): fstab and mounts skip it. */
+export const UNMOUNTED = 'none';
+/** The volume's `file_system`, with Nailgun's "none" (Ceph: no filesystem) as absent. */
+const fsTypeOf = (v: { file_system?: string | undefined }): FsType | undefined =>
+  v.file_system === undefined || v.file_system === 'none' ? undefined : (v.file_system as FsType);
 
 function defaultFsType(mount: string, isBoot: boolean): FsType {
   if (mount === 'swap') return 'swap';
@@ -147,6 +166,7 @@ function chooseBoot(
   all: readonly DiskEntry[],
   active: readonly ActiveDisk[],
   rootVgs: ReadonlySet<string>,
+  raidBoot: boolean,
   problems: Problems,
 ): Set<string> {
   const vols = active.flatMap((d) =>
@@ -182,22 +202,43 @@ function chooseBoot(
     problems.add('PLAN_INVALID', spacePath(bootable[1]!.d.index, 'bootable'), 'more than one disk is marked bootable');
   } else if (bootable.length === 1) cands = bootable;
   const first = cands[0]!;
-  // A raid /boot becomes RAID1 across every suitable disk that offers one.
-  const chosen = first.v.type === 'raid' ? cands.filter((b) => b.v.type === 'raid') : [first];
+  // Opt-in: a raid /boot becomes RAID1 across every suitable disk that offers one.
+  // By default it is one plain partition on the first, as fuel-agent makes it.
+  const chosen = raidBoot && first.v.type === 'raid' ? cands.filter((b) => b.v.type === 'raid') : [first];
   return new Set(chosen.map((b) => `${b.d.index}:${b.j}`));
 }
 
-/** The disk holding `/` directly, through an md, or through a PV of the VG holding it. */
-function rootDiskIndex(active: readonly ActiveDisk[], rootVgs: ReadonlySet<string>): number | undefined {
+/**
+ * The configdrive's disk, fuel-agent's rule: the first laid-out disk with a
+ * partition or raid volume for `/` (of any size, even 0) or a non-empty PV of the
+ * VG `os`. fuel-agent stops there (no configdrive when `/` is in another VG); we
+ * also accept a PV of whichever VG holds `/`.
+ */
+function configdriveDiskIndex(active: readonly ActiveDisk[], rootVgs: ReadonlySet<string>): number | undefined {
   const d = active.find((a) =>
     a.ks.volumes.some(
       (v) =>
-        v.size > 0 &&
-        (((v.type === 'partition' || v.type === 'raid') && v.mount === '/') ||
-          (v.type === 'pv' && v.vg !== undefined && rootVgs.has(v.vg))),
+        ((v.type === 'partition' || v.type === 'raid') && v.mount === '/') ||
+        (v.type === 'pv' && v.size > 0 && v.vg !== undefined && (v.vg === 'os' || rootVgs.has(v.vg))),
     ),
   );
   return d?.index;
+}
+
+/**
+ * On a UEFI node with no /boot/efi volume, the ESP goes in fuel-agent's reserved
+ * second partition of the disk holding /boot (else of the configdrive's disk).
+ */
+function espDiskIndex(
+  inventory: Inventory,
+  active: readonly ActiveDisk[],
+  bootChoice: ReadonlySet<string>,
+  configdriveDisk: number | undefined,
+): number | undefined {
+  if (inventory.firmware !== 'uefi' || hasEsp(active)) return undefined;
+  const boot = [...bootChoice][0];
+  if (boot !== undefined) return Number(boot.split(':')[0]);
+  return configdriveDisk ?? active[0]?.index;
 }
 
 export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
@@ -207,8 +248,11 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
   problems.throwIfAny();
 
   const rootVgs = rootVgIds(vgEntries);
-  const bootChoice = chooseBoot(disks, active, rootVgs, problems);
-  const rootDisk = rootDiskIndex(active, rootVgs);
+  const raidBoot = data.ks_meta.pm_data.raid_boot === true;
+  const bootChoice = chooseBoot(disks, active, rootVgs, raidBoot, problems);
+  const rootDisk = configdriveDiskIndex(active, rootVgs);
+  const espDisk = espDiskIndex(inventory, active, bootChoice, rootDisk);
+  const splitJournal = cephJournalSplitter(disks.map((d) => d.ks));
 
   const parteds: PlannedDisk[] = [];
   const fss: FsSource[] = [];
@@ -222,25 +266,25 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
     const diskMiB = Math.floor(inv.size / MiB);
     const usableEnd = diskMiB - GPT_TAIL;
     const holdsConfigdrive = d.index === rootDisk;
-    const limit = usableEnd - (holdsConfigdrive ? CONFIGDRIVE_SIZE : 0);
+    const limit = usableEnd - (holdsConfigdrive ? PARTITION_GAP + CONFIGDRIVE_SIZE : 0);
     const parts: PlannedPartition[] = [];
-    let cursor = FIRST_PARTITION_BEGIN;
     let overflowed = false;
 
-    const add = (size: number, p: Omit<PlannedPartition, 'num' | 'device' | 'begin' | 'end' | 'size' | 'keepData'>, field: string) => {
-      const begin = cursor;
+    const add = (size: number, p: Omit<PlannedPartition, 'num' | 'device' | 'begin' | 'end' | 'size' | 'keepData'>, field: string, last = false) => {
+      const prev = parts.at(-1);
+      const begin = prev ? prev.end + PARTITION_GAP : FIRST_PARTITION_BEGIN;
       const end = begin + size;
-      if (end > limit && !overflowed) {
+      const lim = last ? usableEnd : limit;
+      if (end > lim && !overflowed) {
         overflowed = true;
         problems.add(
           'SIZE_DOES_NOT_FIT',
           field,
           `${size} MiB does not fit on ${inv.path} (${diskMiB} MiB): it would end at ${end} MiB, ` +
-            `the last usable MiB is ${limit}${holdsConfigdrive ? ` (${CONFIGDRIVE_SIZE} MiB kept for the configdrive)` : ''}`,
-          { device: inv.path, end, limit },
+            `the last usable MiB is ${lim}${holdsConfigdrive && !last ? ` (${PARTITION_GAP + CONFIGDRIVE_SIZE} MiB kept for the configdrive)` : ''}`,
+          { device: inv.path, end, limit: lim },
         );
       }
-      cursor = end;
       const num = parts.length + 1;
       const part: PlannedPartition = {
         num,
@@ -255,26 +299,53 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
       return part;
     };
 
-    add(BIOS_GRUB_SIZE, { flags: ['bios_grub'], guid: GUID.biosGrub, name: 'bios_grub', role: 'bios_grub' }, spacePath(d.index, 'size'));
+    const diskField = spacePath(d.index, 'size');
+    add(BIOS_GRUB_SIZE, { flags: ['bios_grub'], guid: GUID.biosGrub, name: 'bios_grub', role: 'bios_grub' }, diskField);
+    if (d.index === espDisk) {
+      const esp = add(UEFI_RESERVE_SIZE, { flags: ['esp'], guid: GUID.esp, name: 'EFI system partition', role: '/boot/efi' }, diskField);
+      fss.push({ fs: makeFs(esp.device, '/boot/efi', {}), field: diskField });
+    } else {
+      add(UEFI_RESERVE_SIZE, { flags: [], name: 'uefi', role: 'uefi-reserve' }, diskField);
+    }
 
     d.ks.volumes.forEach((v, j) => {
       const field = spacePath(d.index, 'volumes', j);
       if (v.size <= 0 || v.type === 'boot' || v.type === 'lvm_meta_pool') return;
-      if (isBootMount(v) && !bootChoice.has(`${d.index}:${j}`)) return;
+      if (v.name === CEPH_JOURNAL_NAME) {
+        // One partition per OSD served (fuel-agent makes them only for partition volumes).
+        const split = splitJournal(v.size);
+        if (v.type !== 'partition') return;
+        const guid = problems.guidOf(v, field);
+        for (let i = 0; i < split.count; i++) {
+          const part = add(split.size, { flags: [], ...(guid === undefined ? {} : { guid }), name: CEPH_JOURNAL_NAME, role: 'none' }, `${field}.size`);
+          if (v.keep_data) keepSeeds.add(part.device);
+        }
+        return;
+      }
+      const boot = isBootMount(v);
+      if (boot && !bootChoice.has(`${d.index}:${j}`)) return;
       const size = sizeOf(v.size);
       const sizeField = `${field}.size`;
 
-      if (v.type === 'partition') {
+      // A raid /boot is a plain partition unless raid_boot asks for RAID1.
+      if (v.type === 'partition' || (boot && !raidBoot)) {
         const esp = v.mount === '/boot/efi';
-        const guid = problems.guidOf(v, field) ?? (esp ? GUID.esp : undefined);
+        const mount = hasMount(v.mount) ? v.mount : undefined;
+        const fsType = fsTypeOf(v);
+        if (mount !== undefined && v.file_system === 'none') {
+          problems.add('PLAN_INVALID', `${field}.file_system`, `"none" but the volume is mounted at ${mount}: give its filesystem or mount "none"`);
+        }
+        // fuel-agent: a filesystem when either a mount point or a file system is given.
+        const formatted = mount !== undefined || fsType !== undefined;
+        const guid = v.type === 'partition' ? (problems.guidOf(v, field) ?? (esp ? GUID.esp : undefined)) : undefined;
         const part = add(size, {
           flags: esp ? ['esp'] : [],
           ...(guid === undefined ? {} : { guid }),
-          name: gptName(v.name ?? (hasMount(v.mount) ? v.mount : 'primary')),
-          role: hasMount(v.mount) ? v.mount : 'none',
+          name: gptName(v.name ?? mount ?? 'primary'),
+          role: mount ?? 'none',
         }, sizeField);
         if (v.keep_data) keepSeeds.add(part.device);
-        if (hasMount(v.mount)) fss.push({ fs: makeFs(part.device, v.mount, v), field });
+        if (formatted) fss.push({ fs: makeFs(part.device, mount ?? UNMOUNTED, v), field });
         return;
       }
 
@@ -312,12 +383,9 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
       }
     });
 
-    if (holdsConfigdrive && usableEnd - CONFIGDRIVE_SIZE >= cursor) {
-      const num = parts.length + 1;
-      const begin = usableEnd - CONFIGDRIVE_SIZE;
-      const device = partitionDevice(inv.path, num);
-      parts.push({ num, device, begin, end: usableEnd, size: CONFIGDRIVE_SIZE, flags: [], guid: GUID.linux, name: 'config-2', role: 'configdrive', keepData: false });
-      configdrive = { device, disk: inv.path, partitionNum: num, size: CONFIGDRIVE_SIZE, label: 'config-2', format: 'vfat' };
+    if (holdsConfigdrive) {
+      const part = add(CONFIGDRIVE_SIZE, { flags: [], guid: GUID.linux, name: 'config-2', role: 'configdrive' }, diskField, true);
+      configdrive = { device: part.device, disk: inv.path, partitionNum: part.num, size: CONFIGDRIVE_SIZE, label: 'config-2', format: 'vfat' };
     }
 
     parteds.push({
@@ -364,41 +432,33 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
   return plan;
 }
 
-/** Parents before children (`/`, `/boot`, `/boot/efi`, …), swap last: the order to mount them in. */
+/** Parents before children (`/`, `/boot`, `/boot/efi`, …), swap and unmounted last: the order to mount them in. */
 function mountOrder(fss: PlannedFs[]): PlannedFs[] {
-  const depth = (f: PlannedFs) => (f.mount === 'swap' ? Infinity : f.mount === '/' ? 0 : f.mount.split('/').length - 1);
+  const depth = (f: PlannedFs) => (!f.mount.startsWith('/') ? Infinity : f.mount === '/' ? 0 : f.mount.split('/').length - 1);
   return fss.map((f, i) => ({ f, i })).sort((a, b) => depth(a.f) - depth(b.f) || a.i - b.i).map((x) => x.f);
 }
 
-function makeFs(device: string, mount: string, v: { file_system?: FsType | undefined; disk_label?: string | undefined }, isBoot = mount === '/boot'): PlannedFs {
+function makeFs(device: string, mount: string, v: { file_system?: string | undefined; disk_label?: string | null | undefined }, isBoot = mount === '/boot'): PlannedFs {
+  const type = fsTypeOf(v) ?? defaultFsType(mount, isBoot);
   const fs: PlannedFs = {
     device,
     mount,
-    type: v.file_system ?? defaultFsType(mount, isBoot),
+    type,
     mkfsOptions: [],
     mountOptions: 'defaults',
     fromImage: false,
     keepData: false,
   };
-  if (v.disk_label) fs.label = v.disk_label;
+  if (v.disk_label) fs.label = v.disk_label.slice(0, type === 'vfat' ? VFAT_LABEL_MAX : LABEL_MAX);
   return fs;
 }
 
-/** Raid volumes sharing a mount point become one RAID1; a lone member is just a partition. */
+/** Raid volumes sharing a mount point become one RAID1; a lone member a one-device RAID1, as in fuel-agent. */
 function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[], problems: Problems): PlannedMd[] {
   const mds: PlannedMd[] = [];
   const used = new Set<string>();
   for (const [mount, members] of groups) {
     const first = members[0]!;
-    if (members.length === 1) {
-      first.part.flags = [];
-      first.part.role = mount;
-      delete first.part.guid;
-      const guid = problems.guidOf(first.vol, first.field);
-      if (guid) first.part.guid = guid;
-      fss.push({ fs: makeFs(first.part.device, mount, first.vol), field: first.field });
-      continue;
-    }
     let name = (first.vol.name ?? mount.replace(/^\//, '').replaceAll('/', '_')) || 'root';
     for (let n = 1; used.has(name); n++) name = `${first.vol.name ?? 'md'}${n}`;
     used.add(name);
@@ -462,7 +522,7 @@ function planLvm(
 function checkMounts(fss: readonly FsSource[], problems: Problems): void {
   const seen = new Map<string, string>();
   for (const { fs, field } of fss) {
-    if (fs.mount === 'swap') continue;
+    if (fs.mount === 'swap' || fs.mount === UNMOUNTED) continue;
     if (!fs.mount.startsWith('/')) {
       problems.add('PLAN_INVALID', `${field}.mount`, `mount point "${fs.mount}" must be absolute, "swap" or "none"`);
       continue;

@@ -1,7 +1,7 @@
 // What every plan must satisfy, whatever the input: checked by the unit tests on
 // every fixture and by the property suite on generated inputs. Returns the
 // violations (empty when the plan is sound) so a failure says what is wrong.
-import { FIRST_PARTITION_BEGIN, GPT_TAIL } from './build.js';
+import { BIOS_GRUB_SIZE, FIRST_PARTITION_BEGIN, GPT_TAIL, PARTITION_GAP, UEFI_RESERVE_SIZE } from './build.js';
 import type { Plan } from './types.js';
 
 export function planViolations(plan: Plan): string[] {
@@ -14,8 +14,11 @@ export function planViolations(plan: Plan): string[] {
       for (const x of [p.begin, p.end, p.size]) if (!Number.isInteger(x)) v.push(`${at}: ${x} is not a whole MiB`);
       if (p.end - p.begin !== p.size) v.push(`${at}: size ${p.size} != end-begin ${p.end - p.begin}`);
       if (p.size <= 0) v.push(`${at}: empty`);
-      if (p.begin < (i === 0 ? FIRST_PARTITION_BEGIN : prevEnd)) v.push(`${at}: begins at ${p.begin}, overlapping or before ${prevEnd}`);
+      // fuel-agent's spacing: each partition starts 1 MiB after the previous one ends.
+      if (i > 0 && p.begin !== prevEnd + PARTITION_GAP) v.push(`${at}: begins at ${p.begin}, not ${PARTITION_GAP} MiB after ${prevEnd}`);
       if (i === 0 && p.begin !== FIRST_PARTITION_BEGIN) v.push(`${at}: first partition at ${p.begin}, not 1 MiB`);
+      if (i === 0 && (p.role !== 'bios_grub' || p.size !== BIOS_GRUB_SIZE)) v.push(`${at}: not the ${BIOS_GRUB_SIZE} MiB bios_grub partition`);
+      if (i === 1 && (!['uefi-reserve', '/boot/efi'].includes(p.role) || p.size !== UEFI_RESERVE_SIZE)) v.push(`${at}: not fuel-agent's ${UEFI_RESERVE_SIZE} MiB UEFI partition`);
       if (p.end > d.size - GPT_TAIL) v.push(`${at}: ends at ${p.end}, past the usable end ${d.size - GPT_TAIL} of ${d.device}`);
       if ((p.begin * 1024 * 1024) % d.logicalSectorSize !== 0) v.push(`${at}: not aligned to ${d.logicalSectorSize}-byte sectors`);
       prevEnd = p.end;
@@ -50,7 +53,6 @@ export function planViolations(plan: Plan): string[] {
     const d = plan.parteds.find((x) => x.device === plan.configdrive!.disk);
     const last = d?.partitions.at(-1);
     if (!last || last.device !== plan.configdrive.device || last.role !== 'configdrive') v.push('configdrive is not the last partition of its disk');
-    else if (last.end !== d!.size - GPT_TAIL) v.push('configdrive does not end at the end of its disk');
   }
   return v;
 }

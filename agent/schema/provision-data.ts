@@ -9,6 +9,10 @@ const mib = z.number().nonnegative();
 const hex = (len: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${len}}$`), `expected ${len} hex digits`);
 
 export const FS_TYPES = ['ext2', 'ext3', 'ext4', 'xfs', 'vfat', 'swap'] as const;
+/** Nailgun sends `file_system: "none"` for Ceph OSD/journal partitions: created, never formatted. */
+export const VOLUME_FS_TYPES = [...FS_TYPES, 'none'] as const;
+/** Nailgun sends `disk_label: null` (Swift) or `""` (Ceph) for "no label". */
+const diskLabel = z.string().nullable().optional();
 export const IMAGE_FORMATS = ['ext2', 'ext3', 'ext4', 'xfs', 'qcow2', 'raw'] as const;
 export const IMAGE_CONTAINERS = ['raw', 'gzip', 'xz', 'zstd'] as const;
 export const DISK_VOLUME_TYPES = ['boot', 'partition', 'raid', 'pv', 'lvm_meta_pool'] as const;
@@ -20,8 +24,8 @@ export const diskVolumeSchema = z
     size: mib,
     name: z.string().optional(),
     mount: z.string().optional(),
-    file_system: z.enum(FS_TYPES).optional(),
-    disk_label: z.string().optional(),
+    file_system: z.enum(VOLUME_FS_TYPES).optional(),
+    disk_label: diskLabel,
     keep_data: z.boolean().optional(),
     partition_guid: z.string().optional(),
     vg: z.string().optional(),
@@ -37,8 +41,8 @@ export const lvVolumeSchema = z.looseObject({
   name: z.string().min(1),
   size: mib,
   mount: z.string().optional(),
-  file_system: z.enum(FS_TYPES).optional(),
-  disk_label: z.string().optional(),
+  file_system: z.enum(VOLUME_FS_TYPES).optional(),
+  disk_label: diskLabel,
   keep_data: z.boolean().optional(),
 });
 
@@ -118,6 +122,12 @@ const flag = z.union([z.number(), z.string(), z.boolean()]);
 export const pmDataSchema = z.looseObject({
   ks_spaces: z.array(ksSpaceSchema),
   kernel_params: z.string().optional(),
+  /**
+   * Opt-in (fuel-forge): a `raid` /boot offered on several disks becomes a RAID1
+   * across them. Off, /boot is one plain partition on the first boot disk, as
+   * fuel-agent lays it out (and as a fuel-agent node's disks already are).
+   */
+  raid_boot: z.boolean().optional(),
 });
 
 export const ksMetaSchema = z.looseObject({
