@@ -97,7 +97,7 @@ export function labScenario(name: LabScenarioName): LabScenario {
 const FIXED_TYPES = new Set(['boot', 'raid', 'lvm_meta_pool']);
 
 /**
- * provision_sample.json (three 64 GiB disks, /boot RAID1 on all three, "os" VG
+ * provision_sample.json (three 64 GiB disks, raid /boot offered on all three, "os" VG
  * with root and swap, "image" VG for glance) scaled so the root LV still holds
  * the OS image: sizes × factor, small fixed volumes kept, disks renamed to the
  * VM's virtio disks and matched by their by-id links.
@@ -120,9 +120,11 @@ export function fuelSampleScenario(rootMiB = 2560): LabScenario {
     if (s.type !== 'disk') continue;
     const serial = `forge-fuel${disks.length + 1}`;
     const link = `disk/by-id/virtio-${serial}`;
-    // Whole MiB the volumes need plus bios_grub, the configdrive and GPT slack.
-    const used = (s.volumes as Doc[]).reduce((a, v) => a + (v.type === 'boot' ? 0 : Number(v.size ?? 0)) + Number(v.lvm_meta_size ?? 0), 0);
-    s.size = Math.max(scale(Number(s.size)), used + 24 + 20 + 8);
+    // Whole MiB the volumes need plus bios_grub, the 200 MiB UEFI partition, the configdrive,
+    // a 1 MiB gap before each partition (fuel-agent's layout) and GPT slack.
+    const vols = s.volumes as Doc[];
+    const used = vols.reduce((a, v) => a + (v.type === 'boot' ? 0 : Number(v.size ?? 0)) + Number(v.lvm_meta_size ?? 0), 0);
+    s.size = Math.max(scale(Number(s.size)), used + 24 + 200 + 20 + vols.length + 3 + 8);
     s.name = `vd${String.fromCharCode(97 + disks.length)}`;
     s.id = link;
     s.extra = [link];

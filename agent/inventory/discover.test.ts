@@ -71,6 +71,13 @@ describe('discoverInventory', () => {
     expect(inv.disks[0]).toMatchObject({ size: 1073741824, logicalSectorSize: 4096, rotational: false, removable: true, links: [] });
   });
 
+  it('records the firmware the node booted with: uefi when the kernel has /sys/firmware/efi', async () => {
+    const { ctx } = ctxWith((argv) => (argv[0] === 'lsblk' ? { stdout: lsblkJson([dev({})]) } : { exitCode: 1 }));
+    const dir = mkdtempSync(join(tmpdir(), 'forge-efi-'));
+    expect((await discoverInventory(ctx, { efiDir: dir })).firmware).toBe('uefi');
+    expect((await discoverInventory(ctx, { efiDir: join(dir, 'absent') })).firmware).toBe('bios');
+  });
+
   it('says "no disks found" with the loaded modules when nothing is there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'forge-disc-'));
     const mods = join(dir, 'modules');

@@ -59,7 +59,8 @@ async function provision(args: string[]): Promise<{ code: number; report: Provis
 beforeAll(async () => {
   image = await ensureTinyImage();
   const rootMiB = Math.ceil(image.meta.raw_size / MiB) + 128;
-  const sizeMiB = 1 + 24 + 200 + rootMiB + 64 + 20 + 8;
+  // fuel-agent geometry: bios_grub, the 200 MiB UEFI partition, /boot, /, swap, configdrive, each after a 1 MiB gap.
+  const sizeMiB = 1 + 24 + 1 + 200 + 1 + 200 + 1 + rootMiB + 1 + 64 + 1 + 20 + 8;
   disk = await createLoopDisk({ sizeMiB, tag: 'run' });
   const inventory = {
     version: 1,
@@ -118,19 +119,19 @@ describe('provision on a loop device', () => {
 
   it('left an fstab whose UUIDs are the real ones, GRUB in the MBR and /boot, and the datasource list', async () => {
     const p = (n: number) => `${disk.device}p${n}`;
-    // Layout: 1 bios_grub, 2 /boot, 3 /, 4 swap, then the configdrive.
+    // Layout (fuel-agent's): 1 bios_grub, 2 the 200 MiB UEFI partition, 3 /boot, 4 /, 5 swap, then the configdrive.
     const uuids = new Map<string, string>();
-    for (const n of [2, 3, 4]) uuids.set(p(n), (await probeSignature(ctx, p(n))).UUID ?? '?');
+    for (const n of [3, 4, 5]) uuids.set(p(n), (await probeSignature(ctx, p(n))).UUID ?? '?');
     await using m = new MountStack(ctx);
     const root = await m.tempDir();
-    await m.mount(p(3), root, { type: 'ext4', readOnly: true });
-    await m.mount(p(2), join(root, 'boot'), { type: 'ext2', readOnly: true });
+    await m.mount(p(4), root, { type: 'ext4', readOnly: true });
+    await m.mount(p(3), join(root, 'boot'), { type: 'ext2', readOnly: true });
     const fstab = await readFile(join(root, 'etc/fstab'), 'utf8');
     const rows = fstab.split('\n').filter((l) => l.startsWith('UUID=')).map((l) => l.split('\t'));
     expect(rows.map((r) => r[1])).toEqual(['/', '/boot', 'none']);
-    expect(rows.map((r) => r[0])).toEqual([`UUID=${uuids.get(p(3))}`, `UUID=${uuids.get(p(2))}`, `UUID=${uuids.get(p(4))}`]);
+    expect(rows.map((r) => r[0])).toEqual([`UUID=${uuids.get(p(4))}`, `UUID=${uuids.get(p(3))}`, `UUID=${uuids.get(p(5))}`]);
     const cfg = await readFile(join(root, 'boot/grub/grub.cfg'), 'utf8');
-    expect(cfg).toContain(`root=UUID=${uuids.get(p(3))}`);
+    expect(cfg).toContain(`root=UUID=${uuids.get(p(4))}`);
     expect(cfg).toContain('console=ttyS0,115200 net.ifnames=0');
     expect((await readFile(join(root, 'boot/grub/i386-pc/normal.mod'))).length).toBeGreaterThan(0);
     expect(await readFile(join(root, 'etc/cloud/cloud.cfg.d/99_fuel_forge_datasource.cfg'), 'utf8')).toContain('[ ConfigDrive, NoCloud ]');
@@ -143,7 +144,7 @@ describe('provision on a loop device', () => {
   });
 
   it('left a config-2 configdrive whose user data passes cloud-init schema', async () => {
-    const cd = `${disk.device}p5`;
+    const cd = `${disk.device}p6`;
     expect(await probeSignature(ctx, cd)).toMatchObject({ TYPE: 'vfat', LABEL: 'config-2' });
     const files = await listFiles(ctx, cd);
     for (const f of ['openstack/latest/meta_data.json', 'openstack/latest/user_data', 'meta-data', 'user-data']) expect(files).toContain(f);
