@@ -8,7 +8,7 @@ import { waitForNode } from './wait-node.js';
 export async function createPvs(ctx: Ctx, plan: Plan): Promise<void> {
   for (const pv of plan.pvs) {
     if (pv.keepData) continue;
-    await runLvm(ctx, pvcreateArgv(pv.device, pv.metadataSize));
+    await runLvm(ctx, pvcreateArgv(pv.device, pv.metadataSize, pv.metadataCopies));
   }
 }
 

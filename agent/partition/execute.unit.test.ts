@@ -5,6 +5,7 @@ import { createCtx } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import type { Plan } from '../plan/types.js';
+import { pvcreateArgv } from '../tools/lvm.js';
 import { executePartitioning } from './execute.js';
 import type { BlockGraph } from './sysfs.js';
 import { testPlan } from './test-layouts.js';
@@ -175,5 +176,12 @@ describe('executePartitioning argv (recorded)', () => {
     const err = await executePartitioning(createCtx({ runner, log: silentLogger, dryRun: true }), plan, undefined, { graph: staleGraph() }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'DISK_CHANGED' });
     expect(runner.planned).toEqual([]);
+  });
+});
+
+describe('pvcreate', () => {
+  it("passes the plan's metadata copies (Fuel's 2) when it gives them", () => {
+    expect(pvcreateArgv('/dev/sda5', 28, 2)).toEqual(['pvcreate', '-ff', '-y', '--metadatasize', '28m', '--metadatacopies', '2', '/dev/sda5']);
+    expect(pvcreateArgv('/dev/sda5', 28)).toEqual(['pvcreate', '-ff', '-y', '--metadatasize', '28m', '/dev/sda5']);
   });
 });

@@ -6,8 +6,10 @@ import type { RunOptions } from '../core/runner.js';
 /** LVM warns on every inherited fd, which drowns real stderr in the error tail. */
 const ENV = { LVM_SUPPRESS_FD_WARNINGS: '1' };
 
-export function pvcreateArgv(device: string, metadataSizeMiB: number): string[] {
-  return ['pvcreate', '-ff', '-y', '--metadatasize', `${metadataSizeMiB}m`, device];
+/** `metadataCopies` 2 (Fuel's): a second metadata area at the PV's end survives a clobbered start. */
+export function pvcreateArgv(device: string, metadataSizeMiB: number, metadataCopies?: number): string[] {
+  const copies = metadataCopies === undefined ? [] : ['--metadatacopies', String(metadataCopies)];
+  return ['pvcreate', '-ff', '-y', '--metadatasize', `${metadataSizeMiB}m`, ...copies, device];
 }
 
 export function vgcreateArgv(name: string, pvs: readonly string[]): string[] {
