@@ -3,7 +3,9 @@
 // (malformed data, checksum mismatch, power cut mid-write, image server down
 // mid-download) → a successful run → verify on the node → netboot off → reboot
 // from disk → cloud-init first boot from our configdrive → host-side disk check.
-// Scenario: two disks, /boot RAID1 + LVM across both (Fuel's shape).
+// Scenario: two disks, /boot RAID1 (raid_boot, opt-in) + LVM across both.
+// Then, on the same lab, a Ceph OSD node (scenario ceph-osd) end to end: its OSD
+// and journal partitions must carry the data's type GUIDs on the booted node.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ import {
   bootToBootstrap, imageProgress, rebootToDisk, runProvision, runTask, verifyOnNode,
   type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
 } from './orchestrator.js';
+import { runScenarioOnNode } from './scenario-run.js';
 import { imageDataFor, labScenario, nodeData } from './scenario.js';
 import { Stages } from './stages.js';
 import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
@@ -72,7 +75,7 @@ afterAll(async () => {
   if (imagesDir) rmSync(imagesDir, { recursive: true, force: true });
 }, 120_000);
 
-describe('lab end to end (one node, container master, TCG)', () => {
+describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; container master, TCG)', () => {
   it('PXE-booted the bootstrap from the dnsmasq container and discovered itself with both disks', async () => {
     expect((await lab.master.dhcpAcks()).map((a) => a.mac)).toContain(mac);
     expect(lab.cobbler.bootRequests.some((q) => q.path === 'initrd.img')).toBe(true);
@@ -181,6 +184,14 @@ describe('lab end to end (one node, container master, TCG)', () => {
       const host = await hostDiskChecks(runner, disk, lab.dir, plan, i);
       for (const c of host.checks) expect(c, `${disk}: ${c.detail}`).toMatchObject({ ok: true });
     }
+  }, TEST_TIMEOUT);
+
+  it('Ceph OSD node on the same lab: provisioned, booted, OSD and journal partitions typed as the data says on the node', async () => {
+    const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: 'bootstrap' };
+    const r = await runScenarioOnNode({ lab, env, runner, image: good, scenario: labScenario('ceph-osd'), node: ceph });
+    for (const c of r.checks) expect(c, `${c.name}: ${c.detail}`).toMatchObject({ ok: true });
+    // Two journals on vda (one per OSD), one OSD on each of vdb and vdc, read by the booted node itself.
+    expect(r.checks.filter((c) => /^partition \/dev\/vd.\d+ typed /.test(c.name)).map((c) => c.name.split(' ')[1])).toEqual(['/dev/vda5', '/dev/vda6', '/dev/vdb3', '/dev/vdc3']);
   }, TEST_TIMEOUT);
 
   it('stayed inside the lab: nothing the node or the master sent was addressed outside it, and nothing left', async () => {

@@ -46,7 +46,9 @@ export const NAILGUN_VARIANTS: Record<string, { inventory: keyof typeof INV; exp
   'single-nvme-disk': { inventory: 'nvme', expect: 'SIZE_DOES_NOT_FIT' },
 };
 
-export const SCENARIOS = ['single-disk', 'two-disks-raid-lvm', 'nvme-sata', 'keep-data', 'esp-single-disk'] as const;
+// ceph-osd and swift-storage: Nailgun's storage-node volumes (file_system "none",
+// mount "none" with a filesystem, cephjournal split per OSD) on VM-sized disks.
+export const SCENARIOS = ['single-disk', 'two-disks-raid-lvm', 'nvme-sata', 'keep-data', 'esp-single-disk', 'ceph-osd', 'swift-storage'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export function scenarioPaths(name: ScenarioName): { input: string; inventory: string } {

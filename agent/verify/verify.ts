@@ -37,11 +37,14 @@ async function verifyDisk(ctx: Ctx, disk: PlannedDisk): Promise<VerifyItem[]> {
     const r = sectorRange(p, disk.logicalSectorSize);
     const have = found.get(p.num);
     found.delete(p.num);
+    // A kept entry is never rewritten: its name, type and attributes are whatever the
+    // installer before us wrote (fuel-agent: "primary", Linux data), so only its place counts.
+    const label = p.keepData ? {} : { type: typeGuidFor(p), name: p.name, legacyBoot: wantsLegacyBoot(p) };
     items.push(
       compareItem(
         'partition',
         p.device,
-        { start: r.start, size: r.size, type: typeGuidFor(p), name: p.name, legacyBoot: wantsLegacyBoot(p) },
+        { start: r.start, size: r.size, ...label },
         have
           ? {
               start: have.start,
@@ -132,11 +135,34 @@ async function verifyFilesystems(ctx: Ctx, plan: Plan, opts: VerifyOptions): Pro
   return items;
 }
 
+/**
+ * Partitions planned to stay raw (Ceph OSD data and journals: `file_system: "none"`)
+ * must carry no signature: ceph-disk and udev would take a stale filesystem left
+ * there for a real one. Only plain ones: flagged partitions (bios_grub, ESP, LVM,
+ * RAID), PVs, md members, the configdrive and kept data all hold something by design.
+ */
+async function verifyRawPartitions(ctx: Ctx, plan: Plan): Promise<VerifyItem[]> {
+  const used = new Set([
+    ...plan.fss.map((f) => f.device),
+    ...plan.pvs.map((p) => p.device),
+    ...plan.mds.flatMap((m) => m.members),
+    ...(plan.configdrive ? [plan.configdrive.device] : []),
+  ]);
+  const items: VerifyItem[] = [];
+  for (const p of plan.parteds.flatMap((d) => d.partitions)) {
+    if (p.role !== 'none' || p.flags.length > 0 || p.keepData || used.has(p.device)) continue;
+    const tags = await probeSignature(ctx, p.device);
+    items.push(compareItem('fs', p.device, { type: null }, { type: tags.TYPE ?? null }));
+  }
+  return items;
+}
+
 export async function verifyPlan(ctx: Ctx, plan: Plan, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const items: VerifyItem[] = [];
   for (const disk of plan.parteds) items.push(...(await verifyDisk(ctx, disk)));
   items.push(...(await verifyMds(ctx, plan)));
   items.push(...(await verifyLvm(ctx, plan)));
   items.push(...(await verifyFilesystems(ctx, plan, opts)));
+  items.push(...(await verifyRawPartitions(ctx, plan)));
   return { ok: items.every((i) => i.ok), items };
 }

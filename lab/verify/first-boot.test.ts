@@ -34,6 +34,7 @@ function goodBody(w: FirstBootExpectation): Record<string, any> {
       swaps: ['/dev/dm-1'],
       units: { 'fuel-forge-lvm-activate.service': 'active' },
       failed_units: [],
+      partitions: Object.fromEntries(Object.entries(w.partitionTypes ?? {}).map(([dev, t]) => [dev, { parttype: t.guid, fstype: t.fstype }])),
     },
   };
 }
@@ -71,5 +72,45 @@ describe('first-boot checks against the plan', () => {
     const names = firstBootChecks(goodBody(want), expectFirstBoot(data)).map((c) => c.name);
     expect(names).not.toContain('every planned filesystem mounted at boot');
     expect(names).toContain('datasource ConfigDrive');
+  });
+});
+
+describe('first-boot checks of storage partitions (Ceph OSD, Swift)', () => {
+  const OSD = '4fbd7e29-9d25-41b8-afd0-062c0ceff05d';
+  const JOURNAL = '45b0969e-9b03-4f30-b4c6-b4b80ceff106';
+  const SWIFT = 'deadbeef-9d34-4175-8ded-1ce68967a5ee';
+  const expectFor = (name: 'ceph-osd' | 'swift-storage') => {
+    const sc = labScenario(name);
+    const d = nodeData(sc, node, imageDataFor(META, '/cache/debian.img.gz', 'http://10.97.1.3/targetimages'));
+    return expectFirstBoot(d, { plan: buildPlan(parseProvisionData(d), vmInventory(sc.disks)) });
+  };
+
+  it('expects each partition the data typed, with its GUID and no filesystem (Ceph) or xfs (Swift)', () => {
+    expect(expectFor('ceph-osd').partitionTypes).toEqual({
+      '/dev/vda5': { guid: JOURNAL, fstype: null },
+      '/dev/vda6': { guid: JOURNAL, fstype: null },
+      '/dev/vdb3': { guid: OSD, fstype: null },
+      '/dev/vdc3': { guid: OSD, fstype: null },
+    });
+    expect(expectFor('swift-storage').partitionTypes).toEqual({ '/dev/vda5': { guid: SWIFT, fstype: 'xfs' }, '/dev/vdb3': { guid: SWIFT, fstype: 'xfs' } });
+    // The Swift xfs is made but never mounted: not among the mounts the node must have.
+    expect(expectFor('swift-storage').mounts).toEqual(['/', '/boot']);
+    // No partition_guid in the data: nothing to check (the GUIDs we choose are the host-side check's).
+    expect(want.partitionTypes).toBeUndefined();
+  });
+
+  it('passes a node that reads them so (any case), fails one with a wrong type, a filesystem or a missing partition', () => {
+    const w = expectFor('ceph-osd');
+    const body = goodBody(w);
+    body['facts'].partitions['/dev/vda5'].parttype = JOURNAL.toUpperCase();
+    expect(firstBootChecks(body, w).filter((c) => !c.ok)).toEqual([]);
+    body['facts'].partitions['/dev/vdb3'] = { parttype: '0fc63daf-8483-4772-8e79-3d69d8477de4', fstype: null };
+    body['facts'].partitions['/dev/vdc3'] = { parttype: OSD, fstype: 'xfs' };
+    delete body['facts'].partitions['/dev/vda6'];
+    expect(firstBootChecks(body, w).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)).toEqual([
+      `partition /dev/vda6 typed ${JOURNAL}, no filesystem on the node: not on the node`,
+      `partition /dev/vdb3 typed ${OSD}, no filesystem on the node: node reads type 0fc63daf-8483-4772-8e79-3d69d8477de4, filesystem null`,
+      `partition /dev/vdc3 typed ${OSD}, no filesystem on the node: node reads type ${OSD}, filesystem xfs`,
+    ]);
   });
 });

@@ -24,6 +24,20 @@ export interface FirstBootExpectation {
   kernelParams?: string;
   /** The plan has VGs: the agent's activation unit must have run. */
   lvmActivateUnit?: boolean;
+  /**
+   * Partitions typed by the data's partition_guid (Ceph OSD data and journals, Swift):
+   * the GPT type the booted node must read on each, and the filesystem on it (null: none).
+   */
+  partitionTypes?: Record<string, { guid: string; fstype: string | null }>;
+}
+
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Every partition_guid the data asks for (lower case); values that are not GUIDs the plan ignored. */
+function dataGuids(data: unknown): Set<string> {
+  const spaces = (data as { ks_meta?: { pm_data?: { ks_spaces?: { volumes?: { partition_guid?: unknown }[] }[] } } }).ks_meta?.pm_data?.ks_spaces ?? [];
+  const guids = spaces.flatMap((s) => (s.volumes ?? []).map((v) => v.partition_guid)).filter((g): g is string => typeof g === 'string' && GUID_RE.test(g));
+  return new Set(guids.map((g) => g.toLowerCase()));
 }
 
 /**
@@ -45,6 +59,12 @@ export function expectFirstBoot(data: unknown, o: { callbackUrl?: string; plan?:
     want.swaps = o.plan.fss.filter((f) => f.type === 'swap').length;
     want.kernelParams = o.plan.bootloader.kernelParams;
     want.lvmActivateUnit = o.plan.vgs.length > 0;
+    const guids = dataGuids(data);
+    const fss = o.plan.fss;
+    const typed = o.plan.parteds.flatMap((d) => d.partitions).flatMap((p) => (p.guid !== undefined && guids.has(p.guid.toLowerCase()) ? [{ p, guid: p.guid.toLowerCase() }] : []));
+    if (typed.length) {
+      want.partitionTypes = Object.fromEntries(typed.map(({ p, guid }) => [p.device, { guid, fstype: fss.find((f) => f.device === p.device)?.type ?? null }]));
+    }
   }
   return want;
 }
@@ -93,6 +113,21 @@ export function firstBootChecks(body: unknown, want: FirstBootExpectation): Chec
     const state = obj(facts['units'])['fuel-forge-lvm-activate.service'];
     const failed = strings(facts['failed_units']);
     checks.push({ name: 'VG activation unit ran', ok: state === 'active', detail: `state=${String(state)}; failed units: ${failed.join(' ') || 'none'}` });
+  }
+  if (want.partitionTypes) {
+    // Read on the booted node by its own lsblk/blkid (the report script): what ceph-disk's
+    // udev rules and Swift would see, after GRUB, the image and first boot have run.
+    const onNode = obj(facts['partitions']);
+    for (const [device, w] of Object.entries(want.partitionTypes)) {
+      const got = obj(onNode[device]);
+      const type = typeof got['parttype'] === 'string' ? got['parttype'].toLowerCase() : null;
+      const fstype = typeof got['fstype'] === 'string' && got['fstype'] !== '' ? got['fstype'] : null;
+      checks.push({
+        name: `partition ${device} typed ${w.guid}${w.fstype ? `, ${w.fstype}` : ', no filesystem'} on the node`,
+        ok: type === w.guid && fstype === w.fstype,
+        detail: device in onNode ? `node reads type ${String(type)}, filesystem ${String(fstype)}` : 'not on the node',
+      });
+    }
   }
   for (const [path, sha] of Object.entries(want.files)) {
     checks.push({ name: `${path} from our configdrive`, ok: files[path] === sha, detail: files[path] ? `sha256 ${String(files[path]).slice(0, 12)}…, want ${sha.slice(0, 12)}…` : 'missing on the node' });

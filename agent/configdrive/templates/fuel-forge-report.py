@@ -126,6 +126,27 @@ def unit_states():
     return states, [l.split()[0] for l in failed.splitlines() if l.strip()]
 
 
+def partitions():
+    # GPT type and filesystem of every partition as the node's own tools see them, so the
+    # master can check Ceph/Swift type GUIDs: lsblk (udev's database), else blkid's probe.
+    rc, out, _ = run(["lsblk", "--json", "--list", "-o", "PATH,TYPE,PARTTYPE,FSTYPE"])
+    try:
+        rows = json.loads(out).get("blockdevices", []) if rc == 0 else []
+    except ValueError:
+        rows = []
+    parts = {}
+    for r in rows:
+        if r.get("type") != "part" or not r.get("path"):
+            continue
+        parttype, fstype = r.get("parttype"), r.get("fstype")
+        if not parttype:
+            _, probe, _ = run(["blkid", "-p", "-o", "export", r["path"]])
+            tags = dict(l.split("=", 1) for l in probe.splitlines() if "=" in l)
+            parttype, fstype = tags.get("PART_ENTRY_TYPE"), tags.get("TYPE")
+        parts[r["path"]] = {"parttype": parttype.lower() if parttype else None, "fstype": fstype or None}
+    return parts
+
+
 def facts():
     units, failed = unit_states()
     keys = []
@@ -150,6 +171,7 @@ def facts():
         "swaps": [l.split()[0] for l in read_lines("/proc/swaps")[1:] if l.strip()],
         "units": units,
         "failed_units": failed,
+        "partitions": partitions(),
     }
 
 
