@@ -4,18 +4,9 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../cli.js';
 import { createLoopDisk } from '../testing/loop-disks.js';
 import { ownLeaks, testPlan } from '../partition/test-layouts.js';
-import type { CliIO } from './types.js';
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { runCli as run } from '../testing/cli.js';
 
 const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 

@@ -2,17 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../cli.js';
-import type { CliIO } from './types.js';
+import { runCli as run } from '../testing/cli.js';
 import { NAILGUN_DIR, scenarioPaths } from '../plan/fixtures.js';
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('provision plan', () => {
   it('prints a table per disk for a shared fixture and exits 0', async () => {

@@ -9,11 +9,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../cli.js';
 import { ExecaRunner } from '../core/runner.js';
-import type { CliIO } from '../commands/types.js';
 import { loadScenario, retargetScenario, type ScenarioName } from '../plan/fixtures.js';
 import { parseProvisionData } from '../schema/load.js';
+import { runCli as cli } from '../testing/cli.js';
 import { createLoopDisks, type LoopDisk } from '../testing/loop-disks.js';
 import { ownLeaks, partDevice } from './test-layouts.js';
 
@@ -22,14 +21,6 @@ const JOURNAL_GUID = '45b0969e-9b03-4f30-b4c6-b4b80ceff106';
 const SWIFT_GUID = 'deadbeef-9d34-4175-8ded-1ce68967a5ee';
 const TAG = 'stor';
 const runner = new ExecaRunner();
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** The scenario with its OS PV turned into a plain `/` partition and its VGs dropped, on `disks`. */
 async function onLoops(name: ScenarioName, disks: readonly LoopDisk[], dir: string): Promise<string[]> {

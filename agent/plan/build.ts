@@ -10,7 +10,7 @@ import type { Inventory } from '../inventory/types.js';
 import { formatPath } from '../schema/json-path.js';
 import type { DiskVolume, KsDisk, KsVg, ProvisionData } from '../schema/provision-data.js';
 import { cephJournalSplitter, CEPH_JOURNAL_NAME } from './ceph.js';
-import { GUID } from './guids.js';
+import { GUID, isGuid } from './guids.js';
 import { planImages } from './images.js';
 import { propagateKeepData } from './keep-data.js';
 import { matchDisk, type DiskMatch } from './match.js';
@@ -71,8 +71,6 @@ interface RaidMember {
 }
 
 /** Collects independent problems so the user sees all of them at once. */
-const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 class Problems {
   readonly list: ForgeError[] = [];
   readonly warnings: PlanWarning[] = [];
@@ -83,7 +81,7 @@ class Problems {
    */
   guidOf(v: DiskVolume, field: string): string | undefined {
     if (v.partition_guid === undefined) return undefined;
-    if (GUID_RE.test(v.partition_guid)) return v.partition_guid;
+    if (isGuid(v.partition_guid)) return v.partition_guid;
     this.warnings.push({ field: `${field}.partition_guid`, message: `${JSON.stringify(v.partition_guid)} is not a GUID: ignored, the partition type follows its role` });
     return undefined;
   }
@@ -404,7 +402,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
     });
   }
 
-  const mds = planMds(raidGroups, fss, problems);
+  const mds = planMds(raidGroups, fss);
   const { vgs, lvs } = planLvm(vgEntries, pvs, fss, keepSeeds, problems);
   problems.throwIfAny();
 
@@ -454,7 +452,7 @@ function makeFs(device: string, mount: string, v: { file_system?: string | undef
 }
 
 /** Raid volumes sharing a mount point become one RAID1; a lone member a one-device RAID1, as in fuel-agent. */
-function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[], problems: Problems): PlannedMd[] {
+function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[]): PlannedMd[] {
   const mds: PlannedMd[] = [];
   const used = new Set<string>();
   for (const [mount, members] of groups) {

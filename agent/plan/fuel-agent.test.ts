@@ -22,13 +22,12 @@ const CASES = ['fuel-samples', 'generated'].flatMap((g) =>
 const read = (c: string, f: string) => JSON.parse(readFileSync(`${ROOT}${c}/${f}`, 'utf8'));
 
 type Ours = { plan: Plan } | { error: ForgeError };
-function ours(c: string): { ours: Ours; inventory: Inventory; raw: any } {
-  const raw = read(c, 'provision.json');
+function ours(c: string): { ours: Ours; inventory: Inventory } {
   const inventory = parseInventory(read(c, 'inventory.json'));
   try {
-    return { ours: { plan: buildPlan(parseProvisionData(raw), inventory) }, inventory, raw };
+    return { ours: { plan: buildPlan(parseProvisionData(read(c, 'provision.json')), inventory) }, inventory };
   } catch (e) {
-    if (e instanceof ForgeError) return { ours: { error: e }, inventory, raw };
+    if (e instanceof ForgeError) return { ours: { error: e }, inventory };
     throw e;
   }
 }
@@ -40,7 +39,7 @@ const codes = (e: ForgeError) => (e instanceof ForgeErrors ? e.errors : [e]).map
  * - boot: fuel-agent refuses some /boot layouts we plan: /boot of size 0 where / can boot, a bootable disk offering only /boot, /boot on NVMe next to an ESP.
  * - root-vg: fuel-agent makes no configdrive (and fails) when / is on an LV of a VG not named "os"; we follow whichever VG holds /.
  */
-function oneSided(c: string, o: Ours, theirs: FuelScheme | { error: string }, inventory: Inventory, raw: any): string | undefined {
+function oneSided(o: Ours, theirs: FuelScheme | { error: string }, inventory: Inventory): string | undefined {
   if ('error' in o && !('error' in theirs)) {
     const overflows = theirs.parteds.some((d) => {
       const disk = inventory.disks.find((x) => x.path === d.device);
@@ -55,18 +54,16 @@ function oneSided(c: string, o: Ours, theirs: FuelScheme | { error: string }, in
     if (theirs.error.includes('configdrive') && rootVg !== undefined && rootVg !== 'os') return 'root-vg';
     return undefined;
   }
-  void c;
-  void raw;
   return undefined;
 }
 
 describe('our plan is fuel-agent\'s scheme, but for the documented differences', () => {
   it.each(CASES)('%s', (c) => {
     const theirs = read(c, 'fuel-agent.json') as FuelScheme | { error: string };
-    const { ours: o, inventory, raw } = ours(c);
+    const { ours: o, inventory } = ours(c);
     if ('error' in o && 'error' in theirs) return; // both refuse
     if ('error' in o || 'error' in theirs) {
-      const why = oneSided(c, o, theirs, inventory, raw);
+      const why = oneSided(o, theirs, inventory);
       expect(why, `${c}: ours ${'error' in o ? `refuses: ${o.error.message}` : 'plans'}; fuel-agent ${'error' in theirs ? `refuses: ${theirs.error}` : 'plans'}`).toBeDefined();
       return;
     }

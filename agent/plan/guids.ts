@@ -1,4 +1,7 @@
 // GPT partition type GUIDs the plan sets when the data does not give one.
+
+/** A GUID as sgdisk takes it (any case); Nailgun's data may carry anything in partition_guid. */
+export const isGuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 export const GUID = {
   biosGrub: '21686148-6449-6E6F-744E-656564454649',
   esp: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',

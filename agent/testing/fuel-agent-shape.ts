@@ -2,7 +2,8 @@
 // format in its README), with each documented difference (README, "Differences
 // from fuel-agent") removed by one named rule, so a differential test compares
 // everything else exactly. A rule here is a claim in the README: keep them in step.
-import { GUID } from '../plan/guids.js';
+import { UNMOUNTED } from '../plan/build.js';
+import { GUID, isGuid } from '../plan/guids.js';
 import type { Plan } from '../plan/types.js';
 
 export interface FuelPartition {
@@ -25,7 +26,6 @@ export interface FuelScheme {
   configdrive: string | null;
 }
 
-const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLE_GUIDS = new Set<string>(Object.values(GUID).map((g) => g.toLowerCase()));
 const byDevice = <T extends { device: string }>(a: T, b: T) => a.device.localeCompare(b.device);
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
@@ -44,7 +44,7 @@ export function normaliseTheirs(t: FuelScheme): FuelScheme {
   return {
     parteds: t.parteds.map((d) => ({
       ...d,
-      partitions: d.partitions.map((p) => ({ ...p, guid: p.guid !== null && GUID_RE.test(p.guid) ? p.guid.toLowerCase() : null, keep_data: false })),
+      partitions: d.partitions.map((p) => ({ ...p, guid: p.guid !== null && isGuid(p.guid) ? p.guid.toLowerCase() : null, keep_data: false })),
     })),
     mds: t.mds.map((m) => ({ ...m, metadata: 'default', keep_data: false })),
     pvs: [...t.pvs].sort(byDevice),
@@ -79,7 +79,7 @@ export function ourScheme(plan: Plan): FuelScheme {
     vgs: plan.vgs.map((g) => ({ name: g.name, pvs: [...g.pvs].sort() })).sort(byName),
     lvs: plan.lvs.map((l) => ({ vg: l.vg, name: l.name, size: l.size, device: l.device })),
     fss: plan.fss
-      .map((f) => ({ device: dev(f.device), mount: f.mount === 'none' ? null : f.mount, type: f.type, label: f.label ?? '', keep_data: f.keepData && !mdName.has(f.device) }))
+      .map((f) => ({ device: dev(f.device), mount: f.mount === UNMOUNTED ? null : f.mount, type: f.type, label: f.label ?? '', keep_data: f.keepData && !mdName.has(f.device) }))
       .sort(byDevice),
     configdrive: plan.configdrive?.device ?? null,
   };

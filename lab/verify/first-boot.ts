@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { buildConfigDrive } from '../../agent/configdrive/build.js';
+import { isGuid } from '../../agent/plan/guids.js';
 import type { Plan } from '../../agent/plan/types.js';
 
 export interface Check {
@@ -31,12 +32,10 @@ export interface FirstBootExpectation {
   partitionTypes?: Record<string, { guid: string; fstype: string | null }>;
 }
 
-const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Every partition_guid the data asks for (lower case); values that are not GUIDs the plan ignored. */
 function dataGuids(data: unknown): Set<string> {
   const spaces = (data as { ks_meta?: { pm_data?: { ks_spaces?: { volumes?: { partition_guid?: unknown }[] }[] } } }).ks_meta?.pm_data?.ks_spaces ?? [];
-  const guids = spaces.flatMap((s) => (s.volumes ?? []).map((v) => v.partition_guid)).filter((g): g is string => typeof g === 'string' && GUID_RE.test(g));
+  const guids = spaces.flatMap((s) => (s.volumes ?? []).map((v) => v.partition_guid)).filter((g): g is string => typeof g === 'string' && isGuid(g));
   return new Set(guids.map((g) => g.toLowerCase()));
 }
 

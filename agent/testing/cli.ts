@@ -1,0 +1,12 @@
+// Runs the `provision` CLI in-process, capturing what it prints: for tests that
+// check exit codes and output exactly as an operator would see them.
+import { main } from '../cli.js';
+import type { CliIO } from '../commands/types.js';
+
+export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
+  const code = await main(argv, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
