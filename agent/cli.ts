@@ -1,8 +1,11 @@
-// `provision` entry point: dispatch to a sub-command, turn every failure into one
-// clear message and an exit code (2 = bad input, 1 = a step failed), never a stack trace.
+// `provision` entry point: dispatch to a sub-command, turn every failure into
+// `error [CODE] …` lines (one per problem, formatError) and an exit code
+// (2 = bad input, 1 = a step failed), never a stack trace.
 import { commands, DEFAULT_COMMAND } from './commands/index.js';
 import type { CliIO } from './commands/types.js';
-import { exitCodeFor, ForgeErrors, isForgeError } from './core/errors.js';
+import { displayValue } from './core/display.js';
+import { exitCodeFor, ForgeError } from './core/errors.js';
+import { formatError } from './core/format-error.js';
 import { VERSION } from './version.js';
 
 const stdio: CliIO = {
@@ -22,13 +25,6 @@ function usage(): string {
   ].join('\n');
 }
 
-export function describeError(e: unknown): string {
-  if (e instanceof ForgeErrors) return e.errors.map((x) => `error: ${x.message}`).join('\n');
-  if (isForgeError(e)) return `error [${e.code}]: ${e.message}`;
-  if (e instanceof Error) return `error: ${e.message}`;
-  return `error: ${String(e)}`;
-}
-
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '--version' || first === 'version') {
@@ -43,7 +39,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const args = name === first ? rest : argv;
   const load = commands[name];
   if (!load) {
-    io.err(`error: unknown command '${name}'\n${usage()}`);
+    io.err([...formatError(new ForgeError('USAGE', `unknown command ${displayValue(name)}`, { field: 'command' })), usage()].join('\n'));
     return 2;
   }
   try {
@@ -54,7 +50,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     }
     return await cmd.run(args, io);
   } catch (e) {
-    io.err(describeError(e));
+    io.err(formatError(e).join('\n'));
     if (process.env.FORGE_DEBUG && e instanceof Error) io.err(e.stack ?? '');
     return exitCodeFor(e);
   }
@@ -68,7 +64,7 @@ if (/(?:^|\/)(cli\.[tj]s|provision(\.m?js)?)$/.test(entry) || process.env.FORGE_
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(describeError(e) + '\n');
+      process.stderr.write(formatError(e).join('\n') + '\n');
       process.exitCode = 1;
     },
   );

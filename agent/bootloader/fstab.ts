@@ -36,8 +36,13 @@ export function mountDepth(mount: string): number {
   return mount === '/' ? 0 : mount.split('/').length - 1;
 }
 
+/** fstab(5) octal escapes: a space, tab, newline or backslash in a field would split or end the line. */
+export function fstabEscape(field: string): string {
+  return field.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
 export function renderFstab(entries: readonly FstabEntry[]): string {
   const lines = ['# /etc/fstab: written by fuel-forge (filesystems by UUID)', '# <file system> <mount point> <type> <options> <dump> <pass>'];
-  for (const e of entries) lines.push(`UUID=${e.uuid}\t${e.mount}\t${e.type}\t${e.options}\t0\t${e.pass}\t# ${e.device}`);
+  for (const e of entries) lines.push(`UUID=${fstabEscape(e.uuid)}\t${fstabEscape(e.mount)}\t${e.type}\t${e.options}\t0\t${e.pass}\t# ${fstabEscape(e.device)}`);
   return lines.join('\n') + '\n';
 }

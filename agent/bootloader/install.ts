@@ -15,6 +15,7 @@ import { runInTarget } from '../tools/chroot.js';
 import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv } from '../tools/grub.js';
 import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
+import { assertInsideTarget, targetPath } from './target-path.js';
 import {
   CLOUD_DATASOURCE_FILE,
   cloudDatasourceCfg,
@@ -68,8 +69,11 @@ export async function mountTarget(ctx: Ctx, plan: Plan, stack: MountStack): Prom
     throw new ForgeError('PLAN_INVALID', 'the plan has no / filesystem to configure', { field: 'fss' });
   }
   for (const fs of fss) {
-    const at = fs.mount === '/' ? root : join(root, fs.mount);
-    if (!ctx.dryRun) await mkdir(at, { recursive: true });
+    const at = targetPath(root, fs.mount);
+    if (!ctx.dryRun) {
+      await mkdir(at, { recursive: true });
+      await assertInsideTarget(root, at, fs.mount);
+    }
     // The OS image carries its kernel in the root filesystem's /boot; a separate,
     // freshly made /boot would hide it. Move the image's /boot onto it first.
     const stash = fs.mount === '/boot' && !fs.fromImage && !ctx.dryRun ? await stashDir(stack, at) : undefined;

@@ -24,6 +24,8 @@ export const RAMDISK_PACKAGES: readonly string[] = [
   'ca-certificates',
   // configdrive: vfat is written with mtools, the iso9660 option with xorriso
   'xorriso',
+  // sudo's parser (visudo) checks the sudo rules the configdrive writes, before any disk is touched
+  'sudo',
   // bootloader installation
   'grub-pc-bin',
   'grub-efi-amd64-bin',

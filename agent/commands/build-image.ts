@@ -1,5 +1,6 @@
 // `provision build-image`: build (or reuse from the cache) a Debian OS image.
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../core/read-input.js';
+import { parseJsonText } from '../schema/load.js';
 import { parseArgs } from 'node:util';
 import { buildImage } from '../build-image/build-image.js';
 import { isImageProfile } from '../build-image/profiles.js';
@@ -14,12 +15,7 @@ const USAGE = `usage: provision build-image [--profile full|tiny] [--suite bookw
         [--base-uri URL] [--cache-dir DIR] [--force] [--json]`;
 
 async function readRepos(path: string): Promise<RepoSetupRepo[]> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new ForgeError('INPUT_UNREADABLE', `--repo-setup ${path}: ${(e as Error).message}`, { field: 'repo-setup' });
-  }
+  const doc = parseJsonText(await readInputFile(path, { what: '--repo-setup' }), '--repo-setup', 'CONFIG_INVALID');
   // Accept a bare repo_setup object, or a whole provision.json (ks_meta.repo_setup).
   const d = doc as { repos?: unknown; ks_meta?: { repo_setup?: { repos?: unknown } } };
   const repos = d.repos ?? d.ks_meta?.repo_setup?.repos;

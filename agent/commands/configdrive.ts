@@ -1,10 +1,108 @@
-// `provision configdrive`: write only the cloud-init configdrive of the plan.
+// `provision configdrive`: write only the cloud-init configdrive of the plan, or
+// with `--out DIR` render its files (everything cloud-init reads, ConfigDrive and
+// NoCloud) into a directory without touching any device: operators inspect what a
+// node will get, tests read it back with cloud-init itself.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildConfigDrive, type ConfigDriveContents } from '../configdrive/build.js';
+import { createCtx } from '../core/context.js';
+import { ForgeError } from '../core/errors.js';
 import { runProvisionCommand, usageFor } from '../run/command.js';
+import { defaultSteps } from '../run/default-steps.js';
+import type { RunOptions } from '../run/provision-run.js';
+import { DEFAULT_INPUT } from '../schema/load.js';
 import type { Command } from './types.js';
+
+const OUT_USAGE = `usage: provision configdrive --out DIR [--input FILE (default ${DEFAULT_INPUT})] [--callback-url URL]`;
+
+export interface RenderedFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * Writes the configdrive's files under `dir`, which is created (0700: the files hold
+ * passwords) or must be empty: files left from an earlier render (a content file
+ * the data no longer lists) would be read as part of this one, and we never
+ * overwrite or delete what is already there. Files are created exclusively, 0600.
+ */
+export async function renderToDir(dir: string, contents: ConfigDriveContents): Promise<RenderedFile[]> {
+  const field = 'out';
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const present = await readdir(dir);
+    if (present.length) {
+      throw new ForgeError('USAGE', `--out ${dir}: not empty (${present.length} entries); give a new or empty directory`, { field });
+    }
+  } catch (e) {
+    if (e instanceof ForgeError) throw e;
+    const code = errno(e);
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw new ForgeError('USAGE', `--out ${dir}: not a directory`, { field, cause: e });
+    throw new ForgeError('CONFIGDRIVE_FAILED', `--out ${dir}: cannot create: ${code ?? String(e)}`, { field, cause: e });
+  }
+  const written: RenderedFile[] = [];
+  for (const [rel, body] of contents.files) {
+    if (isAbsolute(rel) || normalize(rel) !== rel || rel.split('/').includes('..')) {
+      throw new ForgeError('CONFIGDRIVE_FAILED', `configdrive file name escapes the directory: ${rel}`);
+    }
+    const path = join(dir, rel);
+    try {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFile(path, body, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      throw new ForgeError('CONFIGDRIVE_FAILED', `cannot write ${path}: ${errno(e) ?? String(e)}`, { field, cause: e });
+    }
+    const bytes = Buffer.from(body, 'utf8');
+    written.push({ path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  return written;
+}
+
+function parseOut(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: { out: { type: 'string' }, input: { type: 'string' }, 'callback-url': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    throw new ForgeError('USAGE', `${e instanceof Error ? e.message : String(e)} (with --out only --input and --callback-url apply)\n${OUT_USAGE}`);
+  }
+}
+
+/** `--out DIR`: the run's whole-input validation, then the files; no device, no plan, no log file. */
+async function renderOut(args: string[], io: Parameters<Command['run']>[1]): Promise<number> {
+  const v = parseOut(args);
+  const out = v.out;
+  if (!out) throw new ForgeError('USAGE', `--out needs a directory\n${OUT_USAGE}`, { field: 'out' });
+  const opts: RunOptions = {
+    input: v.input ?? DEFAULT_INPUT,
+    ...(v['callback-url'] === undefined ? {} : { callbackUrl: v['callback-url'] }),
+  };
+  // The same validate step as `provision run` (schema, then every configdrive value) before anything is written.
+  const data = await defaultSteps.loadData(opts.input);
+  await defaultSteps.checkData(createCtx(), data, opts);
+  const contents = buildConfigDrive(data, opts.callbackUrl === undefined ? {} : { callbackUrl: opts.callbackUrl });
+  const files = await renderToDir(out, contents);
+  io.out(JSON.stringify({ out, instanceId: contents.input.uuid, hostname: contents.input.fqdn, files }, null, 2));
+  return 0;
+}
+
+const wantsOut = (args: readonly string[]): boolean => args.some((a) => a === '--out' || a.startsWith('--out='));
 
 export const command: Command = {
   name: 'configdrive',
-  summary: 'Validate and plan, then write only the configdrive (vfat config-2 by default) from the provision data.',
-  usage: usageFor('configdrive'),
-  run: (args, io) => runProvisionCommand('configdrive', args, io, ['configdrive']),
+  summary:
+    'Validate and plan, then write only the configdrive (vfat config-2 by default) from the provision data; ' +
+    'with --out DIR, validate and render its files (openstack/…, meta-data, user-data, network-config) into DIR instead, touching no device.',
+  usage: `${usageFor('configdrive')}\n${OUT_USAGE}`,
+  run: (args, io) => (wantsOut(args) ? renderOut(args, io) : runProvisionCommand('configdrive', args, io, ['configdrive'])),
 };

@@ -4,6 +4,7 @@
 // after validation and prints what would be written.
 import { parseArgs } from 'node:util';
 import { createCtx } from '../core/context.js';
+import { redactUrl } from '../core/redact.js';
 import { parseStallTimeout } from '../image/types.js';
 import { prepareImages, writeImages } from '../image/write-images.js';
 import { resolvePlan } from '../partition/load-plan.js';
@@ -58,7 +59,7 @@ export const command: Command = {
       const prepared = await prepareImages(ctx, plan, opts);
       for (const { image, target } of prepared) {
         const checks = image.verified ? `verified by ${image.expected.sources.join(' + ')}` : 'UNVERIFIED';
-        io.out(`would write ${image.uri} (${image.container}, ${image.format}) -> ${target.device} (${target.size} bytes), ${checks}`);
+        io.out(`would write ${redactUrl(image.uri)} (${image.container}, ${image.format}) -> ${target.device} (${target.size} bytes), ${checks}`);
       }
       return 0;
     }

@@ -2,12 +2,13 @@
 // file) and print the plan. Nothing is executed.
 import { parseArgs } from 'node:util';
 import { createCtx } from '../core/context.js';
+import { checkInput } from '../run/check-input.js';
 import { ForgeError } from '../core/errors.js';
 import { discoverInventory } from '../inventory/discover.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { buildPlan } from '../plan/build.js';
-import { renderPlan } from '../plan/render.js';
+import { planJson, renderPlan } from '../plan/render.js';
 import { DEFAULT_INPUT, loadProvisionData } from '../schema/load.js';
 import type { Command } from './types.js';
 
@@ -38,11 +39,14 @@ export const command: Command = {
   async run(args, io) {
     const values = parse(args);
     const data = await loadProvisionData(values.input ?? DEFAULT_INPUT);
+    // The same whole-input checks as `provision run`: plan never says OK to data a run refuses.
+    const ctx = createCtx();
+    await checkInput(ctx, data);
     let inventory: Inventory;
     if (values.inventory) inventory = await loadInventory(values.inventory);
-    else inventory = await discoverInventory(createCtx());
+    else inventory = await discoverInventory(ctx);
     const plan = buildPlan(data, inventory);
-    io.out(values.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
+    io.out(values.json ? planJson(plan) : renderPlan(plan));
     return 0;
   },
 };

@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ForgeError } from '../core/errors.js';
 import { ExecaRunner } from '../core/runner.js';
-import { buildConfigDrive } from './build.js';
+import { readWithCloudInit, type ReadBack } from '../testing/cloud-init.js';
+import { buildConfigDrive, type ConfigDriveContents } from './build.js';
 import { configDriveInputFrom, netmaskToPrefix, splitQuotedList } from './input.js';
 import { buildMultipart, parseMultipart } from './mime.js';
 
@@ -17,7 +18,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const runner = new ExecaRunner();
 
 interface WriteFile { path: string; content: string; permissions: string }
-const cloudConfigOf = (c: ReturnType<typeof buildConfigDrive>): Record<string, any> => parseYaml(c.cloudConfig);
+// A YAML 1.1 reader for quick looks; what cloud-init itself reads is checked below with its own loader.
+const cloudConfigOf = (c: ReturnType<typeof buildConfigDrive>): Record<string, any> => parseYaml(c.cloudConfig, { version: '1.1' });
 const fileIn = (cc: Record<string, any>, path: string): string | undefined =>
   (cc.write_files as WriteFile[]).find((f) => f.path === path)?.content;
 
@@ -80,21 +82,14 @@ describe('user_data', () => {
   it("is split the same way by cloud-init's own user-data processor", async () => {
     const f = join(work, 'user_data');
     writeFileSync(f, ud);
-    const script = [
-      'import json, sys',
-      'from cloudinit import user_data as ud',
-      'from cloudinit.helpers import Paths',
-      `msg = ud.UserDataProcessor(Paths({"cloud_dir": sys.argv[2]})).process(open(sys.argv[1]).read())`,
-      'print(json.dumps([[p.get_content_type(), p.get_filename(), p.get_payload(decode=True).decode()] for p in msg.walk() if not p.is_multipart()]))',
-    ].join('\n');
-    const r = await runner.run(['/usr/bin/python3', '-c', script, f, join(work, 'ci')]);
-    const parts = JSON.parse(r.stdout) as [string, string, string][];
-    expect(parts.map((p) => [p[0], p[1]])).toEqual([
+    const [back] = await readWithCloudInit(runner, [{ userData: f }], work);
+    expect(back!.parts!.map((p) => [p.contentType, p.filename])).toEqual([
       ['text/cloud-config', 'cloud-config.yaml'],
       ['text/cloud-boothook', 'boothook.sh'],
       ['text/x-shellscript', 'firstboot.sh'],
     ]);
-    expect(parts[0]![2]).toBe(c.cloudConfig);
+    expect(back!.parts![0]!.payload).toBe(c.cloudConfig);
+    expect(back!.parts!.map((p) => p.payload)).toEqual(c.parts.map((p) => p.body));
   });
 
   it("passes real cloud-init's schema check", async () => {
@@ -250,5 +245,142 @@ describe('MIME', () => {
     const doc = buildMultipart([{ contentType: 'text/cloud-config', filename: 'c', body: '#cloud-config\n' }]);
     const cut = doc.replace(/--\n$/, '\n');
     expect(() => parseMultipart(cut)).toThrow(/closing boundary/);
+  });
+});
+
+describe("read back by cloud-init's own loader (PyYAML 1.1): the issue's examples", () => {
+  const mutate = (f: (d: Record<string, any>) => void): Record<string, any> => {
+    const d = structuredClone(sample);
+    f(d);
+    return d;
+  };
+  const setMac = (mac: string) => (d: Record<string, any>) => {
+    d.interfaces.eth0.mac_address = mac;
+    d.kernel_options['netcfg/choose_interface'] = mac;
+  };
+  const cases: Record<string, Record<string, any>> = {
+    sample,
+    mac: mutate(setMac('52:54:00:12:34:56')),
+    macUpper: mutate(setMac('52:54:00:AB:CD:EF')),
+    hostnameYes: mutate((d) => (d.hostname = 'yes')),
+    password: mutate((d) => {
+      d.ks_meta.user_accounts[2].password = '12:30:45';
+      d.ks_meta.user_accounts[0].password = '2024-01-02';
+    }),
+    userNo: mutate((d) => (d.ks_meta.user_accounts[1].name = 'no')),
+    nel: mutate((d) => (d.ks_meta.user_accounts[2].password = 'pass\u0085word')),
+    lineSep: mutate((d) => (d.ks_meta.mco_password = 'mar\u2028ionette')),
+    boundary: mutate((d) => (d.ks_meta.user_accounts[0].password = '--===============fuel-forge-0123456789abcdef01234567==')),
+  };
+  const built: Record<string, ConfigDriveContents | ForgeError> = {};
+  const back: Record<string, ReadBack> = {};
+
+  beforeAll(async () => {
+    const names: string[] = [];
+    const requests = [];
+    for (const [name, data] of Object.entries(cases)) {
+      try {
+        built[name] = buildConfigDrive(data);
+      } catch (e) {
+        if (!(e instanceof ForgeError)) throw e;
+        built[name] = e;
+        continue;
+      }
+      const files = (built[name] as ConfigDriveContents).files;
+      const at = (f: string): string => {
+        const p = join(work, `${name}-${f}`);
+        writeFileSync(p, files.get(f)!);
+        return p;
+      };
+      names.push(name);
+      requests.push({ userData: at('user-data'), yaml: { meta: at('meta-data'), net: at('network-config') } });
+    }
+    const r = await readWithCloudInit(runner, requests, work);
+    names.forEach((n, i) => (back[n] = r[i]!));
+  });
+
+  const cloudConfig = (name: string): Record<string, any> => {
+    const y = back[name]!.parts![0]!.yaml!;
+    expect(y.error).toBeUndefined();
+    return y.value as Record<string, any>;
+  };
+  const net = (name: string) => (back[name]!.yaml.net!.value as { config: { mac_address?: unknown }[] }).config[0]!;
+  /** Accepted and read back as `check` says, or refused naming `field`: never silently changed. */
+  const keptOrRefused = (name: string, field: string, check: () => void): void => {
+    const b = built[name];
+    if (b instanceof ForgeError) expect([b.code, b.field]).toEqual(['CONFIG_INVALID', field]);
+    else check();
+  };
+
+  it('reads the MAC in network-config as a string, lower-case', () => {
+    expect(net('sample').mac_address).toBe('08:00:27:79:da:80');
+    expect(net('mac').mac_address).toBe('52:54:00:12:34:56');
+    expect(net('macUpper').mac_address).toBe('52:54:00:ab:cd:ef');
+  });
+
+  it('reads hostname yes as the string yes everywhere', () => {
+    keptOrRefused('hostnameYes', 'hostname', () => {
+      expect([cloudConfig('hostnameYes').hostname, cloudConfig('hostnameYes').fqdn]).toEqual(['yes', 'yes']);
+      expect((back.hostnameYes!.yaml.meta!.value as Record<string, unknown>)['local-hostname']).toBe('yes');
+    });
+  });
+
+  it('reads sexagesimal- and date-looking passwords as strings', () => {
+    const cc = cloudConfig('password');
+    expect(cc.chpasswd.users).toEqual([{ name: 'root', password: '12:30:45', type: 'text' }]);
+    expect(cc.users[0].plain_text_passwd).toBe('2024-01-02');
+  });
+
+  it('reads a user named no as the string no, matching its sudoers file', () => {
+    const cc = cloudConfig('userNo');
+    expect(cc.users.map((u: { name: unknown }) => u.name)).toEqual(['fueladmin', 'no']);
+    expect(fileIn(cc, '/etc/sudoers.d/90-fuel-no')).toBe('no ALL=(ALL) NOPASSWD: ALL\n');
+  });
+
+  it('keeps U+0085 and U+2028 in passwords, or refuses them by field, never folds or drops them', () => {
+    keptOrRefused('nel', 'ks_meta.user_accounts[2].password', () => {
+      expect(cloudConfig('nel').chpasswd.users[0].password).toBe('pass\u0085word');
+    });
+    keptOrRefused('lineSep', 'ks_meta.mco_password', () => {
+      expect(fileIn(cloudConfig('lineSep'), '/etc/mcollective/server.cfg')!.split('\n')).toContain('plugin.rabbitmq.pool.1.password = mar\u2028ionette');
+    });
+  });
+
+  it('keeps a boundary-looking password inside its MIME part', () => {
+    expect(back.boundary!.parts!.length).toBe(3);
+    expect(cloudConfig('boundary').users[0].plain_text_passwd).toBe('--===============fuel-forge-0123456789abcdef01234567==');
+  });
+
+  it('refuses a lone UTF-16 surrogate by its JSON path instead of writing U+FFFD', () => {
+    const data = structuredClone(sample);
+    data.ks_meta.configdrive_files = [{ path: '/etc/x', content: 'a\ud800b' }];
+    try {
+      buildConfigDrive(data);
+      expect.unreachable();
+    } catch (e) {
+      expect([(e as ForgeError).code, (e as ForgeError).field]).toEqual(['CONFIG_INVALID', 'ks_meta.configdrive_files[0].content']);
+    }
+  });
+});
+
+describe('MIME with hostile bodies, read by cloud-init', () => {
+  it('keeps boundary-looking lines, CRLF, NUL, DEL and non-ASCII in their part, byte for byte', async () => {
+    const parts = [
+      { contentType: 'text/cloud-config', filename: 'a.yaml', body: '#cloud-config\n--===============fuel-forge-\n--\n\n--x--\n' },
+      { contentType: 'text/x-shellscript', filename: 'b.sh', body: 'line\r\nnext\rlast\x00\x7f é\u2028\n\n' },
+      { contentType: 'text/cloud-boothook', filename: 'c.sh', body: `Content-Type: text/plain\n\n${'y'.repeat(1500)}` },
+    ];
+    const doc = buildMultipart(parts);
+    const boundary = /boundary="([^"]+)"/.exec(doc)![1]!;
+    for (const p of parts) expect(p.body.includes(boundary)).toBe(false);
+    const f = join(work, 'hostile-mime');
+    writeFileSync(f, doc);
+    const [back] = await readWithCloudInit(runner, [{ userData: f }], work);
+    expect(back!.parts!.map((p) => [p.contentType, p.filename, p.payload])).toEqual(parts.map((p) => [p.contentType, p.filename, p.body]));
+    expect(parseMultipart(doc)).toEqual(parts);
+  });
+
+  it('refuses a body that UTF-8 cannot carry', () => {
+    expect(() => buildMultipart([{ contentType: 'text/x-shellscript', filename: 'a.sh', body: 'x\udc00' }])).toThrow(/surrogate/);
   });
 });

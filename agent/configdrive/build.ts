@@ -2,11 +2,15 @@
 //   openstack/latest/{meta_data.json,user_data,network_data.json}  ConfigDrive v2
 //   openstack/content/NNNN                                          meta_data `files`
 //   meta-data, user-data, network-config                            NoCloud seed
-import { stringify as toYaml } from 'yaml';
+// Every YAML file goes through toCloudYaml (yaml11.ts): cloud-init reads them with
+// PyYAML's YAML 1.1 rules, where an unquoted `yes` or `52:54:00:12:34:56` is no string.
 import { ForgeError } from '../core/errors.js';
+import { sudoersLine } from './sudoers-check.js';
+import { formatPath } from '../schema/json-path.js';
 import { configDriveInputFrom, type ConfigDriveInput, type InputOptions } from './input.js';
 import { buildMultipart, type MimePart } from './mime.js';
 import { loadDataTemplate, loadTemplate, renderData, renderText, templatesDir, type TextVars } from './templates.js';
+import { hasLoneSurrogate, toCloudYaml } from './yaml11.js';
 
 export interface ConfigDriveContents {
   input: ConfigDriveInput;
@@ -92,7 +96,7 @@ function writeFiles(i: ConfigDriveInput, vars: TextVars, dir: string): Record<st
   for (const u of i.users.filter((x) => x.name !== 'root' && x.sudo.length)) {
     out.push({
       path: `/etc/sudoers.d/90-fuel-${u.name}`,
-      content: u.sudo.map((rule) => `${u.name} ${rule}`).join('\n') + '\n',
+      content: u.sudo.map((rule) => sudoersLine(u.name, rule)).join('\n') + '\n',
       owner: 'root:root',
       permissions: '0440',
     });
@@ -141,7 +145,7 @@ export function renderCloudConfig(i: ConfigDriveInput, dir: string = templatesDi
   const vars = textVars(i);
   const tpl = loadDataTemplate('cloud-config.yaml', dir);
   const doc = renderData(tpl, vars, dataVars(i, vars, dir), 'cloud-config.yaml');
-  return `#cloud-config\n${toYaml(doc, { lineWidth: 0 })}`;
+  return `#cloud-config\n${toCloudYaml(doc)}`;
 }
 
 /** OpenStack network_data.json: the admin NIC by MAC, static or DHCP, plus DNS. */
@@ -195,7 +199,33 @@ export interface BuildOptions extends InputOptions {
   templatesDir?: string;
 }
 
+/**
+ * Refuses a string holding a lone UTF-16 surrogate (only a JSON `\ud800` escape
+ * makes one) anywhere in the data: no UTF-8 file can carry it, so writing it would
+ * silently turn it into U+FFFD. Named by its JSON path, like every input problem.
+ */
+export function refuseLoneSurrogates(v: unknown, path: (string | number)[] = []): void {
+  const bad = (at: (string | number)[]): never => {
+    const field = formatPath(at);
+    throw new ForgeError('CONFIG_INVALID', `${field}: holds a lone UTF-16 surrogate, which no file can carry`, { field });
+  };
+  if (typeof v === 'string') {
+    if (hasLoneSurrogate(v)) bad(path);
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => refuseLoneSurrogates(x, [...path, i]));
+  } else if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      if (hasLoneSurrogate(k)) bad([...path, k]);
+      refuseLoneSurrogates(x, [...path, k]);
+    }
+  }
+}
+
 export function buildConfigDrive(data: unknown, opts: BuildOptions = {}): ConfigDriveContents {
+  refuseLoneSurrogates(data);
+  if (opts.callbackUrl !== undefined && hasLoneSurrogate(opts.callbackUrl)) {
+    throw new ForgeError('CONFIG_INVALID', 'callback-url: holds a lone UTF-16 surrogate', { field: 'callback-url' });
+  }
   const input = configDriveInputFrom(data, opts);
   const dir = opts.templatesDir ?? templatesDir();
   const cloudConfig = renderCloudConfig(input, dir);
@@ -211,12 +241,12 @@ export function buildConfigDrive(data: unknown, opts: BuildOptions = {}): Config
   files.set('openstack/latest/user_data', userData);
   files.set('openstack/latest/network_data.json', JSON.stringify(networkData(input), null, 2) + '\n');
   input.files.forEach((f, n) => files.set(`openstack/content/${String(n).padStart(4, '0')}`, f.content));
-  files.set('meta-data', toYaml({
+  files.set('meta-data', toCloudYaml({
     'instance-id': input.uuid,
     'local-hostname': input.fqdn,
     'public-keys': input.publicKeys,
   }));
   files.set('user-data', userData);
-  files.set('network-config', toYaml(noCloudNetwork(input)));
+  files.set('network-config', toCloudYaml(noCloudNetwork(input)));
   return { input, files, cloudConfig, parts };
 }

@@ -3,6 +3,7 @@
 // not on the schema module's exact types. One function, one normalized shape.
 import { createHash } from 'node:crypto';
 import { ForgeError } from '../core/errors.js';
+import * as R from '../schema/values.js';
 
 export interface AdminInterface {
   /** Name in the data (eth0); the target matches the NIC by MAC. */
@@ -88,14 +89,7 @@ export function truthy(v: unknown): boolean {
   return false;
 }
 
-/** Nailgun quotes name server lists: `"\"10.20.0.2\""`, sometimes comma- or space-separated. */
-export function splitQuotedList(v: unknown): string[] {
-  const raw = Array.isArray(v) ? v.map((x) => str(x) ?? '').join(',') : (str(v) ?? '');
-  return raw
-    .split(/[\s,]+/)
-    .map((s) => s.replace(/^["']+|["']+$/g, '').trim())
-    .filter(Boolean);
-}
+export { splitQuotedList } from '../schema/values.js';
 
 export function netmaskToPrefix(mask: string, field: string): number {
   const parts = mask.split('.').map(Number);
@@ -119,13 +113,15 @@ export function stableUuid(seed: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-const NO_NEWLINE = /^[^\r\n]*$/;
-
-function oneLine(v: string, field: string): string {
-  // Values land in ini-style files and YAML scalars; a newline would inject config lines.
-  if (!NO_NEWLINE.test(v)) throw new ForgeError('CONFIG_INVALID', `${field}: must be a single line`, { field });
+/** The value, or a CONFIG_INVALID naming `field` with the rule's reason (the schema checked most already). */
+function ruled(rule: R.Rule, v: string, field: string): string {
+  const why = rule(v);
+  if (why) throw new ForgeError('CONFIG_INVALID', `${field}: ${why}`, { field });
   return v;
 }
+
+// Values land in ini-style files, shell assignments and YAML scalars: any line break would inject lines.
+const oneLine = (v: string, field: string): string => ruled(R.singleLine, v, field);
 
 function pickAdmin(data: Obj, ks: Obj): AdminInterface | undefined {
   const ifaces = isObj(data.interfaces) ? data.interfaces : {};
@@ -137,12 +133,16 @@ function pickAdmin(data: Obj, ks: Obj): AdminInterface | undefined {
   if (!found) return undefined;
   const [name, v] = found;
   const mac = str(v.mac_address)?.toLowerCase();
+  if (mac) ruled(R.mac, mac, `interfaces.${name}.mac_address`);
+  ruled(R.interfaceName, name, `interfaces.${name}`);
   if (!mac) throw new ForgeError('CONFIG_INVALID', `interfaces.${name}.mac_address: required for the admin interface`, {
     field: `interfaces.${name}.mac_address`,
   });
   const address = str(v.ip_address);
   const netmask = str(v.netmask);
   const gateway = str(ks.gw);
+  if (address) ruled(R.ipAddress, address, `interfaces.${name}.ip_address`);
+  if (gateway) ruled(R.ipAddress, gateway, 'ks_meta.gw');
   // Fuel marks the admin NIC static:"0" even with an address: the master's DHCP reserves it.
   if (truthy(v.static) && address && netmask) {
     return {
@@ -156,30 +156,31 @@ function pickAdmin(data: Obj, ks: Obj): AdminInterface | undefined {
 
 function nicNames(data: Obj): { mac: string; name: string }[] {
   const kopts = isObj(data.kernel_options) ? data.kernel_options : {};
-  const rules = str(kopts.udevrules) ?? '';
-  return rules
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean)
-    .flatMap((r) => {
-      const m = /^([0-9a-fA-F:]{17})_(\S+)$/.exec(r);
-      return m?.[1] && m[2] ? [{ mac: m[1].toLowerCase(), name: m[2] }] : [];
-    });
+  // A malformed entry is an error, never dropped: a dropped rule leaves a NIC unpinned.
+  const r = R.parseUdevRules(str(kopts.udevrules) ?? '');
+  if (r.problem) throw new ForgeError('CONFIG_INVALID', `kernel_options.udevrules: ${r.problem}`, { field: 'kernel_options.udevrules' });
+  return r.rules;
 }
 
 function repos(ks: Obj): AptRepo[] {
   const setup = isObj(ks.repo_setup) ? ks.repo_setup : {};
   const list = Array.isArray(setup.repos) ? setup.repos : [];
+  const seenRepos = new Set<string>();
   return list.filter(isObj).map((r, i) => {
     const f = `ks_meta.repo_setup.repos[${i}]`;
     const name = str(r.name);
     const uri = str(r.uri);
     const suite = str(r.suite);
-    if (!name || !/^[\w.-]+$/.test(name)) throw new ForgeError('CONFIG_INVALID', `${f}.name: required, [A-Za-z0-9_.-] only`, { field: `${f}.name` });
+    if (!name) throw new ForgeError('CONFIG_INVALID', `${f}.name: required`, { field: `${f}.name` });
     if (!uri) throw new ForgeError('CONFIG_INVALID', `${f}.uri: required`, { field: `${f}.uri` });
     if (!suite) throw new ForgeError('CONFIG_INVALID', `${f}.suite: required`, { field: `${f}.suite` });
-    const type = str(r.type) ?? 'deb';
-    const section = str(r.section) ?? '';
+    ruled(R.repoName, name, `${f}.name`);
+    ruled(R.aptUri, uri, `${f}.uri`);
+    ruled(R.aptSuite, suite, `${f}.suite`);
+    const type = ruled(R.aptType, str(r.type) ?? 'deb', `${f}.type`);
+    const section = ruled(R.aptSections, str(r.section) ?? '', `${f}.section`);
+    if (seenRepos.has(name)) throw new ForgeError('CONFIG_INVALID', `${f}.name: a second repository named ${name}`, { field: `${f}.name` });
+    seenRepos.add(name);
     const line = oneLine([type, uri, suite, section].filter(Boolean).join(' '), f);
     const priority = typeof r.priority === 'number' ? r.priority : undefined;
     return { name, line, suite, uri, ...(priority === undefined ? {} : { priority }) };
@@ -192,15 +193,14 @@ function users(ks: Obj): UserAccount[] {
     const name = str(u.name);
     if (!name) return [];
     const f = `ks_meta.user_accounts[${i}]`;
-    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name)) {
-      throw new ForgeError('CONFIG_INVALID', `${f}.name: not a valid user name: ${name}`, { field: `${f}.name` });
-    }
+    ruled(R.userName, name, `${f}.name`);
     const password = str(u.password);
     const homedir = str(u.homedir);
+    if (homedir !== undefined) ruled(R.absolutePath, homedir, `${f}.homedir`);
     return [{
       name,
-      sudo: (Array.isArray(u.sudo) ? u.sudo : []).map((s, j) => oneLine(str(s) ?? '', `${f}.sudo[${j}]`)).filter(Boolean),
-      sshKeys: (Array.isArray(u.ssh_keys) ? u.ssh_keys : []).map((s) => str(s) ?? '').filter(Boolean),
+      sudo: (Array.isArray(u.sudo) ? u.sudo : []).map((s, j) => ruled(R.sudoRule, str(s) ?? '', `${f}.sudo[${j}]`)),
+      sshKeys: (Array.isArray(u.ssh_keys) ? u.ssh_keys : []).map((s, j) => oneLine(str(s) ?? '', `${f}.ssh_keys[${j}]`)).filter(Boolean),
       ...(password === undefined ? {} : { password: oneLine(password, `${f}.password`) }),
       ...(homedir === undefined ? {} : { homedir }),
     }];
@@ -215,14 +215,16 @@ export function callbackUrl(data: Obj, override?: string): string {
   const ks = isObj(data.ks_meta) ? data.ks_meta : {};
   const uid = str(data.uid) ?? '';
   const chosen = override ?? str(ks.callback_url);
-  if (chosen) return chosen.replaceAll('{uid}', encodeURIComponent(uid));
+  if (chosen) return ruled(R.httpUrl, chosen.replaceAll('{uid}', encodeURIComponent(uid)), override === undefined ? 'ks_meta.callback_url' : 'callback-url');
   const master = str(ks.master_ip);
   if (!master) {
     throw new ForgeError('CONFIG_INVALID', 'ks_meta.master_ip: required to derive the provisioned call-back URL', {
       field: 'ks_meta.master_ip',
     });
   }
-  return `http://${master}:8000/api/v1/nodes/${encodeURIComponent(uid)}/provisioned`;
+  ruled(R.hostOrIp, master, 'ks_meta.master_ip');
+  const host = master.includes(':') ? `[${master}]` : master;
+  return ruled(R.httpUrl, `http://${host}:8000/api/v1/nodes/${encodeURIComponent(uid)}/provisioned`, 'ks_meta.master_ip');
 }
 
 export interface InputOptions {
@@ -235,28 +237,28 @@ export function configDriveInputFrom(doc: unknown, opts: InputOptions = {}): Con
   const ks = isObj(doc.ks_meta) ? doc.ks_meta : {};
   const fqdn = str(doc.hostname);
   if (!fqdn) throw new ForgeError('CONFIG_INVALID', 'hostname: required for the configdrive', { field: 'hostname' });
-  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(fqdn) || fqdn.length > 253) {
-    throw new ForgeError('CONFIG_INVALID', `hostname: not a valid host name: ${fqdn}`, { field: 'hostname' });
-  }
+  ruled(R.hostname, fqdn, 'hostname');
   const [hostname = fqdn, ...rest] = fqdn.split('.');
   const uid = str(doc.uid) ?? '';
+  if (uid) ruled(R.uid, uid, 'uid');
   const name = str(doc.name) ?? str(doc.slave_name) ?? hostname;
   const keys = (Array.isArray(ks.authorized_keys) ? ks.authorized_keys : [])
     .map((k, i) => oneLine(str(k) ?? '', `ks_meta.authorized_keys[${i}]`).trim())
     .filter(Boolean);
-  const nameServers = splitQuotedList(doc.name_servers);
-  const search = splitQuotedList(doc.name_servers_search);
+  const nameServers = R.splitQuotedList(doc.name_servers);
+  const search = R.splitQuotedList(doc.name_servers_search);
   const masterIp = str(ks.master_ip);
   const mcoIdentity = str(ks.mco_identity);
   const admin = pickAdmin(doc, ks);
   const s = (v: unknown, field: string, dflt = ''): string => oneLine(str(v) ?? dflt, field);
   const files = (Array.isArray(ks.configdrive_files) ? ks.configdrive_files : []).filter(isObj).map((f, i) => {
     const path = str(f.path);
-    if (!path?.startsWith('/')) {
+    if (!path) {
       throw new ForgeError('CONFIG_INVALID', `ks_meta.configdrive_files[${i}].path: absolute path required`, {
         field: `ks_meta.configdrive_files[${i}].path`,
       });
     }
+    ruled(R.absolutePath, path, `ks_meta.configdrive_files[${i}].path`);
     return { path, content: str(f.content) ?? '' };
   });
   return {

@@ -1,9 +1,10 @@
 // cloud-init's user-data container: a multipart/mixed MIME document, one part per
 // handler (text/cloud-config, text/cloud-boothook, text/x-shellscript …).
-// `parseMultipart` is strict on purpose: tests and `provision configdrive --show`
-// read our output back with it, so anything malformed fails loudly.
+// `parseMultipart` is strict on purpose: tests read our output back with it,
+// so anything malformed fails loudly.
 import { createHash } from 'node:crypto';
 import { ForgeError } from '../core/errors.js';
+import { hasLoneSurrogate } from './yaml11.js';
 
 export interface MimePart {
   contentType: string;
@@ -22,11 +23,30 @@ function wrap76(s: string): string {
   return s.replace(/.{1,76}/g, '$&\n');
 }
 
+/**
+ * A boundary no part contains: a digest of the parts (stable output for the same
+ * input), re-salted in the unlikely case a body holds it. A body that merely looks
+ * like a boundary (`--===============fuel-forge-…`) is harmless: parsers (ours and
+ * Python's email package) only split on a line that is exactly `--` + this boundary.
+ */
+function boundaryFor(parts: readonly MimePart[]): string {
+  for (let salt = 0; salt < 16; salt++) {
+    const digest = createHash('sha256');
+    if (salt) digest.update(`salt ${salt}\0`);
+    for (const p of parts) digest.update(p.contentType).update('\0').update(p.body).update('\0');
+    const boundary = `===============fuel-forge-${digest.digest('hex').slice(0, 24)}==`;
+    if (!parts.some((p) => p.body.includes(boundary))) return boundary;
+  }
+  throw new ForgeError('CONFIGDRIVE_FAILED', 'no MIME boundary found that no part contains');
+}
+
 export function buildMultipart(parts: readonly MimePart[]): string {
   if (!parts.length) throw new ForgeError('CONFIGDRIVE_FAILED', 'user-data needs at least one part');
-  const digest = createHash('sha256');
-  for (const p of parts) digest.update(p.contentType).update('\0').update(p.body).update('\0');
-  const boundary = `===============fuel-forge-${digest.digest('hex').slice(0, 24)}==`;
+  for (const p of parts) {
+    // UTF-8 cannot carry a lone surrogate: encoding would silently make it U+FFFD.
+    if (hasLoneSurrogate(p.body)) throw new ForgeError('CONFIGDRIVE_FAILED', `MIME part ${p.filename}: lone UTF-16 surrogate in the body`);
+  }
+  const boundary = boundaryFor(parts);
   const out: string[] = [
     `Content-Type: multipart/mixed; boundary="${boundary}"`,
     'MIME-Version: 1.0',
@@ -37,7 +57,6 @@ export function buildMultipart(parts: readonly MimePart[]): string {
       throw new ForgeError('CONFIGDRIVE_FAILED', `bad MIME content type: ${p.contentType}`);
     }
     if (!/^[\w.+-]+$/.test(p.filename)) throw new ForgeError('CONFIGDRIVE_FAILED', `bad MIME part file name: ${p.filename}`);
-    if (p.body.includes(boundary)) throw new ForgeError('CONFIGDRIVE_FAILED', 'MIME boundary collides with a part');
     const b64 = needsBase64(p.body);
     out.push(
       `--${boundary}`,

@@ -75,9 +75,14 @@ export function renderData(node: unknown, text: TextVars, data: Readonly<Record<
   return node;
 }
 
+/**
+ * A parsed data template. Read with YAML 1.1 rules, as cloud-init reads the file we
+ * render from it: an unquoted `no` or `0644` in a template means to us what it would
+ * mean to cloud-init, and toCloudYaml then writes that value unambiguously.
+ */
 export function loadDataTemplate(name: string, dir?: string): unknown {
   try {
-    return parseYaml(loadTemplate(name, dir));
+    return parseYaml(loadTemplate(name, dir), { version: '1.1' });
   } catch (e) {
     if (e instanceof ForgeError) throw e;
     throw new ForgeError('CONFIGDRIVE_FAILED', `configdrive template ${name}: invalid YAML`, { cause: e });

@@ -2,6 +2,7 @@
 // so the orchestrator and the lab can follow a run without scraping text.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { redactDeep } from './redact.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -39,19 +40,30 @@ export function createLogger(sinks: readonly Sink[], minLevel: Level = 'info'): 
   };
 }
 
-export const stderrSink: Sink = (line) => {
-  process.stderr.write(line + '\n');
+// Every sink prints through these two, so no URL credential or secret query value
+// (image, repo, call-back URIs) reaches a terminal, a log file or a test's eyes.
+/** The event's line with URL credentials removed (the line itself when it cannot hold one). */
+export function redactedLine(line: string, e: LogEvent): string {
+  return line.includes('://') || line.includes('=') ? JSON.stringify(redactDeep(e)) : line;
+}
+
+function redactedEvent(line: string, e: LogEvent): LogEvent {
+  return line.includes('://') || line.includes('=') ? redactDeep(e) : e;
+}
+
+export const stderrSink: Sink = (line, e) => {
+  process.stderr.write(redactedLine(line, e) + '\n');
 };
 
 export function fileSink(path: string): Sink {
   mkdirSync(dirname(path), { recursive: true });
-  return (line) => appendFileSync(path, line + '\n');
+  return (line, e) => appendFileSync(path, redactedLine(line, e) + '\n');
 }
 
-/** Keeps events in memory: tests assert on them. */
+/** Keeps events in memory (redacted like the other sinks): tests assert on them. */
 export function memorySink(into: LogEvent[]): Sink {
-  return (_line, e) => {
-    into.push(e);
+  return (line, e) => {
+    into.push(redactedEvent(line, e));
   };
 }
 

@@ -1,10 +1,13 @@
 // A small HTTP(S) GET client for images and their metadata, on node:http so the
 // body arrives as a Node stream (no web-stream copies). Retries connect errors and
-// 5xx with backoff; every wait on the network is bounded by a per-read stall timer.
+// 5xx with backoff; every wait on the network is bounded three ways (all IMAGE_STALLED,
+// all retried): a per-read stall timer, a deadline for the whole response head, and a
+// minimum body rate over a sliding window (a slow-loris server defeats the first alone).
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
+import { redactUrl, redactUrlsIn } from '../core/redact.js';
 import { VERSION } from '../version.js';
 import type { FetchOptions } from './types.js';
 
@@ -26,16 +29,26 @@ export function isRetryableError(e: unknown): boolean {
   return /socket hang up|network error|Failed to fetch|aborted|terminated/i.test(msg);
 }
 
+/** An error's reason as printed (URL credentials removed: Node may quote the URL). */
 export function describeNetError(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
+  if (!(e instanceof Error)) return redactUrlsIn(String(e));
   const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && !e.message.includes(code) ? `${code} ${e.message}` : e.message;
+  const text = typeof code === 'string' && !(e instanceof StallError) && !e.message.includes(code) ? `${code} ${e.message}` : e.message;
+  return redactUrlsIn(text);
 }
 
+/** Which bound on the network tripped. */
+export type NetLimit = 'stall timeout' | 'header deadline' | 'minimum rate';
+
+/** A wait on the network ran past a limit; retryable (code STALLED), IMAGE_STALLED once retries are spent. */
 export class StallError extends Error {
   readonly code = 'STALLED';
-  constructor(readonly ms: number) {
-    super(`no data for ${ms / 1000}s`);
+  constructor(
+    readonly ms: number,
+    readonly limit: NetLimit = 'stall timeout',
+    why = `no data for ${ms / 1000}s`,
+  ) {
+    super(`${limit}: ${why}`);
   }
 }
 
@@ -43,6 +56,8 @@ export interface GetOptions {
   /** Ask for the body from this byte on (Range). */
   offset?: number;
   stallTimeoutMs: number;
+  /** The response head must be complete this long after the request (0: no deadline). */
+  headerTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -55,14 +70,29 @@ export function httpGet(url: URL, o: GetOptions): Promise<IncomingMessage> {
     'accept-encoding': 'identity',
   };
   if (o.offset) headers.range = `bytes=${o.offset}-`;
+  // Credentials in the URL (user:password@) go out as Basic auth: node:http takes them from the URL.
   return new Promise((resolve, reject) => {
+    let deadline: NodeJS.Timeout | undefined;
     const req = mod.get(url, { headers, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+      clearTimeout(deadline);
       req.setTimeout(0);
       resolve(res);
     });
-    // Until the head arrives, the socket timeout is the stall timer.
+    // Until the head arrives, the socket timeout is the stall timer...
     req.setTimeout(o.stallTimeoutMs, () => req.destroy(new StallError(o.stallTimeoutMs)));
-    req.on('error', reject);
+    // ...and the deadline bounds a head trickled one byte at a time, which the idle timer never sees.
+    const headMs = o.headerTimeoutMs ?? 0;
+    if (headMs > 0) {
+      deadline = setTimeout(
+        () => req.destroy(new StallError(headMs, 'header deadline', `response head not complete ${headMs / 1000}s after the request`)),
+        headMs,
+      );
+    }
+    req.on('error', (e) => {
+      clearTimeout(deadline);
+      reject(e);
+    });
+    req.on('close', () => clearTimeout(deadline));
   });
 }
 
@@ -84,26 +114,32 @@ export interface RetryingGetOptions {
  */
 export async function getWithRetry(ctx: Ctx, url: URL, o: RetryingGetOptions): Promise<IncomingMessage> {
   const offset = o.offset ?? 0;
+  const shown = redactUrl(url);
   let last = '';
-  let stalled = false;
+  let stalled: StallError | undefined;
   for (let attempt = 1; attempt <= o.fetch.connectAttempts; attempt++) {
     if (ctx.signal.aborted) throw new ForgeError('ABORTED', `${o.what}: aborted at offset ${offset}`);
     try {
-      const res = await httpGet(url, { offset, stallTimeoutMs: o.fetch.stallTimeoutMs, signal: ctx.signal });
+      const res = await httpGet(url, {
+        offset,
+        stallTimeoutMs: o.fetch.stallTimeoutMs,
+        headerTimeoutMs: o.fetch.headerTimeoutMs,
+        signal: ctx.signal,
+      });
       const status = res.statusCode ?? 0;
       if (!isRetryableStatus(status)) return res;
       res.resume();
       last = `HTTP ${status} ${res.statusMessage ?? ''}`.trim();
-      stalled = false;
+      stalled = undefined;
     } catch (e) {
       if (ctx.signal.aborted) throw new ForgeError('ABORTED', `${o.what}: aborted at offset ${offset}`, { cause: e });
       if (!isRetryableError(e)) {
         throw new ForgeError('IMAGE_FETCH_FAILED', `${o.what}: ${describeNetError(e)} at offset ${offset}`, {
-          details: { uri: url.href, offset },
+          details: { uri: shown, offset },
           cause: e,
         });
       }
-      stalled = e instanceof StallError;
+      stalled = e instanceof StallError ? e : undefined;
       last = describeNetError(e);
     }
     if (attempt < o.fetch.connectAttempts) {
@@ -115,33 +151,118 @@ export async function getWithRetry(ctx: Ctx, url: URL, o: RetryingGetOptions): P
   throw new ForgeError(
     stalled ? 'IMAGE_STALLED' : 'IMAGE_FETCH_FAILED',
     `${o.what}: ${last} at offset ${offset}, gave up after ${o.fetch.connectAttempts} attempts`,
-    { details: { uri: url.href, offset, attempts: o.fetch.connectAttempts, reason: last } },
+    { details: { uri: shown, offset, attempts: o.fetch.connectAttempts, reason: last, ...(stalled ? { limit: stalled.limit } : {}) } },
   );
 }
 
+/** The bounds on reading a body: the stall timer, and optionally the minimum rate. */
+export type ReadLimits = Pick<FetchOptions, 'stallTimeoutMs'> & Partial<Pick<FetchOptions, 'minBytesPerSec' | 'rateWindowMs'>>;
+
 /**
- * The body's chunks, each read bounded by the stall timer. Time the consumer
- * spends between reads (a slow disk) does not count: only waiting on the network.
+ * Bytes per unit of *network* time over a sliding window: a step function of
+ * (network ms, bytes so far) sampled at most ~60 times per window, so memory stays
+ * constant at any link speed. Sampling makes it lenient by at most 1/60 of a window.
  */
-export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { destroy(e?: Error): void }, stallMs: number): AsyncGenerator<Buffer> {
+class RateWindow {
+  readonly #bps: number;
+  readonly #windowMs: number;
+  readonly #samples: { t: number; n: number }[] = [{ t: 0, n: 0 }];
+  #t = 0;
+  #n = 0;
+
+  constructor(bytesPerSec: number, windowMs: number) {
+    this.#bps = bytesPerSec;
+    this.#windowMs = windowMs;
+  }
+
+  get enabled(): boolean {
+    return this.#bps > 0 && this.#windowMs > 0;
+  }
+
+  /** How often a long wait re-checks the rate (no bytes arrive to trigger a check). */
+  get checkEveryMs(): number {
+    return this.enabled ? Math.max(50, this.#windowMs / 10) : Infinity;
+  }
+
+  add(waitedMs: number, bytes: number): void {
+    this.#t += waitedMs;
+    this.#n += bytes;
+    const s = this.#samples;
+    if (this.#t - s[s.length - 1]!.t >= this.#windowMs / 60) s.push({ t: this.#t, n: this.#n });
+    while (s.length > 1 && s[1]!.t <= this.#t - this.#windowMs) s.shift();
+  }
+
+  /** The failure if the read in progress, `pendingMs` in, ended now with nothing. */
+  check(pendingMs: number): StallError | undefined {
+    if (!this.enabled) return undefined;
+    const now = this.#t + pendingMs;
+    if (now < this.#windowMs) return undefined;
+    const start = now - this.#windowMs;
+    let base = this.#samples[0]!;
+    for (const s of this.#samples) {
+      if (s.t > start) break;
+      base = s;
+    }
+    const got = this.#n - base.n;
+    const need = (this.#bps * this.#windowMs) / 1000;
+    if (got >= need) return undefined;
+    const secs = this.#windowMs / 1000;
+    return new StallError(this.#windowMs, 'minimum rate', `${got} bytes in the last ${secs}s of waiting, below ${this.#bps} bytes/s (${need} bytes per ${secs}s)`);
+  }
+}
+
+/**
+ * The body's chunks, each read bounded by the stall timer and, when set, the
+ * whole connection by a minimum rate. Time the consumer spends between reads (a
+ * slow disk, a busy decompressor) does not count: only waiting on the network.
+ *
+ * Why a rate over a window and not a per-attempt deadline: a deadline has to allow
+ * the largest image on the slowest legitimate link (tens of GiB over a master shared
+ * by hundreds of nodes: hours), so it would let a slow-loris server hold the node for
+ * hours too; a rate of 64 KiB/s averaged over 60 s of network time fails a 1-byte-per-2-s
+ * drip within about a minute yet is ~1/2000 of a 1 GbE link, far below any real
+ * download, and a 60 s window rides out pauses shorter than the stall timer. Memory is
+ * not the issue on a 1 GiB node (the stream is never buffered); the time is. A server
+ * just above the rate still ends: the body is bounded by Content-Length/the image size.
+ */
+export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { destroy(e?: Error): void }, limits: number | ReadLimits): AsyncGenerator<Buffer> {
+  const l: ReadLimits = typeof limits === 'number' ? { stallTimeoutMs: limits } : limits;
+  const stallMs = l.stallTimeoutMs;
+  const rate = new RateWindow(l.minBytesPerSec ?? 0, l.rateWindowMs ?? 0);
   const it = body[Symbol.asyncIterator]();
+  const fail = (next: Promise<unknown>, err: StallError): never => {
+    next.catch(() => undefined);
+    body.destroy(err);
+    throw err;
+  };
   try {
     for (;;) {
-      const ac = new AbortController();
       const next = it.next();
-      const timer = ctx.clock.sleep(stallMs, ac.signal).then(
-        () => 'stall' as const,
-        () => 'cancelled' as const,
-      );
-      const r = await Promise.race([next, timer]);
-      if (r === 'stall') {
-        next.catch(() => undefined);
-        const err = new StallError(stallMs);
-        body.destroy(err);
-        throw err;
+      const t0 = ctx.clock.now();
+      // Waited so far on this read: whole timer slices, or the clock if it says more.
+      let waited = 0;
+      let r: IteratorResult<Buffer>;
+      for (;;) {
+        if (waited >= stallMs) fail(next, new StallError(stallMs));
+        const slow = rate.check(waited);
+        if (slow) fail(next, slow);
+        const slice = Math.min(stallMs - waited, rate.checkEveryMs);
+        const ac = new AbortController();
+        const timer = ctx.clock.sleep(slice, ac.signal).then(
+          () => 'tick' as const,
+          () => 'cancelled' as const,
+        );
+        const x = await Promise.race([next, timer]);
+        ac.abort();
+        if (x === 'cancelled') throw new Error('stall timer cancelled early'); // only our abort cancels it
+        if (x === 'tick') {
+          waited = Math.max(waited + slice, ctx.clock.now() - t0);
+          continue;
+        }
+        r = x;
+        break;
       }
-      ac.abort();
-      if (r === 'cancelled') throw new Error('stall timer cancelled early'); // only our abort cancels it
+      rate.add(Math.max(waited, ctx.clock.now() - t0), r.done ? 0 : r.value.length);
       if (r.done) return;
       yield r.value;
     }
@@ -150,17 +271,33 @@ export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { d
   }
 }
 
-/** A whole small body (metadata files), at most `limit` bytes. */
-export async function readSmallBody(ctx: Ctx, res: IncomingMessage, stallMs: number, limit = 4 << 20): Promise<string> {
+export interface SmallBodyOptions {
+  fetch: ReadLimits;
+  /** `metadata <url>` (redacted), the prefix of messages. */
+  what: string;
+  /** Most bytes accepted. */
+  limit?: number;
+}
+
+/** A whole small body (metadata files), at most `limit` bytes; a tripped limit is IMAGE_STALLED. */
+export async function readSmallBody(ctx: Ctx, res: IncomingMessage, o: SmallBodyOptions): Promise<string> {
+  const limit = o.limit ?? 4 << 20;
   const parts: Buffer[] = [];
   let n = 0;
-  for await (const c of readWithStall(ctx, res, stallMs)) {
-    n += c.length;
-    if (n > limit) {
-      res.destroy();
-      throw new ForgeError('IMAGE_FETCH_FAILED', `${res.url ?? 'metadata'}: larger than ${limit} bytes`);
+  try {
+    for await (const c of readWithStall(ctx, res, o.fetch)) {
+      n += c.length;
+      if (n > limit) {
+        res.destroy();
+        throw new ForgeError('IMAGE_FETCH_FAILED', `${o.what}: larger than ${limit} bytes`);
+      }
+      parts.push(c);
     }
-    parts.push(c);
+  } catch (e) {
+    if (e instanceof StallError) {
+      throw new ForgeError('IMAGE_STALLED', `${o.what}: ${e.message} after ${n} bytes`, { details: { offset: n, limit: e.limit }, cause: e });
+    }
+    throw e;
   }
   return Buffer.concat(parts).toString('utf8');
 }

@@ -25,7 +25,7 @@ const GZ = gzipSync(RAW);
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-const FAST: FetchOptions = { stallTimeoutMs: 2_000, connectAttempts: 3, resumeAttempts: 3, backoffMs: 1, maxBackoffMs: 5 };
+const FAST: FetchOptions = { stallTimeoutMs: 2_000, headerTimeoutMs: 5_000, minBytesPerSec: 0, rateWindowMs: 0, connectAttempts: 3, resumeAttempts: 3, backoffMs: 1, maxBackoffMs: 5 };
 
 interface Seen {
   range: string | null;

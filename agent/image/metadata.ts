@@ -5,12 +5,13 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { Ctx } from '../core/context.js';
-import { ForgeError } from '../core/errors.js';
-import { getWithRetry, readSmallBody } from './http-client.js';
+import { ForgeError, isForgeError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
+import { backoffDelay, getWithRetry, readSmallBody } from './http-client.js';
 import type { Digests, FetchOptions } from './types.js';
 
 export interface ImageMetadata {
-  /** Where it was read. */
+  /** Where it was read (credentials redacted: for messages and reports only). */
   source: string;
   raw: Digests;
   container: Digests;
@@ -72,25 +73,36 @@ export function metadataUris(uri: string): { json: string; yaml: string } {
 /** Fetch a small text file; undefined when it does not exist. */
 async function fetchText(ctx: Ctx, uri: string, fetch: FetchOptions): Promise<string | undefined> {
   const u = new URL(uri);
+  const shown = redactUrl(uri);
+  const what = `metadata ${shown}`;
   if (u.protocol === 'file:') {
     try {
       return await readFile(fileURLToPath(u), 'utf8');
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;
-      throw new ForgeError('IMAGE_FETCH_FAILED', `metadata ${uri}: ${(e as Error).message}`, { cause: e });
+      throw new ForgeError('IMAGE_FETCH_FAILED', `${what}: ${(e as Error).message}`, { cause: e });
     }
   }
-  const res = await getWithRetry(ctx, u, { fetch, what: `metadata ${uri}` });
-  const status = res.statusCode ?? 0;
-  if (status === 404 || status === 403 || status === 410) {
-    res.resume();
-    return undefined;
+  // A body that stalls or crawls is fetched again whole (it is small), like a stalled image resumes.
+  for (let attempt = 1; ; attempt++) {
+    const res = await getWithRetry(ctx, u, { fetch, what });
+    const status = res.statusCode ?? 0;
+    if (status === 404 || status === 403 || status === 410) {
+      res.resume();
+      return undefined;
+    }
+    if (status !== 200) {
+      res.resume();
+      throw new ForgeError('IMAGE_FETCH_FAILED', `${what}: HTTP ${status}`, { details: { uri: shown, status } });
+    }
+    try {
+      return await readSmallBody(ctx, res, { fetch, what });
+    } catch (e) {
+      if (!isForgeError(e) || e.code !== 'IMAGE_STALLED' || attempt >= fetch.connectAttempts) throw e;
+      ctx.log.warn('image.retry', { uri, attempt, delayMs: backoffDelay(fetch, attempt), reason: e.message });
+      await ctx.clock.sleep(backoffDelay(fetch, attempt), ctx.signal);
+    }
   }
-  if (status !== 200) {
-    res.resume();
-    throw new ForgeError('IMAGE_FETCH_FAILED', `metadata ${uri}: HTTP ${status}`, { details: { uri, status } });
-  }
-  return readSmallBody(ctx, res, fetch.stallTimeoutMs);
 }
 
 /** Metadata for the image at `uri`, or undefined when neither file exists (or lists it). */
@@ -98,28 +110,30 @@ export async function loadImageMetadata(ctx: Ctx, uri: string, container: string
   const { json, yaml } = metadataUris(uri);
   const jsonText = await fetchText(ctx, json, fetch);
   if (jsonText !== undefined) {
+    const shown = redactUrl(json);
     let rec: unknown;
     try {
       rec = JSON.parse(jsonText);
     } catch (e) {
-      throw new ForgeError('CONFIG_INVALID', `metadata ${json}: not JSON: ${(e as Error).message}`, { field: json });
+      throw new ForgeError('CONFIG_INVALID', `metadata ${shown}: not JSON: ${(e as Error).message}`, { field: shown });
     }
-    if (!rec || typeof rec !== 'object') throw new ForgeError('CONFIG_INVALID', `metadata ${json}: not an object`, { field: json });
-    return fromRecord(rec as Rec, container, json);
+    if (!rec || typeof rec !== 'object') throw new ForgeError('CONFIG_INVALID', `metadata ${shown}: not an object`, { field: shown });
+    return fromRecord(rec as Rec, container, shown);
   }
   const yamlText = await fetchText(ctx, yaml, fetch);
   if (yamlText === undefined) return undefined;
+  const shownYaml = redactUrl(yaml);
   let doc: unknown;
   try {
     doc = parseYaml(yamlText);
   } catch (e) {
-    throw new ForgeError('CONFIG_INVALID', `metadata ${yaml}: not YAML: ${(e as Error).message}`, { field: yaml });
+    throw new ForgeError('CONFIG_INVALID', `metadata ${shownYaml}: not YAML: ${(e as Error).message}`, { field: shownYaml });
   }
   const images = (doc as { images?: unknown } | null)?.images;
   if (!Array.isArray(images)) return undefined;
   const name = basename(new URL(uri).pathname);
   const entry = images.find((i: Rec | null) => i && (i.container_name === name || i.name === name || i.uri === uri)) as Rec | undefined;
-  return entry ? fromRecord(entry, container, `${yaml}#${name}`) : undefined;
+  return entry ? fromRecord(entry, container, `${shownYaml}#${name}`) : undefined;
 }
 
 function fromRecord(rec: Rec, container: string, where: string): ImageMetadata {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import { qemuImgConvert, qemuImgInfo } from '../tools/qemu-img.js';
 import { HEAD_BYTES } from './device-writer.js';
 import { openTarget } from './device.js';
@@ -19,7 +20,8 @@ export async function writeQcow2(
   capacity: number,
   o: StreamOptions & { tmpDir?: string },
 ): Promise<StreamResult> {
-  const what = `image ${img.uri} -> ${img.targetDevice}`;
+  const shown = redactUrl(img.uri);
+  const what = `image ${shown} -> ${img.targetDevice}`;
   const local = img.uri.startsWith('file:') && img.container === 'raw';
   const dir = local ? undefined : await mkdtemp(join(o.tmpDir ?? tmpdir(), 'forge-qcow2-'));
   try {
@@ -39,11 +41,11 @@ export async function writeQcow2(
     }
     const info = await qemuImgInfo(ctx, src);
     if (info.format !== 'qcow2') {
-      throw new ForgeError('IMAGE_CORRUPT', `${what}: qemu-img sees format ${info.format}, not qcow2`, { details: { uri: img.uri, format: info.format } });
+      throw new ForgeError('IMAGE_CORRUPT', `${what}: qemu-img sees format ${info.format}, not qcow2`, { details: { uri: shown, format: info.format } });
     }
     if (info.virtualSize > capacity) {
       throw new ForgeError('IMAGE_WRITE_FAILED', `${what}: virtual size ${info.virtualSize} exceeds ${img.targetDevice} (${capacity} bytes)`, {
-        details: { uri: img.uri, virtualSize: info.virtualSize, capacity },
+        details: { uri: shown, virtualSize: info.virtualSize, capacity },
       });
     }
     const fh = await openTarget(img.targetDevice, what);
@@ -57,7 +59,7 @@ export async function writeQcow2(
     } catch (e) {
       const fh2 = await openTarget(img.targetDevice, what);
       await wipeHead(fh2, Math.min(HEAD_BYTES, capacity)).finally(() => fh2.close());
-      throw new ForgeError('IMAGE_WRITE_FAILED', `${what}: qemu-img convert failed: ${(e as Error).message}; target wiped`, { details: { uri: img.uri }, cause: e });
+      throw new ForgeError('IMAGE_WRITE_FAILED', `${what}: qemu-img convert failed: ${(e as Error).message}; target wiped`, { details: { uri: shown }, cause: e });
     }
     return result;
   } finally {

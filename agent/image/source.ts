@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import { backoffDelay, describeNetError, getWithRetry, isRetryableError, readWithStall, StallError } from './http-client.js';
 import type { FetchOptions } from './types.js';
 
@@ -27,8 +28,9 @@ export interface SourceState {
 }
 
 export interface SourceOptions {
+  /** Fetched as is (credentials included); printed only through redactUrl. */
   uri: string;
-  /** `image <uri> -> <device>`, the prefix of every message. */
+  /** `image <uri> -> <device>` (URI redacted), the prefix of every message. */
   what: string;
   fetch: FetchOptions;
   /** Expected compressed length (metadata container_size), checked against Content-Length. */
@@ -54,7 +56,7 @@ export function openSource(ctx: Ctx, o: SourceOptions): AsyncGenerator<Buffer> {
 
 async function* fileSource(o: SourceOptions, path: string): AsyncGenerator<Buffer> {
   const st = await stat(path).catch((e: unknown) => {
-    throw new ForgeError('IMAGE_FETCH_FAILED', `${o.what}: ${describeNetError(e)}`, { details: { uri: o.uri }, cause: e });
+    throw new ForgeError('IMAGE_FETCH_FAILED', `${o.what}: ${describeNetError(e)}`, { details: { uri: redactUrl(o.uri) }, cause: e });
   });
   o.state.total = st.size;
   checkExpected(o, st.size);
@@ -69,13 +71,14 @@ function checkExpected(o: SourceOptions, total: number): void {
     throw new ForgeError(
       'IMAGE_SIZE_MISMATCH',
       `${o.what}: the server offers ${total} bytes, the metadata says the file is ${o.expectedSize} bytes (offset 0)`,
-      { details: { uri: o.uri, expected: o.expectedSize, actual: total, offset: 0, stream: 'container' } },
+      { details: { uri: redactUrl(o.uri), expected: o.expectedSize, actual: total, offset: 0, stream: 'container' } },
     );
   }
 }
 
 async function* httpSource(ctx: Ctx, o: SourceOptions, url: URL): AsyncGenerator<Buffer> {
   const st = o.state;
+  const shown = redactUrl(o.uri);
   for (;;) {
     const asked = st.offset;
     const res = await getWithRetry(ctx, url, { offset: asked, fetch: o.fetch, what: o.what });
@@ -101,16 +104,16 @@ async function* httpSource(ctx: Ctx, o: SourceOptions, url: URL): AsyncGenerator
     } else {
       res.resume();
       throw new ForgeError('IMAGE_FETCH_FAILED', `${o.what}: HTTP ${status} ${res.statusMessage ?? ''} at offset ${asked}`.trim(), {
-        details: { uri: o.uri, status, offset: asked },
+        details: { uri: shown, status, offset: asked },
       });
     }
     let why: unknown;
     try {
-      for await (const c of readWithStall(ctx, res, o.fetch.stallTimeoutMs)) {
+      for await (const c of readWithStall(ctx, res, o.fetch)) {
         st.offset += c.length;
         if (st.total !== undefined && st.offset > st.total) {
           throw new ForgeError('IMAGE_SIZE_MISMATCH', `${o.what}: the server sent more than its Content-Length ${st.total} (offset ${st.offset})`, {
-            details: { uri: o.uri, expected: st.total, actual: st.offset, offset: st.offset, stream: 'container' },
+            details: { uri: shown, expected: st.total, actual: st.offset, offset: st.offset, stream: 'container' },
           });
         }
         yield c;
@@ -121,14 +124,14 @@ async function* httpSource(ctx: Ctx, o: SourceOptions, url: URL): AsyncGenerator
       if (isForgeError(e) || !(isRetryableError(e) || e instanceof StallError)) throw e;
       why = e;
     }
-    // The connection dropped or stalled mid-stream: resume (or restart) after a pause.
+    // The connection dropped, stalled or crawled mid-stream: resume (or restart) after a pause.
     const reason = describeNetError(why);
     if (st.resumes >= o.fetch.resumeAttempts) {
-      const stalled = why instanceof StallError;
+      const stalled = why instanceof StallError ? why : undefined;
       throw new ForgeError(
         stalled ? 'IMAGE_STALLED' : 'IMAGE_FETCH_FAILED',
         `${o.what}: ${reason} at offset ${st.offset}${st.total ? ` of ${st.total}` : ''}, gave up after ${st.resumes} resumes`,
-        { details: { uri: o.uri, offset: st.offset, total: st.total, resumes: st.resumes, reason }, cause: why },
+        { details: { uri: shown, offset: st.offset, total: st.total, resumes: st.resumes, reason, ...(stalled ? { limit: stalled.limit } : {}) }, cause: why },
       );
     }
     st.resumes++;

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
+import { redactUrl, redactUrlsIn } from '../core/redact.js';
 import type { StreamingProcess } from '../core/runner.js';
 import type { ImageContainer } from '../plan/types.js';
 import { spawnDecompressor } from '../tools/decompress.js';
@@ -76,7 +77,8 @@ function wantedAlgos(d: Digests, always: readonly Algo[]): Algo[] {
 
 export async function streamImage(ctx: Ctx, img: ResolvedImage, target: StreamTarget, o: StreamOptions): Promise<StreamResult> {
   const started = ctx.clock.now();
-  const what = `image ${img.uri} -> ${target.name}`;
+  const shown = redactUrl(img.uri);
+  const what = `image ${shown} -> ${target.name}`;
   const headBytes = target.holdHead ? Math.min(HEAD_BYTES, target.capacity ?? HEAD_BYTES) : 0;
   const expected = img.expected;
   // A crash or power loss mid-copy must not leave the old first MiB next to new data.
@@ -120,7 +122,7 @@ export async function streamImage(ctx: Ctx, img: ResolvedImage, target: StreamTa
       if (target.fh && headBytes) await wipeHead(target.fh, headBytes).catch(() => undefined);
       if (e instanceof RestartRequired) {
         throw new ForgeError('IMAGE_FETCH_FAILED', `${what}: ${e.message}; gave up after ${restarts} restarts`, {
-          details: { uri: img.uri, offset: e.offset, restarts },
+          details: { uri: shown, offset: e.offset, restarts },
         });
       }
       throw e;
@@ -145,6 +147,7 @@ async function onePass(
   what: string,
 ): Promise<PassResult> {
   const expected = img.expected;
+  const shown = redactUrl(img.uri);
   const raw = new Hashers(wantedAlgos(expected.raw, ['md5', 'sha256']));
   const wireAlgos = wantedAlgos(expected.container, []);
   const wire = wireAlgos.length ? new Hashers(wireAlgos) : undefined;
@@ -165,12 +168,12 @@ async function onePass(
       const after = raw.bytes + chunk.length;
       if (rawLimit !== undefined && after > rawLimit) {
         throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is larger than its stated size ${rawLimit} (already ${after} bytes at offset ${state.offset} of the download)`, {
-          details: { uri: img.uri, expected: rawLimit, actual: after, offset: state.offset, stream: 'raw' },
+          details: { uri: shown, expected: rawLimit, actual: after, offset: state.offset, stream: 'raw' },
         });
       }
       if (target.capacity !== undefined && after > target.capacity) {
         throw new ForgeError('IMAGE_WRITE_FAILED', `${what}: image does not fit: ${after} bytes > ${target.capacity} bytes of ${target.name} (download offset ${state.offset})`, {
-          details: { uri: img.uri, capacity: target.capacity, offset: raw.bytes, device: target.name },
+          details: { uri: shown, capacity: target.capacity, offset: raw.bytes, device: target.name },
         });
       }
       raw.update(chunk);
@@ -188,17 +191,17 @@ async function onePass(
     if (e instanceof RestartRequired || isForgeError(e)) throw e;
     // A decompressor that died explains an EPIPE better than the EPIPE does.
     const procErr = dec?.proc ? await dec.proc.result.then(() => undefined, (x: unknown) => x) : undefined;
-    throw classify(e, procErr, what, img.uri, state.offset, raw.bytes);
+    throw classify(e, procErr, what, shown, state.offset, raw.bytes);
   }
   progress.tick(raw.bytes, state.offset, state.total, true);
   const digests = raw.digest();
   if (rawLimit !== undefined && raw.bytes !== rawLimit) {
     throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is ${raw.bytes} bytes, expected ${rawLimit} (download ended at offset ${state.offset})`, {
-      details: { uri: img.uri, expected: rawLimit, actual: raw.bytes, offset: state.offset, stream: 'raw' },
+      details: { uri: shown, expected: rawLimit, actual: raw.bytes, offset: state.offset, stream: 'raw' },
     });
   }
-  compare(expected.raw, digests, 'image', what, img.uri, state.offset);
-  if (wire) compare(expected.container, wire.digest(), 'compressed file', what, img.uri, state.offset);
+  compare(expected.raw, digests, 'image', what, shown, state.offset);
+  if (wire) compare(expected.container, wire.digest(), 'compressed file', what, shown, state.offset);
   return { bytes: raw.bytes, digests, head: writer.head };
 }
 
@@ -223,7 +226,7 @@ async function* tap(src: AsyncIterable<Buffer>, f: (c: Buffer) => void): AsyncGe
 
 function classify(e: unknown, procErr: unknown, what: string, uri: string, wireOffset: number, rawOffset: number): ForgeError {
   const code = (e as { code?: unknown } | null)?.code;
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = redactUrlsIn(e instanceof Error ? e.message : String(e));
   const details = { uri, offset: wireOffset, rawOffset };
   if (procErr && isForgeError(procErr)) {
     return new ForgeError('IMAGE_CORRUPT', `${what}: decompression failed at download offset ${wireOffset}: ${procErr.message}`, { details, cause: procErr });

@@ -15,8 +15,9 @@ import { main } from '../cli.js';
 import { digestsFromRecord, metadataUris } from './metadata.js';
 import type { FetchOptions } from './types.js';
 import { validateImages } from './validate.js';
+import { reportedExpectations } from './write-images.js';
 
-const FAST: FetchOptions = { stallTimeoutMs: 1_000, connectAttempts: 2, resumeAttempts: 1, backoffMs: 1, maxBackoffMs: 2 };
+const FAST: FetchOptions = { stallTimeoutMs: 1_000, headerTimeoutMs: 5_000, minBytesPerSec: 0, rateWindowMs: 0, connectAttempts: 2, resumeAttempts: 1, backoffMs: 1, maxBackoffMs: 2 };
 const MD5 = 'a'.repeat(32);
 const SHA = 'b'.repeat(64);
 const server = setupServer();
@@ -86,7 +87,13 @@ describe('image validation', () => {
   it('takes md5/sha256/size from image_data as the decompressed image', async () => {
     server.use(noMetadata);
     const r = await validate([img({ md5: MD5, sha256: SHA, size: 1234 })]);
-    expect(r.out?.[0]?.expected).toEqual({ raw: { md5: MD5, sha256: SHA, size: 1234 }, container: {}, sources: ['image_data'] });
+    const data = [{ source: 'provision-data' }];
+    expect(r.out?.[0]?.expected).toEqual({
+      raw: { md5: MD5, sha256: SHA, size: 1234 },
+      container: {},
+      sources: ['image_data'],
+      origins: { raw: { md5: data, sha256: data, size: data }, container: {} },
+    });
     expect(r.out?.[0]?.verified).toBe(true);
   });
 
@@ -94,10 +101,12 @@ describe('image validation', () => {
     server.use(http.get('http://master.test/imgs/root.img.gz.meta.json', () => HttpResponse.json({ uri: img().uri, format: 'ext4', container: 'gzip', size: 500, raw_size: 2000, md5: MD5, sha256: SHA })));
     const r = await validate([img()]);
     expect(r.error).toBeUndefined();
+    const file = [{ source: 'metadata-file', url: 'http://master.test/imgs/root.img.gz.meta.json' }];
     expect(r.out?.[0]?.expected).toEqual({
       raw: { size: 2000 },
       container: { size: 500, md5: MD5, sha256: SHA },
       sources: ['http://master.test/imgs/root.img.gz.meta.json'],
+      origins: { raw: { size: file }, container: { size: file, md5: file, sha256: file } },
     });
   });
 
@@ -107,11 +116,18 @@ describe('image validation', () => {
     const planned = img({ size: 2000, md5: 'c'.repeat(32), sha256: 'd'.repeat(64), file: { size: 500, md5: MD5, sha256: SHA } });
     const r = await validate([planned]);
     expect(r.error).toBeUndefined();
+    const both = [{ source: 'provision-data' }, { source: 'metadata-file', url: 'http://master.test/imgs/root.img.gz.meta.json' }];
     expect(r.out?.[0]?.expected).toEqual({
       raw: { size: 2000, md5: 'c'.repeat(32), sha256: 'd'.repeat(64) },
       container: { size: 500, md5: MD5, sha256: SHA },
       sources: ['image_data', 'http://master.test/imgs/root.img.gz.meta.json'],
+      origins: {
+        raw: { size: both, md5: both, sha256: both },
+        container: { size: both, md5: both, sha256: both },
+      },
     });
+    // The report sums it up: a digest from the data and from the file beside the image.
+    expect(reportedExpectations(r.out![0]!)).toMatchObject({ digestSource: 'both', raw: { md5: { value: 'c'.repeat(32), sources: both } } });
     const clash = await validate([img({ file: { md5: 'e'.repeat(32) } })]);
     expect(clash.error).toMatchObject({ code: 'CONFIG_INVALID', field: 'ks_meta.image_data["/"].md5' });
   });

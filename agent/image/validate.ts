@@ -3,10 +3,20 @@
 // nobody can verify is refused unless the operator opted out (--allow-unverified).
 import type { Ctx } from '../core/context.js';
 import { ForgeError, ForgeErrors } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import type { ImageContainer, ImageFormat, PlannedImage } from '../plan/types.js';
 import { imageField } from './field.js';
 import { digestsFromRecord, loadImageMetadata } from './metadata.js';
-import { DEFAULT_FETCH, type Digests, type ExpectedChecksums, type FetchOptions, type ResolvedImage } from './types.js';
+import {
+  DEFAULT_FETCH,
+  type DigestKey,
+  type DigestOrigins,
+  type Digests,
+  type DigestSource,
+  type ExpectedChecksums,
+  type FetchOptions,
+  type ResolvedImage,
+} from './types.js';
 
 export const SCHEMES = ['http:', 'https:', 'file:'] as const;
 export const CONTAINERS: readonly ImageContainer[] = ['raw', 'gzip', 'xz', 'zstd'];
@@ -25,18 +35,19 @@ export function checkImageShapes(images: readonly PlannedImage[]): ForgeError[] 
   const targets = new Map<string, string>();
   for (const img of images) {
     const f = (k: string): string => imageField(img.mount, k);
+    const shown = redactUrl(img.uri);
     let url: URL | undefined;
     try {
       url = new URL(img.uri);
     } catch {
-      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: not a URI: ${JSON.stringify(img.uri)}`, { field: f('uri') }));
+      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: not a URI: ${JSON.stringify(shown)}`, { field: f('uri') }));
     }
     if (url && !(SCHEMES as readonly string[]).includes(url.protocol)) {
-      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: scheme ${url.protocol.replace(/:$/, '')} is not supported (http, https, file): ${img.uri}`, { field: f('uri') }));
+      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: scheme ${url.protocol.replace(/:$/, '')} is not supported (http, https, file): ${shown}`, { field: f('uri') }));
     } else if (url && url.protocol !== 'file:' && !url.hostname) {
-      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: no host in ${img.uri}`, { field: f('uri') }));
+      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: no host in ${shown}`, { field: f('uri') }));
     } else if (url?.protocol === 'file:' && (url.pathname === '/' || url.pathname === '')) {
-      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: no path in ${img.uri}`, { field: f('uri') }));
+      errors.push(new ForgeError('IMAGE_URI_INVALID', `${f('uri')}: no path in ${shown}`, { field: f('uri') }));
     }
     if (!CONTAINERS.includes(img.container)) {
       errors.push(new ForgeError('CONFIG_INVALID', `${f('container')}: ${JSON.stringify(img.container)} is not one of ${CONTAINERS.join(', ')}`, { field: f('container') }));
@@ -67,10 +78,22 @@ function hasAny(d: Digests): boolean {
   return d.md5 !== undefined || d.sha256 !== undefined || d.sha512 !== undefined || d.size !== undefined;
 }
 
-/** Two sources agreeing is fine; disagreeing is bad input, caught before writing. */
-function merge(a: Digests, b: Digests, where: string, field: string): Digests {
+const KEYS: readonly DigestKey[] = ['md5', 'sha256', 'sha512', 'size'];
+
+/** Every value of `d` attributed to `from`. */
+function originsOf(d: Digests, from: DigestSource): DigestOrigins {
+  const o: DigestOrigins = {};
+  for (const k of KEYS) if (d[k] !== undefined) o[k] = [from];
+  return o;
+}
+
+/**
+ * Two sources agreeing is fine (the value then lists both origins); disagreeing is
+ * bad input, caught before writing.
+ */
+function merge(a: Digests, b: Digests, where: string, field: string, origins: DigestOrigins, from: DigestSource): Digests {
   const out: Digests = { ...a };
-  for (const k of ['md5', 'sha256', 'sha512', 'size'] as const) {
+  for (const k of KEYS) {
     const bv = b[k];
     if (bv === undefined) continue;
     const av = a[k];
@@ -78,6 +101,7 @@ function merge(a: Digests, b: Digests, where: string, field: string): Digests {
       throw new ForgeError('CONFIG_INVALID', `${field}.${k}: ${av} disagrees with ${where} (${bv})`, { field: `${field}.${k}`, details: { data: av, metadata: bv, source: where } });
     }
     (out as Record<string, unknown>)[k] = bv;
+    origins[k] = [...(av === undefined ? [] : (origins[k] ?? [])), from];
   }
   return out;
 }
@@ -96,7 +120,14 @@ export async function validateImages(ctx: Ctx, images: readonly PlannedImage[], 
     const field = imageField(img.mount);
     const fromData = digestsFromRecord({ md5: img.md5, sha256: img.sha256, sha512: img.sha512, size: img.size }, 'gzip', field);
     const fromDataFile = img.file ? digestsFromRecord({ ...img.file }, 'gzip', field).raw : {};
-    const expected: ExpectedChecksums = { raw: fromData.raw, container: fromDataFile, sources: hasAny(fromData.raw) || hasAny(fromDataFile) ? ['image_data'] : [] };
+    const data: DigestSource = { source: 'provision-data' };
+    const expected: ExpectedChecksums = {
+      raw: fromData.raw,
+      container: fromDataFile,
+      sources: hasAny(fromData.raw) || hasAny(fromDataFile) ? ['image_data'] : [],
+      origins: { raw: originsOf(fromData.raw, data), container: originsOf(fromDataFile, data) },
+    };
+    const origins = expected.origins as NonNullable<ExpectedChecksums['origins']>;
     if (o.readMetadata ?? true) {
       let meta;
       try {
@@ -114,8 +145,9 @@ export async function validateImages(ctx: Ctx, images: readonly PlannedImage[], 
         if (meta.format && meta.format !== img.format) {
           throw new ForgeError('CONFIG_INVALID', `${field}.format: ${img.format} disagrees with ${meta.source} (${meta.format})`, { field: `${field}.format` });
         }
-        expected.raw = merge(expected.raw, meta.raw, meta.source, field);
-        expected.container = merge(expected.container, meta.container, meta.source, field);
+        const file: DigestSource = { source: 'metadata-file', url: meta.source };
+        expected.raw = merge(expected.raw, meta.raw, meta.source, field, origins.raw, file);
+        expected.container = merge(expected.container, meta.container, meta.source, field, origins.container, file);
         if (hasAny(meta.raw) || hasAny(meta.container)) expected.sources.push(meta.source);
       }
     }
@@ -125,8 +157,8 @@ export async function validateImages(ctx: Ctx, images: readonly PlannedImage[], 
       if (!o.allowUnverified) {
         throw new ForgeError(
           'IMAGE_UNVERIFIED',
-          `${field}: no checksum for ${img.uri} (neither md5/sha256 in image_data nor a .meta.json/.yaml beside the image); refusing to write it. --allow-unverified overrides`,
-          { field, details: { uri: img.uri } },
+          `${field}: no checksum for ${redactUrl(img.uri)} (neither md5/sha256 in image_data nor a .meta.json/.yaml beside the image); refusing to write it. --allow-unverified overrides`,
+          { field, details: { uri: redactUrl(img.uri) } },
         );
       }
       ctx.log.warn('image.UNVERIFIED', {

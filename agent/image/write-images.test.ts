@@ -117,6 +117,8 @@ describe('writeImages on loop devices', () => {
       expect(r.error).toBeUndefined();
       const rep = r.reports?.[0];
       expect(rep).toMatchObject({ device: p1, bytes: 24 * MiB, md5: md5file(rawPath()), verified: true, grown: true });
+      const data = [{ source: 'provision-data' }];
+      expect(rep?.expected).toEqual({ raw: { md5: { value: md5file(rawPath()), sources: data }, size: { value: 24 * MiB, sources: data } }, container: {}, digestSource: 'provision-data' });
       const imgUuid = (await runner.run(['blkid', '-p', '-o', 'value', '-s', 'UUID', rawPath()])).stdout.trim();
       expect(rep?.uuid).toBe(imgUuid);
       await withMount(p1, async (dir) => {
@@ -129,13 +131,24 @@ describe('writeImages on loop devices', () => {
     });
   }
 
-  it('takes checksums from <image>.meta.json beside the image', async () => {
+  it('takes checksums from <image>.meta.json beside the image, and the report says so (URL credentials redacted)', async () => {
     const p1 = `${disk.device}p1`;
-    writeFileSync(join(work, 'www', 'root.img.gz.meta.json'), JSON.stringify({ container: 'gzip', format: 'ext4', raw_size: 24 * MiB, sha256: createHash('sha256').update(readFileSync(`${rawPath()}.gz`)).digest('hex') }));
+    const gzSha = createHash('sha256').update(readFileSync(`${rawPath()}.gz`)).digest('hex');
+    writeFileSync(join(work, 'www', 'root.img.gz.meta.json'), JSON.stringify({ container: 'gzip', format: 'ext4', raw_size: 24 * MiB, sha256: gzSha }));
     try {
-      const r = await run([{ uri: `${srv.url}/root.img.gz`, mount: '/', targetDevice: p1, format: 'ext4', container: 'gzip' }]);
+      // serveDir ignores auth: this only shows where the credentials must not show up.
+      const withCreds = srv.url.replace('http://', 'http://agent:S3cretPw@');
+      const r = await run([{ uri: `${withCreds}/root.img.gz`, mount: '/', targetDevice: p1, format: 'ext4', container: 'gzip' }]);
       expect(r.error).toBeUndefined();
-      expect(r.reports?.[0]).toMatchObject({ verified: true, bytes: 24 * MiB, md5: md5file(rawPath()) });
+      const shown = srv.url.replace('http://', 'http://***@');
+      expect(r.reports?.[0]).toMatchObject({ verified: true, bytes: 24 * MiB, md5: md5file(rawPath()), uri: `${shown}/root.img.gz` });
+      const file = [{ source: 'metadata-file', url: `${shown}/root.img.gz.meta.json` }];
+      expect(r.reports?.[0]?.expected).toEqual({
+        raw: { size: { value: 24 * MiB, sources: file } },
+        container: { sha256: { value: gzSha, sources: file } },
+        digestSource: 'metadata-file',
+      });
+      expect(JSON.stringify([r.reports, r.events])).not.toContain('S3cretPw');
     } finally {
       rmSync(join(work, 'www', 'root.img.gz.meta.json'));
     }

@@ -3,12 +3,23 @@
 // per image; the first failure stops the step with its ForgeError.
 import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import type { Plan } from '../plan/types.js';
 import { inspectTarget, openTarget, type TargetInfo } from './device.js';
 import { finishTarget } from './finish.js';
 import { writeQcow2 } from './qcow2.js';
 import { DEFAULT_STREAM, streamImage, type StreamOptions, type StreamResult } from './stream.js';
-import { DEFAULT_FETCH, type FetchOptions, type ImageReport, type ResolvedImage } from './types.js';
+import {
+  DEFAULT_FETCH,
+  type DigestKey,
+  type DigestOrigins,
+  type Digests,
+  type ExpectedValue,
+  type FetchOptions,
+  type ImageReport,
+  type ReportedExpectations,
+  type ResolvedImage,
+} from './types.js';
 import { validateImages } from './validate.js';
 
 export interface WriteImagesOptions {
@@ -41,14 +52,38 @@ export async function prepareImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions 
     const target = await inspectTarget(image.targetDevice, image.field);
     const need = image.format === 'qcow2' ? undefined : image.expected.raw.size;
     if (need !== undefined && need > target.size) {
-      throw new ForgeError('SIZE_DOES_NOT_FIT', `${image.field}: ${image.uri} is ${need} bytes, ${image.targetDevice} holds ${target.size}`, {
+      throw new ForgeError('SIZE_DOES_NOT_FIT', `${image.field}: ${redactUrl(image.uri)} is ${need} bytes, ${image.targetDevice} holds ${target.size}`, {
         field: image.field,
-        details: { uri: image.uri, size: need, capacity: target.size },
+        details: { uri: redactUrl(image.uri), size: need, capacity: target.size },
       });
     }
     out.push({ image, target });
   }
   return out;
+}
+
+const KEYS: readonly DigestKey[] = ['md5', 'sha256', 'sha512', 'size'];
+
+function reported(d: Digests, origins: DigestOrigins | undefined): Partial<Record<DigestKey, ExpectedValue>> {
+  const out: Partial<Record<DigestKey, ExpectedValue>> = {};
+  for (const k of KEYS) {
+    const value = d[k];
+    if (value !== undefined) out[k] = { value, sources: origins?.[k] ?? [] };
+  }
+  return out;
+}
+
+/** Every checked value with where it came from, and the digests' origin summed up. */
+export function reportedExpectations(image: ResolvedImage): ReportedExpectations {
+  const e = image.expected;
+  const raw = reported(e.raw, e.origins?.raw);
+  const container = reported(e.container, e.origins?.container);
+  const kinds = new Set<string>();
+  for (const side of [raw, container]) {
+    for (const k of ['md5', 'sha256', 'sha512'] as const) for (const s of side[k]?.sources ?? []) kinds.add(s.source);
+  }
+  const digestSource = kinds.size === 2 ? 'both' : kinds.has('provision-data') ? 'provision-data' : kinds.has('metadata-file') ? 'metadata-file' : 'none';
+  return { raw, container, digestSource };
 }
 
 export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = {}): Promise<ImageReport[]> {
@@ -61,7 +96,7 @@ export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = 
   };
   if (ctx.dryRun) {
     for (const { image, target } of prepared) {
-      ctx.log.info('image.dry_run', { uri: image.uri, device: target.device, format: image.format, container: image.container, verified: image.verified, sources: image.expected.sources });
+      ctx.log.info('image.dry_run', { uri: image.uri, device: target.device, format: image.format, container: image.container, verified: image.verified, sources: image.expected.sources, expected: reportedExpectations(image) });
     }
     return [];
   }
@@ -73,7 +108,7 @@ export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = 
     if (image.format === 'qcow2') {
       r = await writeQcow2(ctx, image, target.size, so);
     } else {
-      const what = `image ${image.uri} -> ${target.device}`;
+      const what = `image ${redactUrl(image.uri)} -> ${target.device}`;
       const fh = await openTarget(target.device, what);
       try {
         r = await streamImage(ctx, image, { fh, name: target.device, capacity: target.size, holdHead: true }, so);
@@ -84,7 +119,8 @@ export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = 
     const fin = await finishTarget(ctx, image.format, target.device, { resize: o.resize ?? true });
     const durationMs = ctx.clock.now() - started;
     const report: ImageReport = {
-      uri: image.uri,
+      // The report is output only: the URI as it may be printed.
+      uri: redactUrl(image.uri),
       mount: image.mount,
       device: target.device,
       bytes: r.bytes,
@@ -96,6 +132,7 @@ export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = 
       resumes: r.resumes,
       restarts: r.restarts,
       grown: fin.grown,
+      expected: reportedExpectations(image),
     };
     if (r.sha512) report.sha512 = r.sha512;
     if (fin.uuid) report.uuid = fin.uuid;

@@ -1,8 +1,9 @@
 // Inventory files: ours (`provision inventory` output) or fuel-agent's
 // list_block_devices shape (bspec/espec/uspec), converted on load.
 import { z } from 'zod';
+import { readInputFile } from '../core/read-input.js';
 import { issuesToErrors } from '../schema/issues.js';
-import { parseJsonText, readInputFile } from '../schema/load.js';
+import { parseJsonText } from '../schema/load.js';
 import type { Inventory, InventoryDisk } from './types.js';
 
 const diskSchema = z.looseObject({
@@ -128,7 +129,7 @@ export function parseInventory(json: unknown): Inventory {
 }
 
 export async function loadInventory(path: string): Promise<Inventory> {
-  const text = await readInputFile(path);
+  const text = await readInputFile(path, { what: '--inventory' });
   return parseInventory(parseJsonText(text, path, 'INVENTORY_INVALID'));
 }
 

@@ -1,9 +1,10 @@
 // Where `provision partition` and `provision verify` get their plan: a plan JSON
 // (`provision plan --json` output, for the lab and field reproduction), or the
 // provision data planned against the live disks or an inventory file.
-import { readFile } from 'node:fs/promises';
 import type { Ctx } from '../core/context.js';
+import { oneLineText } from '../core/display.js';
 import { ForgeError } from '../core/errors.js';
+import { inputLabel, readInputFile } from '../core/read-input.js';
 import { discoverInventory } from '../inventory/discover.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
@@ -18,15 +19,18 @@ export interface PlanSource {
 }
 
 export async function loadPlanFile(path: string): Promise<Plan> {
+  const text = await readInputFile(path, { what: '--plan' });
   let doc: unknown;
   try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
-    throw new ForgeError('INPUT_UNREADABLE', `cannot read plan ${path}: ${e instanceof Error ? e.message : String(e)}`, { field: '--plan' });
+    // V8's message quotes a piece of the text: kept to one line.
+    const why = oneLineText(e instanceof Error ? e.message : String(e));
+    throw new ForgeError('PLAN_INVALID', `${inputLabel(path, '--plan')}: not valid JSON: ${why}`, { field: '--plan' });
   }
-  const plan = doc as Partial<Plan>;
-  if (plan.version !== PLAN_VERSION || !Array.isArray(plan.parteds) || !Array.isArray(plan.fss)) {
-    throw new ForgeError('PLAN_INVALID', `${path} is not a version ${PLAN_VERSION} plan (provision plan --json)`, { field: '--plan' });
+  const plan = doc as Partial<Plan> | null;
+  if (plan === null || typeof plan !== 'object' || plan.version !== PLAN_VERSION || !Array.isArray(plan.parteds) || !Array.isArray(plan.fss)) {
+    throw new ForgeError('PLAN_INVALID', `${inputLabel(path, '--plan')}: not a version ${PLAN_VERSION} plan (provision plan --json)`, { field: '--plan' });
   }
   return plan as Plan;
 }

@@ -253,7 +253,7 @@ describe('planning errors name their cause', () => {
     const noRoot = edit(data, (d) => (d.ks_meta.pm_data.ks_spaces[0].volumes[2].mount = '/srv'));
     delete (noRoot.ks_meta as any).image_data;
     expect(planError(noRoot, inventory).message).toMatch(/no volume is mounted at \//);
-    const twoRoots = edit(data, (d) => (d.ks_meta.pm_data.ks_spaces[0].volumes[3].mount = '/'));
+    const twoRoots = edit(data, (d) => Object.assign(d.ks_meta.pm_data.ks_spaces[0].volumes[3], { mount: '/', file_system: 'ext4' }));
     expect(planError(twoRoots, inventory)).toMatchObject({ code: 'PLAN_INVALID', field: 'ks_meta.pm_data.ks_spaces[0].volumes[3].mount' });
     const lvm = await loadScenario('two-disks-raid-lvm');
     const tiny = edit(lvm.data, (d) => (d.ks_meta.pm_data.ks_spaces[0].volumes[3].lvm_meta_size = 4));

@@ -8,6 +8,7 @@
 import { ForgeError, ForgeErrors, type ErrorCode } from '../core/errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { formatPath } from '../schema/json-path.js';
+import { labelFor } from '../schema/values.js';
 import type { DiskVolume, KsDisk, KsVg, ProvisionData } from '../schema/provision-data.js';
 import { cephJournalSplitter, CEPH_JOURNAL_NAME } from './ceph.js';
 import { GUID, isGuid } from './guids.js';
@@ -447,7 +448,8 @@ function makeFs(device: string, mount: string, v: { file_system?: string | undef
     fromImage: false,
     keepData: false,
   };
-  if (v.disk_label) fs.label = v.disk_label.slice(0, type === 'vfat' ? VFAT_LABEL_MAX : LABEL_MAX);
+  // Cut by characters, not UTF-16 units; the byte limit per filesystem is checked with the mounts.
+  if (v.disk_label) fs.label = [...v.disk_label].slice(0, type === 'vfat' ? VFAT_LABEL_MAX : LABEL_MAX).join('');
   return fs;
 }
 
@@ -457,7 +459,8 @@ function planMds(groups: Map<string, RaidMember[]>, fss: FsSource[]): PlannedMd[
   const used = new Set<string>();
   for (const [mount, members] of groups) {
     const first = members[0]!;
-    let name = (first.vol.name ?? mount.replace(/^\//, '').replaceAll('/', '_')) || 'root';
+    // A raid volume's own name passed the schema's md rules; one derived from a mount point is made to.
+    let name = (first.vol.name ?? mount.replace(/^\//, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 28)) || 'root';
     for (let n = 1; used.has(name); n++) name = `${first.vol.name ?? 'md'}${n}`;
     used.add(name);
     const device = mdDevice(name);
@@ -520,10 +523,17 @@ function planLvm(
 function checkMounts(fss: readonly FsSource[], problems: Problems): void {
   const seen = new Map<string, string>();
   for (const { fs, field } of fss) {
-    if (fs.mount === 'swap' || fs.mount === UNMOUNTED) continue;
+    if (fs.mount === 'swap' || fs.mount === UNMOUNTED) {
+      if (fs.label !== undefined && labelFor(fs.type)(fs.label)) problems.add('PLAN_INVALID', `${field}.disk_label`, `label ${labelFor(fs.type)(fs.label) ?? ''}`);
+      continue;
+    }
     if (!fs.mount.startsWith('/')) {
       problems.add('PLAN_INVALID', `${field}.mount`, `mount point "${fs.mount}" must be absolute, "swap" or "none"`);
       continue;
+    }
+    if (fs.label !== undefined) {
+      const why = labelFor(fs.type)(fs.label);
+      if (why) problems.add('PLAN_INVALID', `${field}.disk_label`, `label (cut to ${[...fs.label].length} characters) ${why}`);
     }
     const prev = seen.get(fs.mount);
     if (prev) problems.add('PLAN_INVALID', `${field}.mount`, `${fs.mount} is already mounted from ${prev}`);

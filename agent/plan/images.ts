@@ -1,5 +1,6 @@
 // ks_meta.image_data → images: each image lands on the device of the filesystem
 // mounted at its key. The URI scheme is checked here, before anything is written.
+import { displayValue } from '../core/display.js';
 import { ForgeError, ForgeErrors } from '../core/errors.js';
 import { formatPath } from '../schema/json-path.js';
 import type { ImageData, ProvisionData } from '../schema/provision-data.js';
@@ -42,7 +43,13 @@ export function planImages(data: ProvisionData, fss: readonly PlannedFs[]): Plan
       scheme = '';
     }
     if (!(IMAGE_URI_SCHEMES as readonly string[]).includes(scheme)) {
-      problems.push(new ForgeError('IMAGE_URI_INVALID', `${field}.uri: "${img.uri}" is not an http, https or file URI`, { field: `${field}.uri` }));
+      problems.push(new ForgeError('IMAGE_URI_INVALID', `${field}.uri: ${displayValue(img.uri)} is not an http, https or file URI`, { field: `${field}.uri` }));
+      continue;
+    }
+    const host = new URL(img.uri).hostname;
+    if (scheme === 'file:' && host !== '' && host !== 'localhost') {
+      // file://otherhost/path names a file on another machine; we could only read our own.
+      problems.push(new ForgeError('IMAGE_URI_INVALID', `${field}.uri: a file URI names a host (${host}); use file:///path or http(s)`, { field: `${field}.uri` }));
       continue;
     }
     const fs = fss.find((f) => f.mount === mount);

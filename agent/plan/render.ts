@@ -1,5 +1,7 @@
 // The plan as people read it: one table per disk, then RAID, LVM, filesystems,
-// images, configdrive and bootloader. `--json` prints the Plan itself instead.
+// images, configdrive and bootloader. `--json` prints the Plan itself instead
+// (through planJson). Both print URLs without credentials.
+import { redactDeep, redactUrlsIn } from '../core/redact.js';
 import type { Plan } from './types.js';
 
 function table(head: string[], rows: string[][]): string {
@@ -45,7 +47,7 @@ export function renderPlan(plan: Plan): string {
     '',
   );
   if (plan.images.length) {
-    out.push('images', table(['mount', 'target', 'format', 'container', 'uri'], plan.images.map((i) => [i.mount, i.targetDevice, i.format, i.container, i.uri])), '');
+    out.push('images', table(['mount', 'target', 'format', 'container', 'uri'], plan.images.map((i) => [i.mount, i.targetDevice, i.format, i.container, redactUrlsIn(i.uri)])), '');
   }
   if (plan.configdrive) out.push(`configdrive ${plan.configdrive.device} ${plan.configdrive.size} MiB ${plan.configdrive.format} label ${plan.configdrive.label}`);
   const b = plan.bootloader;
@@ -55,5 +57,11 @@ export function renderPlan(plan: Plan): string {
     `kernel params: ${b.kernelParams || '(none)'}`,
   );
   for (const w of plan.warnings ?? []) out.push(`warning: ${w.field}: ${w.message}`);
-  return out.join('\n');
+  // Image URIs (and any URL in kernel params or warnings) may carry user:password@ or ?token=.
+  return redactUrlsIn(out.join('\n'));
+}
+
+/** `provision plan --json`: the Plan as JSON, URL credentials and secret query values removed. */
+export function planJson(plan: Plan): string {
+  return JSON.stringify(redactDeep(plan), null, 2);
 }

@@ -5,8 +5,10 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliIO } from '../commands/types.js';
 import { createCtx } from '../core/context.js';
-import { exitCodeFor, ForgeError, ForgeErrors, isForgeError } from '../core/errors.js';
+import { exitCodeFor, ForgeError } from '../core/errors.js';
+import { formatError } from '../core/format-error.js';
 import { createLogger, fileSink, stderrSink } from '../core/log.js';
+import { redactDeep, redactUrlsIn } from '../core/redact.js';
 import { ExecaRunner, formatArgv, RecordingRunner } from '../core/runner.js';
 import { parseStallTimeout } from '../image/types.js';
 import { renderPlan } from '../plan/render.js';
@@ -48,11 +50,10 @@ function parse(args: string[], usage: string) {
 }
 
 function describe(e: unknown): string {
-  if (e instanceof ForgeErrors) return e.errors.map((x) => `error: ${x.message}`).join('\n');
-  if (isForgeError(e)) return `error [${e.code}]: ${e.message}`;
-  return `error: ${e instanceof Error ? e.message : String(e)}`;
+  return formatError(e).join('\n');
 }
 
+/** The report as printed and saved: URL credentials removed (the run itself used them). */
 function writeReport(path: string | undefined, report: ProvisionReport): void {
   if (!path) return;
   mkdirSync(dirname(path), { recursive: true });
@@ -96,17 +97,19 @@ export async function runProvisionCommand(
     report = e.report;
     failure = e.cause;
   }
-  if (dryRun && runner instanceof RecordingRunner) {
-    report.commands = runner.planned.map((a) => [...a]);
-    if (report.plan) io.out(renderPlan(report.plan));
-    io.out(`# ${report.commands.length} commands a real run would execute:`);
-    for (const c of report.commands) io.out(formatArgv(c));
+  if (dryRun && runner instanceof RecordingRunner) report.commands = runner.planned.map((a) => [...a]);
+  // Output boundary: everything below prints or saves; the in-memory plan keeps its credentials.
+  const shown = redactDeep(report);
+  if (dryRun && shown.commands) {
+    if (shown.plan) io.out(renderPlan(shown.plan));
+    io.out(`# ${shown.commands.length} commands a real run would execute:`);
+    for (const c of shown.commands) io.out(formatArgv(c));
   } else {
-    io.out(JSON.stringify(report, null, 2));
+    io.out(JSON.stringify(shown, null, 2));
   }
-  writeReport(v.report, report);
+  writeReport(v.report, shown);
   if (failure !== undefined) {
-    io.err(describe(failure));
+    io.err(redactUrlsIn(describe(failure)));
     return exitCodeFor(failure);
   }
   return 0;

@@ -1,6 +1,5 @@
 // The real modules behind each step of the run (issue-owned modules wired here only).
 import { installBootloader } from '../bootloader/install.js';
-import { buildConfigDrive } from '../configdrive/build.js';
 import { writeConfigDrive } from '../configdrive/write.js';
 import { DEFAULT_FETCH } from '../image/types.js';
 import { validateImages } from '../image/validate.js';
@@ -11,14 +10,13 @@ import { executePartitioning } from '../partition/execute.js';
 import { buildPlan } from '../plan/build.js';
 import type { ProvisionData } from '../schema/provision-data.js';
 import { loadProvisionData } from '../schema/load.js';
+import { checkInput } from './check-input.js';
 import type { Steps } from './provision-run.js';
 
 export const defaultSteps: Steps = {
   loadData: (path) => loadProvisionData(path),
-  checkData: (data, o) => {
-    // Renders the configdrive in memory: its input errors surface before any disk is touched.
-    buildConfigDrive(data, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
-  },
+  // Renders the configdrive in memory and checks sudo rules: errors surface before any disk is touched.
+  checkData: (ctx, data, o) => checkInput(ctx, data as ProvisionData, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl }),
   inventory: (ctx, path) => (path ? loadInventory(path) : discoverInventory(ctx)),
   buildPlan: (data, inventory) => buildPlan(data as ProvisionData, inventory),
   validateImages: async (ctx, plan, o) => {

@@ -28,7 +28,7 @@ function fakeSteps(calls: string[], failAt?: string): Steps {
   };
   return {
     loadData: step('loadData', { hostname: 'n' }),
-    checkData: () => void calls.push('checkData'),
+    checkData: async () => void calls.push('checkData'),
     inventory: step('inventory', { disks: [] }),
     buildPlan: () => (calls.push('buildPlan'), plan),
     validateImages: step('validateImages', undefined),

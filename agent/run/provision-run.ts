@@ -31,7 +31,7 @@ export interface RunOptions {
 export interface Steps {
   loadData(path: string): Promise<unknown>;
   /** Checks everything the later steps read from the data (configdrive contents). */
-  checkData(data: unknown, o: RunOptions): void;
+  checkData(ctx: Ctx, data: unknown, o: RunOptions): Promise<void>;
   inventory(ctx: Ctx, path?: string): Promise<Inventory>;
   buildPlan(data: unknown, inventory: Inventory): Plan;
   validateImages(ctx: Ctx, plan: Plan, o: RunOptions): Promise<void>;
@@ -127,7 +127,7 @@ export async function provisionRun(ctx: Ctx, o: RunOptions, steps: Steps): Promi
   const bodies: Record<StepName, () => Promise<void>> = {
     validate: async () => {
       data = await steps.loadData(o.input);
-      steps.checkData(data, o);
+      await steps.checkData(ctx, data, o);
     },
     plan: async () => {
       inventory = await steps.inventory(ctx, o.inventory);

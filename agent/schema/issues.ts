@@ -1,8 +1,11 @@
 // zod issues → one ForgeError per problem, each naming its JSON path and saying
 // what was expected in plain words (`…volumes[3].size: expected a number`).
 import type { z } from 'zod';
+import { displayValue, oneLineText } from '../core/display.js';
 import { ForgeError, ForgeErrors, type ErrorCode } from '../core/errors.js';
 import { formatPath } from './json-path.js';
+
+const MAX_MESSAGE = 300;
 
 const ARTICLE: Record<string, string> = {
   number: 'a number',
@@ -23,47 +26,54 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function describeReceived(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
-  if (typeof v === 'object') return 'an object';
-  return String(v);
+function oneOf(values: readonly unknown[]): string {
+  return values.map((v) => displayValue(v)).join(', ');
 }
 
-/** The sentence after `<path>: ` for one issue. */
+/**
+ * The sentence after `<path>: ` for one issue. Values from the document are
+ * shown through displayValue (escaped, cut short): a value with a newline or
+ * NUL never splits the line.
+ */
 export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const got = valueAt(input, issue.path);
   switch (issue.code) {
     case 'invalid_type': {
       if (got === undefined) return 'required field is missing';
       const want = ARTICLE[issue.expected] ?? issue.expected;
-      return `expected ${want}, got ${describeReceived(got)}`;
+      return `expected ${want}, got ${displayValue(got)}`;
     }
     case 'invalid_value':
       if (got === undefined) return 'required field is missing';
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeReceived(got)}`;
+      return `expected one of ${oneOf(issue.values)}, got ${displayValue(got)}`;
     case 'too_small':
       if (issue.origin === 'string') return 'must not be empty';
       if (issue.origin === 'array') return `needs at least ${String(issue.minimum)} entries`;
-      return `must be ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}, got ${describeReceived(got)}`;
+      return `must be ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}, got ${displayValue(got)}`;
     case 'too_big':
-      return `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}, got ${describeReceived(got)}`;
+      return `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}, got ${displayValue(got)}`;
     case 'invalid_format':
-      return issue.message && !issue.message.startsWith('Invalid') ? issue.message : `invalid ${issue.format}`;
+      return issue.message && !issue.message.startsWith('Invalid') ? oneLineText(issue.message, MAX_MESSAGE) : `invalid ${issue.format}`;
+    case 'invalid_key': {
+      // A record key that failed its rule (an interface name): the rule's own reason.
+      const inner = (issue as { issues?: readonly z.core.$ZodIssue[] }).issues?.[0];
+      return `key ${inner ? describeIssue(inner, undefined) : 'is not allowed'}`;
+    }
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${oneOf(issue.keys)}`;
     case 'invalid_union': {
       // A ks_spaces entry whose `type` is neither disk nor vg (zod puts the
       // discriminator itself on the path).
       const d = issue as { discriminator?: string; options?: unknown[] };
       if (d.discriminator) {
         if (got === undefined) return 'required field is missing';
-        const opts = (d.options ?? []).map((o) => JSON.stringify(o)).join(', ');
-        return `expected one of ${opts}, got ${describeReceived(got)}`;
+        return `expected one of ${oneOf(d.options ?? [])}, got ${displayValue(got)}`;
       }
       return 'does not match any allowed shape';
     }
     default:
-      return issue.message;
+      // A refinement's own message may quote the value: kept to one line here too.
+      return oneLineText(issue.message, MAX_MESSAGE);
   }
 }
 

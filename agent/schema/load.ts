@@ -1,7 +1,7 @@
 // Reading the provision data: file → JSON → schema. Every problem becomes one
 // ForgeError(CONFIG_INVALID) naming its JSON path; nothing is half-accepted.
-import { readFile } from 'node:fs/promises';
 import { ForgeError, ForgeErrors } from '../core/errors.js';
+import { readInputFile as readInput, type ReadInputOptions } from '../core/read-input.js';
 import { issuesToErrors } from './issues.js';
 import { provisionDataSchema, type ProvisionData } from './provision-data.js';
 
@@ -24,13 +24,9 @@ export function parseJsonText(text: string, source: string, code: 'CONFIG_INVALI
   }
 }
 
-export async function readInputFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    throw new ForgeError('INPUT_UNREADABLE', `cannot read ${path}: ${why}`, { field: path, cause: e });
-  }
+/** The provision data file's text, through the one capped, regular-files-only reader. */
+export async function readInputFile(path: string, opts: ReadInputOptions = { what: '--input' }): Promise<string> {
+  return readInput(path, opts);
 }
 
 export async function loadProvisionData(path: string = DEFAULT_INPUT): Promise<ProvisionData> {
