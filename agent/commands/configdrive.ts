@@ -6,13 +6,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildConfigDrive, type ConfigDriveContents } from '../configdrive/build.js';
+import type { ConfigDriveContents } from '../configdrive/build.js';
 import { createCtx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { runProvisionCommand, usageFor } from '../run/command.js';
-import { defaultSteps } from '../run/default-steps.js';
-import type { RunOptions } from '../run/provision-run.js';
-import { DEFAULT_INPUT } from '../schema/load.js';
+import { checkInput } from '../run/check-input.js';
+import { DEFAULT_INPUT, loadProvisionData } from '../schema/load.js';
 import type { Command } from './types.js';
 
 const OUT_USAGE = `usage: provision configdrive --out DIR [--input FILE (default ${DEFAULT_INPUT})] [--callback-url URL]`;
@@ -83,14 +82,10 @@ async function renderOut(args: string[], io: Parameters<Command['run']>[1]): Pro
   const v = parseOut(args);
   const out = v.out;
   if (!out) throw new ForgeError('USAGE', `--out needs a directory\n${OUT_USAGE}`, { field: 'out' });
-  const opts: RunOptions = {
-    input: v.input ?? DEFAULT_INPUT,
-    ...(v['callback-url'] === undefined ? {} : { callbackUrl: v['callback-url'] }),
-  };
-  // The same validate step as `provision run` (schema, then every configdrive value) before anything is written.
-  const data = await defaultSteps.loadData(opts.input);
-  await defaultSteps.checkData(createCtx(), data, opts);
-  const contents = buildConfigDrive(data, opts.callbackUrl === undefined ? {} : { callbackUrl: opts.callbackUrl });
+  // The same validate step as `provision run` (schema, then every configdrive value) before anything is written;
+  // it renders the configdrive in memory, and that rendering is what goes to DIR.
+  const data = await loadProvisionData(v.input ?? DEFAULT_INPUT);
+  const contents = await checkInput(createCtx(), data, v['callback-url'] === undefined ? {} : { callbackUrl: v['callback-url'] });
   const files = await renderToDir(out, contents);
   io.out(JSON.stringify({ out, instanceId: contents.input.uuid, hostname: contents.input.fqdn, files }, null, 2));
   return 0;

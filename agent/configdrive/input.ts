@@ -92,15 +92,8 @@ export function truthy(v: unknown): boolean {
 export { splitQuotedList } from '../schema/values.js';
 
 export function netmaskToPrefix(mask: string, field: string): number {
-  const parts = mask.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new ForgeError('CONFIG_INVALID', `${field}: not a dotted netmask: ${mask}`, { field });
-  }
-  const bits = parts.reduce((acc, p) => (acc << 8) | p, 0) >>> 0;
-  const prefix = bits.toString(2).replace(/0+$/, '').length;
-  if (bits !== (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0)) {
-    throw new ForgeError('CONFIG_INVALID', `${field}: netmask is not contiguous: ${mask}`, { field });
-  }
+  const prefix = R.netmaskPrefix(mask);
+  if (prefix === undefined) throw new ForgeError('CONFIG_INVALID', `${field}: ${R.netmask(mask) ?? 'not a netmask'}`, { field });
   return prefix;
 }
 

@@ -44,7 +44,8 @@ export function createLogger(sinks: readonly Sink[], minLevel: Level = 'info'): 
 // (image, repo, call-back URIs) reaches a terminal, a log file or a test's eyes.
 /** The event's line with URL credentials removed (the line itself when it cannot hold one). */
 export function redactedLine(line: string, e: LogEvent): string {
-  return line.includes('://') || line.includes('=') ? JSON.stringify(redactDeep(e)) : line;
+  const r = redactedEvent(line, e);
+  return r === e ? line : JSON.stringify(r);
 }
 
 function redactedEvent(line: string, e: LogEvent): LogEvent {

@@ -225,10 +225,9 @@ class RateWindow {
  * not the issue on a 1 GiB node (the stream is never buffered); the time is. A server
  * just above the rate still ends: the body is bounded by Content-Length/the image size.
  */
-export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { destroy(e?: Error): void }, limits: number | ReadLimits): AsyncGenerator<Buffer> {
-  const l: ReadLimits = typeof limits === 'number' ? { stallTimeoutMs: limits } : limits;
-  const stallMs = l.stallTimeoutMs;
-  const rate = new RateWindow(l.minBytesPerSec ?? 0, l.rateWindowMs ?? 0);
+export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { destroy(e?: Error): void }, limits: ReadLimits): AsyncGenerator<Buffer> {
+  const stallMs = limits.stallTimeoutMs;
+  const rate = new RateWindow(limits.minBytesPerSec ?? 0, limits.rateWindowMs ?? 0);
   const it = body[Symbol.asyncIterator]();
   const fail = (next: Promise<unknown>, err: StallError): never => {
     next.catch(() => undefined);

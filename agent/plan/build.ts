@@ -523,17 +523,12 @@ function planLvm(
 function checkMounts(fss: readonly FsSource[], problems: Problems): void {
   const seen = new Map<string, string>();
   for (const { fs, field } of fss) {
-    if (fs.mount === 'swap' || fs.mount === UNMOUNTED) {
-      if (fs.label !== undefined && labelFor(fs.type)(fs.label)) problems.add('PLAN_INVALID', `${field}.disk_label`, `label ${labelFor(fs.type)(fs.label) ?? ''}`);
-      continue;
-    }
+    const badLabel = fs.label === undefined ? undefined : labelFor(fs.type)(fs.label);
+    if (badLabel) problems.add('PLAN_INVALID', `${field}.disk_label`, `label (cut to ${[...(fs.label ?? '')].length} characters) ${badLabel}`);
+    if (fs.mount === 'swap' || fs.mount === UNMOUNTED) continue;
     if (!fs.mount.startsWith('/')) {
       problems.add('PLAN_INVALID', `${field}.mount`, `mount point "${fs.mount}" must be absolute, "swap" or "none"`);
       continue;
-    }
-    if (fs.label !== undefined) {
-      const why = labelFor(fs.type)(fs.label);
-      if (why) problems.add('PLAN_INVALID', `${field}.disk_label`, `label (cut to ${[...fs.label].length} characters) ${why}`);
     }
     const prev = seen.get(fs.mount);
     if (prev) problems.add('PLAN_INVALID', `${field}.mount`, `${fs.mount} is already mounted from ${prev}`);

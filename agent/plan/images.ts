@@ -36,17 +36,18 @@ export function planImages(data: ProvisionData, fss: readonly PlannedFs[]): Plan
   const problems: ForgeError[] = [];
   for (const [mount, img] of Object.entries(data.ks_meta.image_data ?? {})) {
     const field = formatPath(['ks_meta', 'image_data', mount]);
-    let scheme = '';
+    let url: URL | undefined;
     try {
-      scheme = new URL(img.uri).protocol;
+      url = new URL(img.uri);
     } catch {
-      scheme = '';
+      url = undefined;
     }
+    const scheme = url?.protocol ?? '';
     if (!(IMAGE_URI_SCHEMES as readonly string[]).includes(scheme)) {
       problems.push(new ForgeError('IMAGE_URI_INVALID', `${field}.uri: ${displayValue(img.uri)} is not an http, https or file URI`, { field: `${field}.uri` }));
       continue;
     }
-    const host = new URL(img.uri).hostname;
+    const host = url?.hostname ?? '';
     if (scheme === 'file:' && host !== '' && host !== 'localhost') {
       // file://otherhost/path names a file on another machine; we could only read our own.
       problems.push(new ForgeError('IMAGE_URI_INVALID', `${field}.uri: a file URI names a host (${host}); use file:///path or http(s)`, { field: `${field}.uri` }));

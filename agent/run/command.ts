@@ -8,7 +8,7 @@ import { createCtx } from '../core/context.js';
 import { exitCodeFor, ForgeError } from '../core/errors.js';
 import { formatError } from '../core/format-error.js';
 import { createLogger, fileSink, stderrSink } from '../core/log.js';
-import { redactDeep, redactUrlsIn } from '../core/redact.js';
+import { redactDeep } from '../core/redact.js';
 import { ExecaRunner, formatArgv, RecordingRunner } from '../core/runner.js';
 import { parseStallTimeout } from '../image/types.js';
 import { renderPlan } from '../plan/render.js';
@@ -47,10 +47,6 @@ function parse(args: string[], usage: string) {
   } catch (e) {
     throw new ForgeError('USAGE', `${e instanceof Error ? e.message : String(e)}\n${usage}`);
   }
-}
-
-function describe(e: unknown): string {
-  return formatError(e).join('\n');
 }
 
 /** The report as printed and saved: URL credentials removed (the run itself used them). */
@@ -109,7 +105,7 @@ export async function runProvisionCommand(
   }
   writeReport(v.report, shown);
   if (failure !== undefined) {
-    io.err(redactUrlsIn(describe(failure)));
+    io.err(formatError(failure).join('\n'));
     return exitCodeFor(failure);
   }
   return 0;

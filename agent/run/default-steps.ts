@@ -16,7 +16,9 @@ import type { Steps } from './provision-run.js';
 export const defaultSteps: Steps = {
   loadData: (path) => loadProvisionData(path),
   // Renders the configdrive in memory and checks sudo rules: errors surface before any disk is touched.
-  checkData: (ctx, data, o) => checkInput(ctx, data as ProvisionData, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl }),
+  checkData: async (ctx, data, o) => {
+    await checkInput(ctx, data as ProvisionData, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
+  },
   inventory: (ctx, path) => (path ? loadInventory(path) : discoverInventory(ctx)),
   buildPlan: (data, inventory) => buildPlan(data as ProvisionData, inventory),
   validateImages: async (ctx, plan, o) => {

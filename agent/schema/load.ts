@@ -1,7 +1,7 @@
 // Reading the provision data: file → JSON → schema. Every problem becomes one
 // ForgeError(CONFIG_INVALID) naming its JSON path; nothing is half-accepted.
 import { ForgeError, ForgeErrors } from '../core/errors.js';
-import { readInputFile as readInput, type ReadInputOptions } from '../core/read-input.js';
+import { readInputFile } from '../core/read-input.js';
 import { issuesToErrors } from './issues.js';
 import { provisionDataSchema, type ProvisionData } from './provision-data.js';
 
@@ -24,12 +24,8 @@ export function parseJsonText(text: string, source: string, code: 'CONFIG_INVALI
   }
 }
 
-/** The provision data file's text, through the one capped, regular-files-only reader. */
-export async function readInputFile(path: string, opts: ReadInputOptions = { what: '--input' }): Promise<string> {
-  return readInput(path, opts);
-}
-
 export async function loadProvisionData(path: string = DEFAULT_INPUT): Promise<ProvisionData> {
-  const text = await readInputFile(path);
+  // Through the one capped, regular-files-only reader.
+  const text = await readInputFile(path, { what: '--input' });
   return parseProvisionData(parseJsonText(text, path));
 }

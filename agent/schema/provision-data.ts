@@ -234,7 +234,8 @@ function crossFieldRules(d: z.infer<typeof documentSchema>, ctx: z.RefinementCtx
     if (r.problem) issue(['kernel_options', 'udevrules'], r.problem);
   }
   const chosen = d.kernel_options?.['netcfg/choose_interface'];
-  if (chosen !== undefined && R.mac(chosen)) issue(['kernel_options', 'netcfg/choose_interface'], R.mac(chosen) ?? '');
+  const badChosen = chosen === undefined ? undefined : R.mac(chosen);
+  if (badChosen) issue(['kernel_options', 'netcfg/choose_interface'], badChosen);
   R.splitQuotedList(d.name_servers).forEach((n) => {
     const why = R.ipAddress(n);
     if (why) issue(['name_servers'], why);

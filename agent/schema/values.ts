@@ -52,12 +52,18 @@ export const ipv4: Rule = (s) => (isIPv4(s) ? undefined : `${displayValue(s)} is
 export const ipAddress: Rule = (s) => (isIP(s) ? undefined : `${displayValue(s)} is not an IP address`);
 export const hostOrIp: Rule = (s) => (isIP(s) ? undefined : hostname(s) && `${displayValue(s)} is neither an IP address nor a host name`);
 
-export const netmask: Rule = (s) => {
-  if (!isIPv4(s)) return `${displayValue(s)} is not a dotted IPv4 netmask`;
+/** The prefix length of a dotted, contiguous IPv4 netmask; undefined for anything else. */
+export function netmaskPrefix(s: string): number | undefined {
+  if (!isIPv4(s)) return undefined;
   const bits = s.split('.').reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
   const ones = bits.toString(2).replace(/0+$/, '').length;
   const want = ones === 0 ? 0 : (0xffffffff << (32 - ones)) >>> 0;
-  return bits === want ? undefined : `${s} is not a contiguous netmask`;
+  return bits === want ? ones : undefined;
+}
+
+export const netmask: Rule = (s) => {
+  if (!isIPv4(s)) return `${displayValue(s)} is not a dotted IPv4 netmask`;
+  return netmaskPrefix(s) === undefined ? `${s} is not a contiguous netmask` : undefined;
 };
 
 export const mac: Rule = (s) =>
