@@ -1,11 +1,13 @@
 // `provision` entry point: dispatch to a sub-command, turn every failure into
-// `error [CODE] …` lines (one per problem, formatError) and an exit code
-// (2 = bad input, 1 = a step failed), never a stack trace.
+// `error [CODE] …` lines (one per problem, printError) and an exit code
+// (2 = bad input, 1 = a step failed, 130/143 = stopped by SIGINT/SIGTERM), never a
+// stack trace. SIGINT/SIGTERM abort the command's signal (see core/signals.ts).
 import { commands, DEFAULT_COMMAND } from './commands/index.js';
-import type { CliIO } from './commands/types.js';
+import type { CliIO, CommandEnv } from './core/cli-types.js';
 import { displayValue } from './core/display.js';
-import { exitCodeFor, ForgeError } from './core/errors.js';
-import { formatError } from './core/format-error.js';
+import { ForgeError } from './core/errors.js';
+import { formatError, printError } from './core/format-error.js';
+import { abortOnSignals, SIGNAL_EXIT_CODES } from './core/signals.js';
 import { VERSION } from './version.js';
 
 const stdio: CliIO = {
@@ -25,7 +27,11 @@ function usage(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
+/**
+ * Runs one command. Without `env`, SIGINT/SIGTERM abort the command's signal while it
+ * runs; a command the signal stopped exits 128 + the signal number.
+ */
+export async function main(argv: string[], io: CliIO = stdio, env?: CommandEnv): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '--version' || first === 'version') {
     io.out(`provision ${VERSION}`);
@@ -42,18 +48,22 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     io.err([...formatError(new ForgeError('USAGE', `unknown command ${displayValue(name)}`, { field: 'command' })), usage()].join('\n'));
     return 2;
   }
+  const signals = env ? undefined : abortOnSignals();
+  let code: number;
   try {
     const cmd = await load();
     if (args.includes('--help')) {
-      io.out(`${cmd.usage}\n\n${cmd.summary}`);
+      io.out([cmd.usage, '', cmd.summary, ...(cmd.options ? ['', 'options:', cmd.options] : [])].join('\n'));
       return 0;
     }
-    return await cmd.run(args, io);
+    code = await cmd.run(args, io, env ?? { signal: signals!.signal });
   } catch (e) {
-    io.err(formatError(e).join('\n'));
-    if (process.env.FORGE_DEBUG && e instanceof Error) io.err(e.stack ?? '');
-    return exitCodeFor(e);
+    code = printError(e, io.err);
+  } finally {
+    signals?.dispose();
   }
+  const stoppedBy = signals?.received;
+  return code !== 0 && stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : code;
 }
 
 // Run when executed directly (tsx, the bin shim, or the esbuild bundle).
@@ -62,9 +72,11 @@ if (/(?:^|\/)(cli\.[tj]s|provision(\.m?js)?)$/.test(entry) || process.env.FORGE_
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // Stopped by a signal: the report is out; whatever a step left pending (a socket, a timer) must not hold the exit.
+      if (code > 128) setTimeout(() => process.exit(code), 1_000).unref();
     },
     (e: unknown) => {
-      process.stderr.write(formatError(e).join('\n') + '\n');
+      printError(e, stdio.err);
       process.exitCode = 1;
     },
   );

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCtx } from '../agent/core/context.js';
 import { ForgeError, isForgeError } from '../agent/core/errors.js';
+import { printError } from '../agent/core/format-error.js';
 import { createLogger, fileSink } from '../agent/core/log.js';
 import { ExecaRunner } from '../agent/core/runner.js';
-import { buildImage } from '../agent/build-image/build-image.js';
-import { buildBootstrap } from '../agent/bootstrap/build.js';
+import { buildImage } from '../agent/host/image/build-image.js';
+import { buildBootstrap } from '../agent/host/ramdisk/build.js';
 import { publishImage } from './images.js';
 import { orchestratorEnv, startLab } from './lab.js';
 import { runScenarioOnNode } from './scenario-run.js';
@@ -84,7 +85,7 @@ async function replay(args: string[]): Promise<number> {
     options: { inventory: { type: 'string' }, 'disk-mib': { type: 'string' }, 'keep-image': { type: 'boolean' } },
   });
   const file = positionals[0];
-  if (!file) throw new ForgeError('USAGE', USAGE);
+  if (!file) throw new ForgeError('USAGE', `replay needs a provision.json\n${USAGE}`, { field: 'file' });
   const data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
   const spaces = ((data['ks_meta']?.pm_data?.ks_spaces ?? []) as { type?: string; size?: number }[]).filter((s) => s.type === 'disk');
   const inventory = values.inventory ? await loadInventory(values.inventory) : undefined;
@@ -138,7 +139,9 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (e: unknown) => {
-  process.stderr.write(`lab: ${isForgeError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.stack : String(e)}\n`);
-  if (isForgeError(e) && Object.keys(e.details).length) process.stderr.write(JSON.stringify(e.details, null, 2).slice(0, 4000) + '\n');
-  process.exit(1);
+  const err = (t: string): void => void process.stderr.write(t + '\n');
+  // The provision CLI's renderer; a lab failure also shows its details, and a bug its stack.
+  const code = printError(e, err, { stack: !isForgeError(e) || Boolean(process.env.FORGE_DEBUG) });
+  if (isForgeError(e) && Object.keys(e.details).length) err(JSON.stringify(e.details, null, 2).slice(0, 4000));
+  process.exit(code);
 });

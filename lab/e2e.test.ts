@@ -6,11 +6,20 @@
 // Scenario: two disks, /boot RAID1 (raid_boot, opt-in) + LVM across both.
 // Then, on the same lab, a Ceph OSD node (scenario ceph-osd) end to end: its OSD
 // and journal partitions must carry the data's type GUIDs on the booted node.
+//
+// Each test can run alone (`npx vitest run lab/e2e.test.ts -t 'boots from disk'`):
+// the node's states are memoised fixtures — booted to the bootstrap, provisioned
+// (the image-server-down run), booted from disk — created by the first test that
+// needs one. In a whole-file run every state is reached once, by the test that
+// asserts on it, exactly as before; run alone, a test first brings the node to its
+// state (a later test costs the boots and runs before it). The lab and the images
+// are set up once per file in beforeAll; the Ceph node and the containment check
+// need no node-11 state, so run alone they do not boot it.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap, ensureTinyImage } from '../agent/build-image/artifacts.js';
-import type { BuiltImage } from '../agent/build-image/build-image.js';
+import { ensureBootstrap, ensureTinyImage } from '../agent/host/artifacts.js';
+import type { BuiltImage } from '../agent/host/image/build-image.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import type { Plan } from '../agent/plan/types.js';
 import { publishImage, publishMismatchedImage, type PublishedImage } from './images.js';
@@ -38,20 +47,67 @@ const RUN_ARGS = ['--stall-timeout', '10'];
 // Per test: a whole image write or a reboot under TCG, with room for a loaded machine.
 const TEST_TIMEOUT = 25 * 60_000;
 
+// Set once per file in beforeAll: the lab and the published images.
 let lab: Lab;
 let env: OrchestratorEnv;
-let node: MockNode;
 let image: BuiltImage;
 let good: PublishedImage;
 let bad: PublishedImage;
-let goodData: Record<string, any>;
-let final: ProvisionAttempt;
 let imagesDir = '';
 
-const dataWith = (published: PublishedImage): Record<string, any> =>
+const dataWith = (node: MockNode, published: PublishedImage): Record<string, any> =>
   nodeData(scenario, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl, nameServer: lab.master.dnsmasqIp }, imageDataFor(published.meta, published.file, lab.imagesUrl));
 const onNode = (argv: string[], timeoutMs = 120_000) => runTask(env, mac, argv, timeoutMs);
 const vm = () => lab.vms.get(n.name);
+
+/** Runs `make` on first call only; every caller shares its promise (and its failure: no second boot). */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= make());
+}
+
+// ---- node-11's states, each reached once and only when a test needs it ----
+
+/** PXE-booted into the bootstrap and discovered. */
+const bootstrapped = once(async () => {
+  lab.addNode({ name: n.name, macs: n.macs, disks: scenario.disks });
+  const node = await bootToBootstrap(env, n);
+  return { node, goodData: dataWith(node, good) };
+});
+
+/** Provisioned from scratch while the image server goes down mid-download and comes back. */
+const provisioned = once(async () => {
+  const { node, goodData } = await bootstrapped();
+  let downed = false;
+  const attempt = await runProvision(env, n, node, goodData, {
+    runArgs: RUN_ARGS,
+    stage: 'provision (image server down at 30%)',
+    onLine: (l) => {
+      if (!downed && (imageProgress(l) ?? 0) >= 30) {
+        downed = true;
+        void (async () => {
+          await lab.master.stopImages();
+          await new Promise((r) => setTimeout(r, 15_000));
+          await lab.master.startImages();
+        })();
+      }
+    },
+  });
+  return { attempt, downed };
+});
+
+/** Verified on the node, then rebooted from disk (only when verify passed, as before). */
+const bootedFromDisk = once(async () => {
+  const { node } = await bootstrapped();
+  const { attempt } = await provisioned();
+  const verify = await verifyOnNode(env, n, node);
+  if (verify.exitCode !== 0) return { attempt, verify, initrdFetches: 0, body: undefined };
+  const initrdFetches = lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img').length;
+  const body = await rebootToDisk(env, n, node);
+  return { attempt, verify, initrdFetches, body };
+});
+
+const finalPlan = (final: ProvisionAttempt): Plan | undefined => (final.report as { plan?: Plan } | undefined)?.plan;
 
 beforeAll(async () => {
   const boot = await ensureBootstrap();
@@ -62,9 +118,6 @@ beforeAll(async () => {
   bad = publishMismatchedImage(imagesDir, image);
   lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
   env = orchestratorEnv(lab, stages, () => undefined);
-  lab.addNode({ name: n.name, macs: n.macs, disks: scenario.disks });
-  node = await bootToBootstrap(env, n);
-  goodData = dataWith(good);
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -77,6 +130,7 @@ afterAll(async () => {
 
 describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; container master, TCG)', () => {
   it('PXE-booted the bootstrap from the dnsmasq container and discovered itself with both disks', async () => {
+    const { node } = await bootstrapped();
     expect((await lab.master.dhcpAcks()).map((a) => a.mac)).toContain(mac);
     expect(lab.cobbler.bootRequests.some((q) => q.path === 'initrd.img')).toBe(true);
     const disks = (node.inventory as { disks: { name: string; serial?: string }[] }).disks;
@@ -84,6 +138,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   }, TEST_TIMEOUT);
 
   it('malformed data: exit 2 naming the field, nothing written to either disk, node stays in bootstrap', async () => {
+    const { node, goodData } = await bootstrapped();
     const data = structuredClone(goodData);
     data.ks_meta.image_data['/'].raw_md5 = 'not-a-md5';
     const a = await runProvision(env, n, node, data, { runArgs: RUN_ARGS, stage: 'provision (malformed data)' });
@@ -95,7 +150,8 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   }, TEST_TIMEOUT);
 
   it('checksum mismatch: stops at the image step with both digests, wipes the target, reports to Nailgun, netboot stays on', async () => {
-    const a = await runProvision(env, n, node, dataWith(bad), { runArgs: RUN_ARGS, stage: 'provision (checksum mismatch)' });
+    const { node } = await bootstrapped();
+    const a = await runProvision(env, n, node, dataWith(node, bad), { runArgs: RUN_ARGS, stage: 'provision (checksum mismatch)' });
     expect(a.result.exitCode).toBe(1);
     expect(a.report).toMatchObject({ ok: false, stoppedAt: 'images', error: { code: 'IMAGE_CHECKSUM_MISMATCH' } });
     expect(a.report?.error?.message).toContain(bad.meta.raw_md5);
@@ -106,6 +162,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   }, TEST_TIMEOUT);
 
   it('power cut mid-write: the node boots the bootstrap again, the lost run is reported, and nothing is left half-trusted', async () => {
+    const { node, goodData } = await bootstrapped();
     let cut = false;
     const before = node.discoveries;
     const a = await runProvision(env, n, node, goodData, {
@@ -126,21 +183,8 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   }, TEST_TIMEOUT);
 
   it('re-run from scratch succeeds while the image server goes down mid-download and comes back (Range resume)', async () => {
-    let downed = false;
-    final = await runProvision(env, n, node, goodData, {
-      runArgs: RUN_ARGS,
-      stage: 'provision (image server down at 30%)',
-      onLine: (l) => {
-        if (!downed && (imageProgress(l) ?? 0) >= 30) {
-          downed = true;
-          void (async () => {
-            await lab.master.stopImages();
-            await new Promise((r) => setTimeout(r, 15_000));
-            await lab.master.startImages();
-          })();
-        }
-      },
-    });
+    const { node } = await bootstrapped();
+    const { attempt: final, downed } = await provisioned();
     expect(final.result.exitCode, final.result.stderrTail.slice(-2000)).toBe(0);
     expect(downed).toBe(true);
     expect(final.report?.ok).toBe(true);
@@ -154,12 +198,11 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   }, TEST_TIMEOUT);
 
   it('verifies the layout on the node, then boots from disk: cloud-init configures it from our configdrive', async () => {
-    const v = await verifyOnNode(env, n, node);
+    const { node, goodData } = await bootstrapped();
+    const { attempt: final, verify: v, initrdFetches, body } = await bootedFromDisk();
     expect(v.exitCode).toBe(0);
-    const initrdFetches = lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img').length;
-    const body = await rebootToDisk(env, n, node);
     process.stdout.write(`first boot: cloud-init stages ${JSON.stringify((body as { cloud_init_stages?: unknown }).cloud_init_stages)}, uptime at call-back ${String((body as { uptime?: unknown }).uptime)} s\n`);
-    const plan = (final.report as { plan?: Plan } | undefined)?.plan;
+    const plan = finalPlan(final);
     expect(plan).toBeDefined();
     const checks = firstBootChecks(body, expectFirstBoot(goodData, { plan }));
     expect(checks.map((c) => c.name)).toContain('every planned filesystem mounted at boot');
@@ -171,6 +214,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   }, TEST_TIMEOUT);
 
   it('host side, after power-off: both disks carry the planned GPT, GRUB and a kernel on the RAID1 /boot members', async () => {
+    const { attempt: final } = await bootedFromDisk();
     const m = vm();
     expect(m).toBeDefined();
     await stages.run(`${n.name}: power off`, 180_000, async () => {
@@ -178,7 +222,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
       await m?.waitForPowerOff(170_000);
       await m?.stop();
     });
-    const plan = (final.report as { plan?: Plan } | undefined)?.plan;
+    const plan = finalPlan(final);
     expect(plan).toBeDefined();
     for (const [i, disk] of (m?.files.disks ?? []).entries()) {
       const host = await hostDiskChecks(runner, disk, lab.dir, plan, i);

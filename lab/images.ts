@@ -4,8 +4,8 @@
 // published metadata does not match its content.
 import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { BuiltImage } from '../agent/build-image/build-image.js';
-import type { ImageMeta } from '../agent/build-image/meta.js';
+import type { BuiltImage } from '../agent/host/image/build-image.js';
+import type { ImageMeta } from '../agent/host/image/meta.js';
 
 export interface PublishedImage {
   file: string;

@@ -4,10 +4,12 @@
 // writes the TFTP root dnsmasq serves, drives VM power) run in this process and
 // listen on the host's address on that bridge. Each node is a QEMU VM whose NICs
 // are taps on the bridge, so several nodes share one L2 segment. Disposing the
-// lab stops every VM, server and container and removes temp files.
+// lab stops every VM, server and container and removes temp files, and throws
+// (LAB_FAILED) naming whatever could not be released.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CleanupStack } from '../agent/core/cleanup.js';
 import { ForgeError } from '../agent/core/errors.js';
 import type { Runner } from '../agent/core/runner.js';
 import { startMasterNetwork, type MasterNetwork } from './master/master-net.js';
@@ -65,20 +67,17 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   const specs = new Map<string, LabNodeSpec>();
   const taps = new Map<string, string[]>();
   const vms = new Map<string, StartedVm>();
-  const cleanup: (() => Promise<void>)[] = [];
-  const dispose = async (): Promise<void> => {
-    for (const vm of vms.values()) await vm.dispose().catch(() => undefined);
-    for (const c of cleanup.reverse()) await c().catch(() => undefined);
-    cleanup.length = 0;
-    if (!o.keepDir) rmSync(dir, { recursive: true, force: true });
-  };
+  // Released in reverse: VMs, mocks, master network, then the directory.
+  const stack = new CleanupStack({ code: 'LAB_FAILED' });
+  if (!o.keepDir) stack.defer(`lab directory ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  const dispose = (): Promise<void> => stack.dispose();
   try {
     const accel = await chooseAccel(o.runner);
     const master = await startMasterNetwork({ runner: o.runner, tftpRoot, imagesDir: o.imagesDir });
-    cleanup.push(() => master.dispose());
+    stack.defer(`master network ${master.name}`, () => master.dispose());
     const host = master.gatewayIp;
     const nailgun = await startNailgun({ host });
-    cleanup.push(() => nailgun.close());
+    stack.defer('mock Nailgun', () => nailgun.close());
     const masterUrl = `http://${host}:${nailgun.port}`;
     const nicsOf = async (spec: LabNodeSpec): Promise<{ mac: string; netdev: { kind: 'tap'; ifname: string } }[]> => {
       // Taps outlive power cycles: a node keeps its ports on the switch.
@@ -123,7 +122,13 @@ export async function startLab(o: LabOptions): Promise<Lab> {
         return true;
       },
     });
-    cleanup.push(() => cobbler.close());
+    stack.defer('mock Cobbler', () => cobbler.close());
+    // VMs come and go with power actions: release whichever are current, each reported.
+    stack.defer('VMs', async () => {
+      const each = new CleanupStack({ code: 'LAB_FAILED' });
+      for (const [name, vm] of vms) each.defer(`vm ${name}`, () => vm.dispose());
+      await each.dispose();
+    });
     const lab: Lab = {
       nailgun,
       cobbler,
@@ -142,7 +147,6 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     };
     return lab;
   } catch (e) {
-    await dispose();
-    throw e;
+    return await stack.unwind(e);
   }
 }

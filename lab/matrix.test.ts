@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap, ensureTinyImage } from '../agent/build-image/artifacts.js';
+import { ensureBootstrap, ensureTinyImage } from '../agent/host/artifacts.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { publishImage, type PublishedImage } from './images.js';
 import { orchestratorEnv, startLab, type Lab } from './lab.js';

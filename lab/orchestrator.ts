@@ -8,7 +8,9 @@
 // Nailgun as an error and leaves netboot enabled, as Astute does, so the node
 // stays in (or returns to) the bootstrap.
 import type { TaskResult } from '../agent/bootstrap/protocol.js';
+import { z } from 'zod';
 import { ForgeError } from '../agent/core/errors.js';
+import { parseJsonAs } from '../agent/core/parse-json.js';
 import type { CobblerClient } from './mocks/cobbler.js';
 import type { MockNode, StartedNailgun } from './mocks/nailgun.js';
 import type { Stages } from './stages.js';
@@ -55,13 +57,29 @@ export interface ProvisionAttempt {
   report: ProvisionReportView | undefined;
 }
 
-/** The parts of the agent's run report the lab reads. */
-export interface ProvisionReportView {
-  ok: boolean;
-  stoppedAt?: string;
-  error?: { code: string; message: string };
-  images?: { uri: string; device: string; bytes: number; md5: string; sha256: string; verified: boolean; resumes: number; restarts: number }[];
-  steps?: { step: string; outcome: string; durationMs: number }[];
+/** The parts of the agent's run report the lab reads (the rest is kept, unread). */
+const provisionReportView = z.looseObject({
+  ok: z.boolean(),
+  stoppedAt: z.string().exactOptional(),
+  error: z.looseObject({ code: z.string(), message: z.string() }).exactOptional(),
+  images: z
+    .array(z.looseObject({ uri: z.string(), device: z.string(), bytes: z.number(), md5: z.string(), sha256: z.string(), verified: z.boolean(), resumes: z.number(), restarts: z.number() }))
+    .exactOptional(),
+  steps: z.array(z.looseObject({ step: z.string(), outcome: z.string(), durationMs: z.number() })).exactOptional(),
+});
+export type ProvisionReportView = z.output<typeof provisionReportView>;
+
+/** One JSON log line of the agent: its event and fields. */
+const logLine = z.looseObject({ level: z.unknown(), event: z.unknown() });
+const progressLine = z.looseObject({ event: z.string().optional(), percent: z.number().optional() });
+
+/** Best effort: a line that is not what we look for is "nothing", never an error. */
+function maybe<S extends z.ZodType>(schema: S, text: string): z.output<S> | undefined {
+  try {
+    return parseJsonAs(schema, text);
+  } catch {
+    return undefined;
+  }
 }
 
 export const PROVISION_JSON = '/tmp/provision.json';
@@ -83,11 +101,7 @@ export function parseReport(stdout: string): ProvisionReportView | undefined {
   const text = stdout.trim();
   const start = text.indexOf('{');
   if (start < 0) return undefined;
-  try {
-    return JSON.parse(text.slice(start)) as ProvisionReportView;
-  } catch {
-    return undefined;
-  }
+  return maybe(provisionReportView, text.slice(start));
 }
 
 async function putNode(env: OrchestratorEnv, id: number, body: Record<string, unknown>): Promise<void> {
@@ -216,33 +230,17 @@ export interface NodeOutcome {
   firstBoot: unknown;
 }
 
-/** The whole happy path for one node. */
-export async function provisionNode(env: OrchestratorEnv, n: OrchestratedNode, data: (nailgunId: number) => unknown, o: RunProvisionOptions = {}): Promise<NodeOutcome> {
-  const node = await bootToBootstrap(env, n);
-  const provision = await provisionOrThrow(env, n, node, data(node.id), o);
-  const verify = await verifyOnNode(env, n, node);
-  const firstBoot = await rebootToDisk(env, n, node);
-  return { node, provision, verify, firstBoot };
-}
-
 /** The agent logs JSON lines; show event + a few fields, not the whole object. */
 export function summarizeLogLine(l: string): string {
-  try {
-    const e = JSON.parse(l) as Record<string, unknown>;
-    const { ts: _ts, level, event, ...rest } = e;
-    const extra = Object.entries(rest).slice(0, 4).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v).slice(0, 60) : String(v)}`).join(' ');
-    return `${String(level ?? '').padEnd(5)} ${String(event ?? '')} ${extra}`.slice(0, 200);
-  } catch {
-    return l.slice(0, 200);
-  }
+  const e = maybe(logLine, l);
+  if (!e) return l.slice(0, 200);
+  const { ts: _ts, level, event, ...rest } = e;
+  const extra = Object.entries(rest).slice(0, 4).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v).slice(0, 60) : String(v)}`).join(' ');
+  return `${String(level ?? '').padEnd(5)} ${String(event ?? '')} ${extra}`.slice(0, 200);
 }
 
 /** Percent of the image written, from an `image.progress` log line; undefined for other lines. */
 export function imageProgress(line: string): number | undefined {
-  try {
-    const e = JSON.parse(line) as { event?: string; percent?: number };
-    return e.event === 'image.progress' && typeof e.percent === 'number' ? e.percent : undefined;
-  } catch {
-    return undefined;
-  }
+  const e = maybe(progressLine, line);
+  return e?.event === 'image.progress' && e.percent !== undefined ? e.percent : undefined;
 }

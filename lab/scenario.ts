@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { ImageMeta } from '../agent/build-image/meta.js';
+import type { ImageMeta } from '../agent/host/image/meta.js';
 import { FIXTURES_DIR, SCENARIOS, scenarioPaths } from '../agent/plan/fixtures.js';
 import type { Inventory } from '../agent/inventory/types.js';
 import { LAB_DOMAIN } from './master/addressing.js';

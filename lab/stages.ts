@@ -1,6 +1,8 @@
-// Stage timing for the orchestrator and the summary: each stage has a name, its
-// own timeout and a measured duration, so reports show where time goes.
-import { ForgeError } from '../agent/core/errors.js';
+// Stage timing for the orchestrator and the summary: each stage is a step of the
+// agent's sequencer (agent/core/sequence.ts) with its own timeout, so reports show
+// where time goes; events are rendered as ▶/✔/✘ lines for the console.
+import { createLogger, type LogEvent } from '../agent/core/log.js';
+import { Sequence } from '../agent/core/sequence.js';
 
 export interface StageRecord {
   stage: string;
@@ -9,37 +11,44 @@ export interface StageRecord {
   detail?: string;
 }
 
-export class Stages {
-  readonly records: StageRecord[] = [];
-  constructor(private readonly onEvent: (line: string) => void = () => undefined) {}
+const secs = (ms: unknown): string => ((typeof ms === 'number' ? ms : 0) / 1000).toFixed(1);
 
-  async run<T>(stage: string, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const t0 = Date.now();
-    const ac = new AbortController();
-    this.onEvent(`▶ ${stage}`);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const v = await Promise.race([
-        fn(ac.signal),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            ac.abort();
-            reject(new ForgeError('LAB_TIMEOUT', `stage ${stage} timed out after ${timeoutMs} ms`, { details: { stage } }));
-          }, timeoutMs);
-        }),
-      ]);
-      const ms = Date.now() - t0;
-      this.records.push({ stage, ok: true, ms });
-      this.onEvent(`✔ ${stage} (${(ms / 1000).toFixed(1)} s)`);
-      return v;
-    } catch (e) {
-      const ms = Date.now() - t0;
-      this.records.push({ stage, ok: false, ms, detail: e instanceof Error ? e.message : String(e) });
-      this.onEvent(`✘ ${stage} (${(ms / 1000).toFixed(1)} s): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+/** The console line of a sequence event ('' for none). */
+function stageLine(e: LogEvent): string {
+  const stage = String(e['step']);
+  if (e.event === 'stage.start') return `▶ ${stage}`;
+  if (e.event === 'stage.done') return `✔ ${stage} (${secs(e['durationMs'])} s)`;
+  if (e.event === 'stage.failed') return `✘ ${stage} (${secs(e['durationMs'])} s): ${String(e['summary'])}`;
+  return '';
+}
+
+export class Stages {
+  readonly #seq: Sequence;
+
+  constructor(onEvent: (line: string) => void = () => undefined) {
+    const log = createLogger([(_, e) => {
+      const line = stageLine(e);
+      if (line) onEvent(line);
+    }]);
+    this.#seq = new Sequence({ log }, {
+      events: { start: 'stage.start', done: 'stage.done', failed: 'stage.failed', skipped: 'stage.skipped' },
+      timeoutCode: 'LAB_TIMEOUT',
+      failCode: 'LAB_FAILED',
+    });
+  }
+
+  get records(): StageRecord[] {
+    return this.#seq.records.map((r) => ({
+      stage: r.name,
+      ok: r.outcome === 'ok',
+      ms: r.durationMs,
+      ...(r.error ? { detail: String(r.error['message']) } : {}),
+    }));
+  }
+
+  /** Runs one stage; throws its own error, or LAB_TIMEOUT after `timeoutMs` (its signal aborted). */
+  run<T>(stage: string, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.#seq.run({ name: stage, timeoutMs, run: fn });
   }
 
   table(): string {

@@ -11,7 +11,7 @@ import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
 import type { Plan, PlannedFs } from '../plan/types.js';
 import { probeSignature } from '../tools/blkid.js';
-import { runInTarget } from '../tools/chroot.js';
+import { chrootRun } from '../tools/chroot.js';
 import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv } from '../tools/grub.js';
 import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
@@ -191,7 +191,7 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
       details: { root: rootFs?.device },
     });
   }
-  const inTarget = (argv: string[]) => runInTarget(ctx, root, argv);
+  const inTarget = (argv: string[]) => chrootRun(ctx, root, argv);
   for (const disk of bl.disks) await inTarget(grubInstallBiosArgv(disk));
   if (bl.espDevice) await inTarget(grubInstallEfiArgv('/boot/efi'));
   // grub-mkconfig writes root=UUID= only when /dev/disk/by-uuid/<uuid> exists; without
@@ -232,7 +232,8 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   };
 }
 
-export async function installBootloader(ctx: Ctx, plan: Plan, _data?: unknown): Promise<BootloaderReport> {
+/** Everything it needs is in the plan (root, ESP, disks, kernel parameters): it reads no provision data. */
+export async function installBootloader(ctx: Ctx, plan: Plan): Promise<BootloaderReport> {
   const stack = new MountStack(ctx);
   let result: BootloaderReport | undefined;
   let failure: unknown;

@@ -3,8 +3,10 @@
 // With forge.provision_url it instead fetches provision.json and runs `provision`.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
+import { parseJsonAs } from '../core/parse-json.js';
 import { ToolError } from '../core/runner.js';
 import { VERSION } from '../version.js';
 import { type BootstrapParams, parseBootstrapParams } from './kernel-params.js';
@@ -42,8 +44,9 @@ export async function readMacs(sysClassNet = '/sys/class/net'): Promise<string[]
 
 async function inventory(ctx: Ctx, argv: readonly string[]): Promise<unknown> {
   try {
-    const r = await ctx.runner.run(argv, { readOnly: true, timeoutMs: 120_000 });
-    return JSON.parse(r.stdout) as unknown;
+    const r = await ctx.run(argv, { readOnly: true, timeoutMs: 120_000 });
+    // Forwarded as the agent printed it; the master reads it as an inventory.
+    return parseJsonAs(z.unknown(), r.stdout, { command: argv });
   } catch (e) {
     // Discovery must still happen: the master shows why the inventory is missing.
     return { error: e instanceof Error ? e.message : String(e) };
@@ -132,7 +135,7 @@ async function provisionFromUrl(
   let code: number;
   try {
     // The agent's JSON-lines log goes to the console as it runs (and to its own log file).
-    const r = await ctx.runner.run(provisionArgv, { timeoutMs: 4 * 60 * 60_000, onStderrLine: (l) => process.stderr.write(l + '\n') });
+    const r = await ctx.run(provisionArgv, { timeoutMs: 4 * 60 * 60_000, onStderrLine: (l) => process.stderr.write(l + '\n') });
     process.stdout.write(r.stdout);
     code = r.exitCode;
   } catch (e) {

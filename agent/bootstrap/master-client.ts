@@ -3,7 +3,8 @@
 // together do not hammer one master.
 import type { Clock } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
-import type { DiscoveryReport, Task, TaskResult } from './protocol.js';
+import { parseJsonAs } from '../core/parse-json.js';
+import { discoveryReplySchema, taskSchema, type DiscoveryReport, type Task, type TaskResult } from './protocol.js';
 
 export interface MasterClientOptions {
   master: string;
@@ -56,15 +57,16 @@ export class MasterClient {
 
   async discover(report: DiscoveryReport): Promise<{ id: number }> {
     const res = await this.#request('POST', '/api/nodes/agent', report);
-    return (await res.json()) as { id: number };
+    return parseJsonAs(discoveryReplySchema, await res.text(), { source: 'POST /api/nodes/agent', code: 'INPUT_UNREADABLE' });
   }
 
   /** undefined when the master has nothing for this node (204). */
   async nextTask(mac: string): Promise<Task | undefined> {
-    const res = await this.#request('GET', `/api/nodes/agent/tasks?mac=${encodeURIComponent(mac)}`);
+    const path = `/api/nodes/agent/tasks?mac=${encodeURIComponent(mac)}`;
+    const res = await this.#request('GET', path);
     if (res.status === 204) return undefined;
     const text = await res.text();
-    return text.trim() ? (JSON.parse(text) as Task) : undefined;
+    return text.trim() ? parseJsonAs(taskSchema, text, { source: `GET ${path}`, code: 'INPUT_UNREADABLE' }) : undefined;
   }
 
   async postLog(taskId: string, lines: string[]): Promise<void> {

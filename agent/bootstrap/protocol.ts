@@ -17,6 +17,7 @@
 //      POST {master}/api/nodes/agent/tasks/<task.id>/log     body: { lines: string[] } (stderr lines, batched, throttled)
 //      POST {master}/api/nodes/agent/tasks/<task.id>/result  body: TaskResult
 //   Poll errors are retried with backoff and jitter (many nodes share one master).
+import { z } from 'zod';
 
 export interface DiscoveryReport {
   macs: string[];
@@ -28,26 +29,37 @@ export interface DiscoveryReport {
   cmdline: string;
 }
 
-export type Task =
-  | {
-      id: string;
-      kind: 'upload';
-      /** Absolute path on the node, e.g. /tmp/provision.json. */
-      path: string;
-      contentBase64: string;
-      mode?: number;
-    }
-  | {
-      id: string;
-      kind: 'run';
-      /** argv, never a shell string. */
-      argv: string[];
-      timeoutMs?: number;
-    }
-  | {
-      id: string;
-      kind: 'reboot' | 'poweroff';
-    };
+/**
+ * What the master hands a node to do (GET …/tasks), parsed by the node: the shape
+ * here, the meaning (absolute path, non-empty argv) in tasks.ts, which answers a
+ * bad task with exit 2.
+ */
+export const taskSchema = z.discriminatedUnion('kind', [
+  z.object({
+    id: z.string(),
+    kind: z.literal('upload'),
+    /** Absolute path on the node, e.g. /tmp/provision.json. */
+    path: z.string(),
+    contentBase64: z.string(),
+    mode: z.number().optional(),
+  }),
+  z.object({
+    id: z.string(),
+    kind: z.literal('run'),
+    /** argv, never a shell string. */
+    argv: z.array(z.string()),
+    timeoutMs: z.number().optional(),
+  }),
+  z.object({
+    id: z.string(),
+    kind: z.enum(['reboot', 'poweroff']),
+  }),
+]);
+
+export type Task = z.infer<typeof taskSchema>;
+
+/** The master's answer to a discovery report. */
+export const discoveryReplySchema = z.object({ id: z.number() });
 
 export interface TaskResult {
   exitCode: number;

@@ -1,18 +1,23 @@
 // `provision build-image`: build (or reuse from the cache) a Debian OS image.
 import { readInputFile } from '../core/read-input.js';
 import { parseJsonText } from '../schema/load.js';
-import { parseArgs } from 'node:util';
-import { buildImage } from '../build-image/build-image.js';
-import { isImageProfile } from '../build-image/profiles.js';
-import type { RepoSetupRepo } from '../build-image/repos.js';
+import { buildImage } from '../host/image/build-image.js';
+import type { RepoSetupRepo } from '../host/image/repos.js';
 import { createCtx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
-import type { Compression } from '../tools/compress-file.js';
-import type { Command } from './types.js';
+import { cacheDirOption, commaList, debootstrapOptions, defineOptions, jsonOption, optionCommand } from './options.js';
 
-const USAGE = `usage: provision build-image [--profile full|tiny] [--suite bookworm] [--mirror URL]
-        [--packages a,b,c] [--repo-setup FILE] [--compression gzip|xz|zstd] [--name NAME]
-        [--base-uri URL] [--cache-dir DIR] [--force] [--json]`;
+const options = defineOptions({
+  profile: { type: 'string', arg: 'PROFILE', choices: ['full', 'tiny'], default: 'full', help: 'package set: full (LVM, MD, XFS tools) or tiny' },
+  ...debootstrapOptions,
+  'repo-setup': { type: 'string', arg: 'FILE', help: 'apt repositories: a repo_setup object or a whole provision.json (ks_meta.repo_setup)' },
+  compression: { type: 'string', arg: 'FORMAT', choices: ['gzip', 'xz', 'zstd'], default: 'gzip', help: 'container of the image file' },
+  name: { type: 'string', arg: 'NAME', help: 'image file name (without extension)' },
+  'base-uri': { type: 'string', arg: 'URL', help: 'URL the image will be served under (written into its metadata)' },
+  ...cacheDirOption,
+  force: { type: 'boolean', help: 'rebuild even when the cache has it' },
+  ...jsonOption,
+});
 
 async function readRepos(path: string): Promise<RepoSetupRepo[]> {
   const doc = parseJsonText(await readInputFile(path, { what: '--repo-setup' }), '--repo-setup', 'CONFIG_INVALID');
@@ -23,41 +28,18 @@ async function readRepos(path: string): Promise<RepoSetupRepo[]> {
   return repos as RepoSetupRepo[];
 }
 
-export const command: Command = {
+export const command = optionCommand({
   name: 'build-image',
   summary: 'Build a Debian OS image (raw ext4, compressed, with .meta.json) into the cache from scratch with debootstrap.',
-  usage: USAGE,
-  async run(args, io) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        profile: { type: 'string' },
-        suite: { type: 'string' },
-        mirror: { type: 'string' },
-        packages: { type: 'string' },
-        'repo-setup': { type: 'string' },
-        compression: { type: 'string' },
-        name: { type: 'string' },
-        'base-uri': { type: 'string' },
-        'cache-dir': { type: 'string' },
-        force: { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-      strict: true,
-    });
-    const profile = values.profile ?? 'full';
-    if (!isImageProfile(profile)) throw new ForgeError('USAGE', `--profile must be full or tiny, got ${profile}`, { field: 'profile' });
-    const compression = values.compression ?? 'gzip';
-    if (!['gzip', 'xz', 'zstd'].includes(compression)) {
-      throw new ForgeError('USAGE', `--compression must be gzip, xz or zstd, got ${compression}`, { field: 'compression' });
-    }
-    const ctx = createCtx();
+  options,
+  async run(values, io, env) {
+    const ctx = createCtx({ signal: env.signal });
     const built = await buildImage(ctx, {
-      profile,
-      compression: compression as Compression,
+      profile: values.profile,
+      compression: values.compression,
       ...(values.suite ? { suite: values.suite } : {}),
       ...(values.mirror ? { mirror: values.mirror } : {}),
-      ...(values.packages ? { packages: values.packages.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(values.packages ? { packages: commaList(values.packages) } : {}),
       ...(values['repo-setup'] ? { repos: await readRepos(values['repo-setup']) } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['base-uri'] ? { baseUri: values['base-uri'] } : {}),
@@ -72,4 +54,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

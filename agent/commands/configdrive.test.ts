@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ExecaRunner } from '../core/runner.js';
 import { NAILGUN_DIR } from '../plan/fixtures.js';
 import { readWithCloudInit } from '../testing/cloud-init.js';
-import { runCli as run } from '../testing/cli.js';
+import { runCli as run } from '../testing/cli/run-cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'forge-cd-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

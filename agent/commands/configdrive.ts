@@ -5,16 +5,24 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ConfigDriveContents } from '../configdrive/build.js';
 import { createCtx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
-import { runProvisionCommand, usageFor } from '../run/command.js';
+import { runOptions, runProvisionCommand } from './run-command.js';
 import { checkInput } from '../run/check-input.js';
-import { DEFAULT_INPUT, loadProvisionData } from '../schema/load.js';
-import type { Command } from './types.js';
+import { loadProvisionData } from '../schema/load.js';
+import { defineOptions } from './options.js';
+import type { CliIO, Command } from '../core/cli-types.js';
 
-const OUT_USAGE = `usage: provision configdrive --out DIR [--input FILE (default ${DEFAULT_INPUT})] [--callback-url URL]`;
+/** `--out DIR`: render only; of the run's options only these mean something without a device. */
+const outOptions = defineOptions(
+  {
+    out: { type: 'string', arg: 'DIR', required: true, help: 'render the configdrive files into this new or empty directory, touching no device' },
+    input: runOptions.table.input,
+    'callback-url': runOptions.table['callback-url'],
+  },
+  { note: 'with --out only --input and --callback-url apply' },
+);
 
 export interface RenderedFile {
   path: string;
@@ -64,28 +72,14 @@ export async function renderToDir(dir: string, contents: ConfigDriveContents): P
   return written;
 }
 
-function parseOut(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: { out: { type: 'string' }, input: { type: 'string' }, 'callback-url': { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    throw new ForgeError('USAGE', `${e instanceof Error ? e.message : String(e)} (with --out only --input and --callback-url apply)\n${OUT_USAGE}`);
-  }
-}
-
 /** `--out DIR`: the run's whole-input validation, then the files; no device, no plan, no log file. */
-async function renderOut(args: string[], io: Parameters<Command['run']>[1]): Promise<number> {
-  const v = parseOut(args);
+async function renderOut(args: string[], io: CliIO, signal: AbortSignal): Promise<number> {
+  const v = outOptions.parse(args, 'configdrive');
   const out = v.out;
-  if (!out) throw new ForgeError('USAGE', `--out needs a directory\n${OUT_USAGE}`, { field: 'out' });
   // The same validate step as `provision run` (schema, then every configdrive value) before anything is written;
   // it renders the configdrive in memory, and that rendering is what goes to DIR.
-  const data = await loadProvisionData(v.input ?? DEFAULT_INPUT);
-  const contents = await checkInput(createCtx(), data, v['callback-url'] === undefined ? {} : { callbackUrl: v['callback-url'] });
+  const data = await loadProvisionData(v.input);
+  const contents = await checkInput(createCtx({ signal }), data, v['callback-url'] === undefined ? {} : { callbackUrl: v['callback-url'] });
   const files = await renderToDir(out, contents);
   io.out(JSON.stringify({ out, instanceId: contents.input.uuid, hostname: contents.input.fqdn, files }, null, 2));
   return 0;
@@ -98,6 +92,8 @@ export const command: Command = {
   summary:
     'Validate and plan, then write only the configdrive (vfat config-2 by default) from the provision data; ' +
     'with --out DIR, validate and render its files (openstack/…, meta-data, user-data, network-config) into DIR instead, touching no device.',
-  usage: `${usageFor('configdrive')}\n${OUT_USAGE}`,
-  run: (args, io) => (wantsOut(args) ? renderOut(args, io) : runProvisionCommand('configdrive', args, io, ['configdrive'])),
+  usage: `${runOptions.usage('configdrive')}\n${outOptions.usage('configdrive')}`,
+  options: `${runOptions.help()}\nwith --out:\n${outOptions.help()}`,
+  run: (args, io, env) =>
+    wantsOut(args) ? renderOut(args, io, env.signal) : runProvisionCommand('configdrive', args, io, ['configdrive'], undefined, env),
 };

@@ -2,56 +2,37 @@
 // container, format, checksums from image_data or metadata beside the image), then
 // streams each onto its device, verifies it, fsck's and grows it. --dry-run stops
 // after validation and prints what would be written.
-import { parseArgs } from 'node:util';
 import { createCtx } from '../core/context.js';
 import { redactUrl } from '../core/redact.js';
 import { parseStallTimeout } from '../image/types.js';
 import { prepareImages, writeImages } from '../image/write-images.js';
 import { resolvePlan } from '../partition/load-plan.js';
-import { usageError } from './plan.js';
-import type { Command } from './types.js';
+import { allowUnverifiedOption, defineOptions, dryRunOption, inputOptions, jsonOption, optionCommand, planOption, stallTimeoutOption } from './options.js';
 
-const USAGE =
-  'usage: provision image [--input FILE (default /tmp/provision.json)] [--inventory FILE] [--plan PLAN.json] ' +
-  '[--allow-unverified] [--tmp-dir DIR] [--no-resize] [--stall-timeout SECONDS (default 60)] [--json] [--dry-run]';
+const options = defineOptions({
+  ...inputOptions,
+  ...planOption,
+  ...allowUnverifiedOption,
+  'tmp-dir': { type: 'string', arg: 'DIR', help: 'scratch space for images that cannot be streamed (qcow2)' },
+  'no-resize': { type: 'boolean', help: 'leave the filesystem at the image size (no fsck + grow)' },
+  ...stallTimeoutOption,
+  ...jsonOption,
+  ...dryRunOption,
+});
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        input: { type: 'string' },
-        inventory: { type: 'string' },
-        plan: { type: 'string' },
-        'allow-unverified': { type: 'boolean' },
-        'tmp-dir': { type: 'string' },
-        'no-resize': { type: 'boolean' },
-        'stall-timeout': { type: 'string' },
-        json: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    throw usageError(e, USAGE);
-  }
-}
-
-export const command: Command = {
+export const command = optionCommand({
   name: 'image',
   summary:
     'Write the OS images of ks_meta.image_data onto their devices: one streaming pass (download, decompress, md5/sha256, ' +
     'write; first MiB last), resume on dropped connections, checksum verified (refused without one unless ' +
     '--allow-unverified), then fsck, grow to fill the device and read back the UUID. Progress as image.progress JSON lines on stderr.',
-  usage: USAGE,
-  async run(args, io) {
-    const v = parse(args);
-    const ctx = createCtx({ dryRun: v['dry-run'] === true });
+  options,
+  async run(v, io, env) {
+    const ctx = createCtx({ dryRun: v['dry-run'], signal: env.signal });
     const { plan } = await resolvePlan(ctx, v);
     const opts = {
-      allowUnverified: v['allow-unverified'] === true,
-      resize: v['no-resize'] !== true,
+      allowUnverified: v['allow-unverified'],
+      resize: !v['no-resize'],
       fetch: parseStallTimeout(v['stall-timeout']),
       ...(v['tmp-dir'] === undefined ? {} : { tmpDir: v['tmp-dir'] }),
     };
@@ -72,4 +53,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,20 +1,14 @@
-// The registry of `provision` sub-commands. Loaded lazily so `provision --version`
-// and a single step stay fast on a slow bootstrap node.
-import type { Command } from './types.js';
+// The registry of `provision` sub-commands on a development or build host:
+// every node command (./node.ts) plus the host-side builders, whose code lives
+// in agent/host/ and never ships to a node (the node bundle carries ./node.ts
+// in place of this file).
+import { commands as nodeCommands, DEFAULT_COMMAND, type CommandRegistry } from './node.js';
 
-export const commands: Record<string, () => Promise<Command>> = {
-  partition: async () => (await import('./partition.js')).command,
-  verify: async () => (await import('./verify.js')).command,
-  plan: async () => (await import('./plan.js')).command,
-  inventory: async () => (await import('./inventory.js')).command,
+export const hostCommands: CommandRegistry = {
   'build-image': async () => (await import('./build-image.js')).command,
   'build-bootstrap': async () => (await import('./bootstrap.js')).buildCommand,
-  'bootstrap-daemon': async () => (await import('./bootstrap.js')).daemonCommand,
-  run: async () => (await import('./run.js')).command,
-  configdrive: async () => (await import('./configdrive.js')).command,
-  bootloader: async () => (await import('./bootloader.js')).command,
-  image: async () => (await import('./image.js')).command,
 };
 
-/** `provision` with no sub-command runs the whole provisioning. */
-export const DEFAULT_COMMAND = 'run';
+export const commands: CommandRegistry = { ...nodeCommands, ...hostCommands };
+
+export { DEFAULT_COMMAND };

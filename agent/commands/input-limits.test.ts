@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecaRunner } from '../core/runner.js';
 import { scenarioPaths } from '../plan/fixtures.js';
-import { runCli as run } from '../testing/cli.js';
+import { runCli as run } from '../testing/cli/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'forge-input-limits-'));
 const fifo = join(dir, 'fifo.json');

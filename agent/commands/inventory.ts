@@ -2,24 +2,17 @@
 // plan --inventory` reads back.
 import { createCtx } from '../core/context.js';
 import { discoverInventory } from '../inventory/discover.js';
-import { parseArgs } from 'node:util';
-import { usageError } from './plan.js';
-import type { Command } from './types.js';
+import { defineOptions, optionCommand } from './options.js';
 
-const USAGE = 'usage: provision inventory';
+const options = defineOptions({});
 
-export const command: Command = {
+export const command = optionCommand({
   name: 'inventory',
   summary: 'Discover the block devices (lsblk + udev: links, serial, WWN, sizes, sector sizes, flags) and print them as JSON.',
-  usage: USAGE,
-  async run(args, io) {
-    try {
-      parseArgs({ args, options: {}, strict: true, allowPositionals: false });
-    } catch (e) {
-      throw usageError(e, USAGE);
-    }
-    const inventory = await discoverInventory(createCtx());
+  options,
+  async run(_values, io, env) {
+    const inventory = await discoverInventory(createCtx({ signal: env.signal }));
     io.out(JSON.stringify(inventory, null, 2));
     return 0;
   },
-};
+});

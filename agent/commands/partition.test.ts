@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLoopDisk } from '../testing/loop-disks.js';
 import { ownLeaks, testPlan } from '../partition/test-layouts.js';
-import { runCli as run } from '../testing/cli.js';
+import { runCli as run } from '../testing/cli/run-cli.js';
 
 const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli as run } from '../testing/cli.js';
+import { runCli as run } from '../testing/cli/run-cli.js';
 import { NAILGUN_DIR, scenarioPaths } from '../plan/fixtures.js';
 
 describe('provision plan', () => {

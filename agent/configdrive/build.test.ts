@@ -3,16 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ForgeError } from '../core/errors.js';
+import { ForgeError, ForgeErrors } from '../core/errors.js';
 import { ExecaRunner } from '../core/runner.js';
+import { parseProvisionData } from '../schema/load.js';
 import { readWithCloudInit, type ReadBack } from '../testing/cloud-init.js';
-import { buildConfigDrive, type ConfigDriveContents } from './build.js';
+import { buildConfigDrive as buildFromData, type BuildOptions, type ConfigDriveContents } from './build.js';
 import { configDriveInputFrom, netmaskToPrefix, splitQuotedList } from './input.js';
 import { buildMultipart, parseMultipart } from './mime.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'fuel-nailgun');
 const load = (name: string): Record<string, any> => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
 const sample = load('provision_sample.json');
+
+/** The data parsed as every command parses it, then built; a refusal surfaces as its first per-field error. */
+function parsed(data: unknown): ReturnType<typeof parseProvisionData> {
+  try {
+    return parseProvisionData(data);
+  } catch (e) {
+    throw e instanceof ForgeErrors && e.errors[0] ? e.errors[0] : e;
+  }
+}
+const buildConfigDrive = (data: unknown, o?: BuildOptions): ConfigDriveContents => buildFromData(parsed(data), o);
 const work = mkdtempSync(join(tmpdir(), 'forge-cd-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const runner = new ExecaRunner();
@@ -224,7 +235,7 @@ describe('input problems', () => {
 
   it('needs a master to derive the call-back URL', () => {
     const { master_ip: _m, ...ks } = sample.ks_meta;
-    expect(err(() => configDriveInputFrom({ ...sample, ks_meta: ks })).field).toBe('ks_meta.master_ip');
+    expect(err(() => configDriveInputFrom(parsed({ ...sample, ks_meta: ks }))).field).toBe('ks_meta.master_ip');
   });
 
   it('parses Nailgun lists and netmasks', () => {

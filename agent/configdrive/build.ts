@@ -5,8 +5,8 @@
 // Every YAML file goes through toCloudYaml (yaml11.ts): cloud-init reads them with
 // PyYAML's YAML 1.1 rules, where an unquoted `yes` or `52:54:00:12:34:56` is no string.
 import { ForgeError } from '../core/errors.js';
+import type { ProvisionData } from '../schema/provision-data.js';
 import { sudoersLine } from './sudoers-check.js';
-import { formatPath } from '../schema/json-path.js';
 import { configDriveInputFrom, type ConfigDriveInput, type InputOptions } from './input.js';
 import { buildMultipart, type MimePart } from './mime.js';
 import { loadDataTemplate, loadTemplate, renderData, renderText, templatesDir, type TextVars } from './templates.js';
@@ -33,14 +33,8 @@ function yesNo(b: boolean): 'yes' | 'no' {
 }
 
 function textVars(i: ConfigDriveInput): Record<string, string> {
-  const udev = i.nicNames.map((n) => {
-    if (!/^[\w.-]{1,15}$/.test(n.name)) {
-      throw new ForgeError('CONFIG_INVALID', `kernel_options.udevrules: bad interface name ${n.name}`, {
-        field: 'kernel_options.udevrules',
-      });
-    }
-    return `SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="${n.mac}", NAME="${n.name}"`;
-  });
+  // Names and MACs passed the schema's interfaceName and mac rules.
+  const udev = i.nicNames.map((n) => `SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="${n.mac}", NAME="${n.name}"`);
   return {
     uid: i.uid,
     uuid: i.uuid,
@@ -200,29 +194,10 @@ export interface BuildOptions extends InputOptions {
 }
 
 /**
- * Refuses a string holding a lone UTF-16 surrogate (only a JSON `\ud800` escape
- * makes one) anywhere in the data: no UTF-8 file can carry it, so writing it would
- * silently turn it into U+FFFD. Named by its JSON path, like every input problem.
+ * The configdrive for data the schema checked (parseProvisionData): lone UTF-16
+ * surrogates, line breaks in values and every other refusal happened there.
  */
-export function refuseLoneSurrogates(v: unknown, path: (string | number)[] = []): void {
-  const bad = (at: (string | number)[]): never => {
-    const field = formatPath(at);
-    throw new ForgeError('CONFIG_INVALID', `${field}: holds a lone UTF-16 surrogate, which no file can carry`, { field });
-  };
-  if (typeof v === 'string') {
-    if (hasLoneSurrogate(v)) bad(path);
-  } else if (Array.isArray(v)) {
-    v.forEach((x, i) => refuseLoneSurrogates(x, [...path, i]));
-  } else if (typeof v === 'object' && v !== null) {
-    for (const [k, x] of Object.entries(v)) {
-      if (hasLoneSurrogate(k)) bad([...path, k]);
-      refuseLoneSurrogates(x, [...path, k]);
-    }
-  }
-}
-
-export function buildConfigDrive(data: unknown, opts: BuildOptions = {}): ConfigDriveContents {
-  refuseLoneSurrogates(data);
+export function buildConfigDrive(data: ProvisionData, opts: BuildOptions = {}): ConfigDriveContents {
   if (opts.callbackUrl !== undefined && hasLoneSurrogate(opts.callbackUrl)) {
     throw new ForgeError('CONFIG_INVALID', 'callback-url: holds a lone UTF-16 surrogate', { field: 'callback-url' });
   }

@@ -30,7 +30,7 @@ export async function checkSudoRules(ctx: Ctx, rules: readonly SudoRule[]): Prom
   try {
     const file = join(dir, 'rules');
     await writeFile(file, rules.map((r) => sudoersLine(r.user, r.rule)).join('\n') + '\n', { mode: 0o440 });
-    const r = await ctx.runner.run(['visudo', '-c', '-f', file], { readOnly: true, okExitCodes: [0, 1, 127], timeoutMs: 30_000 });
+    const r = await ctx.run(['visudo', '-c', '-f', file], { readOnly: true, okExitCodes: [0, 1, 127], timeoutMs: 30_000 });
     if (r.exitCode === 127) {
       ctx.log.warn('sudoers.unchecked', { reason: 'visudo not installed', rules: rules.length });
       return false;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ForgeError } from '../core/errors.js';
 
-/** Where the bootstrap ramdisk installs the templates (agent/bootstrap/build.ts). */
+/** Where the bootstrap ramdisk installs the templates (agent/host/ramdisk/build.ts). */
 export const INSTALLED_TEMPLATES_DIR = '/usr/share/fuel-forge/configdrive/templates';
 
 /**

@@ -5,13 +5,14 @@ import { createCtx } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
 import { ExecaRunner, RecordingRunner } from '../core/runner.js';
 import type { Plan } from '../plan/types.js';
+import { parseProvisionData } from '../schema/load.js';
 import { createLoopDisk, findLeaks } from '../testing/loop-disks.js';
 import { probeSignature } from '../tools/blkid.js';
 import { MountStack } from '../tools/mount.js';
 import { listFiles, mtype } from '../tools/mtools.js';
 import { writeConfigDrive } from './write.js';
 
-const sample = JSON.parse(readFileSync(new URL('../../fixtures/fuel-nailgun/provision_sample.json', import.meta.url), 'utf8'));
+const sample = parseProvisionData(JSON.parse(readFileSync(new URL('../../fixtures/fuel-nailgun/provision_sample.json', import.meta.url), 'utf8')));
 
 function planFor(device: string, format: 'vfat' | 'iso9660' = 'vfat'): Plan {
   return {

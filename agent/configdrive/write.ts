@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
 import type { Plan, PlannedConfigDrive } from '../plan/types.js';
+import type { ProvisionData } from '../schema/provision-data.js';
 import { probeGeometry } from '../tools/blockdev.js';
 import { mkfsArgv } from '../tools/mkfs.js';
 import { mkisofs } from '../tools/mkisofs.js';
@@ -53,7 +54,7 @@ async function stage(dir: string, contents: ConfigDriveContents): Promise<string
 
 async function writeVfat(ctx: Ctx, device: string, label: string, tops: string[], contents: ConfigDriveContents): Promise<void> {
   await wipeSignatures(ctx, device);
-  await ctx.runner.run(mkfsArgv({ device, type: 'vfat', label }), { timeoutMs: 120_000, signal: ctx.signal });
+  await ctx.run(mkfsArgv({ device, type: 'vfat', label }), { timeoutMs: 120_000 });
   await mcopy(ctx, device, tops);
   if (ctx.dryRun) return;
   // Read one file back through the filesystem: proves the FAT is readable and complete.
@@ -96,7 +97,7 @@ async function writeIso(ctx: Ctx, device: string, label: string, stageDir: strin
 export async function writeConfigDrive(
   ctx: Ctx,
   plan: Plan,
-  data: unknown,
+  data: ProvisionData,
   opts: WriteConfigDriveOptions = {},
 ): Promise<ConfigDriveReport> {
   const cd = plan.configdrive;

@@ -15,6 +15,10 @@
 // Anything that cannot be represented exactly (lone UTF-16 surrogates, NaN, class
 // instances) throws instead of being changed.
 import { ForgeError } from '../core/errors.js';
+import { hasLoneSurrogate } from '../schema/values.js';
+
+/** A lone UTF-16 surrogate: no UTF-8 text can carry it (one rule, in the schema's values). */
+export { hasLoneSurrogate };
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
 /** YAML 1.1 booleans (and PyYAML's null word) that PLAIN would otherwise let through. */
@@ -23,7 +27,6 @@ const RESERVED_WORD = /^(?:y|n|yes|no|true|false|on|off|null)$/i;
 const DQ_RAW = /^[\x20-\x21\x23-\x5b\x5d-\x7e]$/;
 /** Text a literal block keeps byte for byte (no CR, no unicode line breaks, no controls). */
 const BLOCK_TEXT = /^[\t\n\x20-\x7e]*$/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** PyYAML refuses implicit (simple) keys longer than 1024 characters. */
 const MAX_SIMPLE_KEY = 512;
 const INDENT = 2;
@@ -40,10 +43,6 @@ const NAMED_ESCAPES: Readonly<Record<string, string>> = {
   '\u2029': '\\P',
 };
 
-/** A lone UTF-16 surrogate: no UTF-8 text can carry it (encoders silently write U+FFFD). */
-export function hasLoneSurrogate(s: string): boolean {
-  return LONE_SURROGATE.test(s);
-}
 
 /** True when `s` can be written unquoted and PyYAML 1.1 still reads exactly this string. */
 export function isPlainSafe(s: string): boolean {

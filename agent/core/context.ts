@@ -1,6 +1,6 @@
 // Everything a step needs from the outside world travels in one context object
 // (no globals), so tests swap in a recording runner, a fake clock or a memory log.
-import { ExecaRunner, RecordingRunner, type Runner } from './runner.js';
+import { ExecaRunner, RecordingRunner, type RunOptions, type RunResult, type Runner } from './runner.js';
 import { createLogger, stderrSink, type Logger } from './log.js';
 
 export interface Clock {
@@ -13,11 +13,17 @@ export const realClock: Clock = {
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
+      // The listener goes when the timer fires: a signal that lives for a whole
+      // run must not collect one listener per poll.
+      const onAbort = (): void => {
         clearTimeout(t);
-        reject(signal.reason);
-      }, { once: true });
+        reject(signal?.reason);
+      };
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };
 
@@ -28,6 +34,16 @@ export interface Ctx {
   signal: AbortSignal;
   /** True when mutating commands are recorded instead of executed. */
   dryRun: boolean;
+  /**
+   * `runner.run` with this context's signal, so cancelling the run stops the
+   * command. A method (uses `this`), so `{ ...ctx, signal }` copies stay right.
+   */
+  run(argv: readonly string[], opts?: Omit<RunOptions, 'signal'>): Promise<RunResult>;
+}
+
+/** The `run` every context shares: the signal always goes with the command. */
+function runWithSignal(this: Ctx, argv: readonly string[], opts: Omit<RunOptions, 'signal'> = {}): Promise<RunResult> {
+  return this.runner.run(argv, { ...opts, signal: this.signal });
 }
 
 export function createCtx(over: Partial<Ctx> = {}): Ctx {
@@ -38,5 +54,6 @@ export function createCtx(over: Partial<Ctx> = {}): Ctx {
     clock: over.clock ?? realClock,
     signal: over.signal ?? new AbortController().signal,
     dryRun,
+    run: runWithSignal,
   };
 }

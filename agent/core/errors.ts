@@ -1,7 +1,8 @@
 // Failures are data: a literal code plus the field or command that caused them,
 // so the CLI, the report and the orchestrator can act on them without parsing text.
 
-export type ErrorCode =
+/** The agent's own failure codes. */
+export type AgentErrorCode =
   // input
   | 'INPUT_UNREADABLE'
   | 'CONFIG_INVALID'
@@ -31,11 +32,19 @@ export type ErrorCode =
   | 'CONFIGDRIVE_FAILED'
   | 'BOOTLOADER_FAILED'
   | 'MOUNT_FAILED'
-  // builds and lab
+  // builds, cancellation
   | 'BUILD_FAILED'
-  | 'LAB_FAILED'
-  | 'LAB_TIMEOUT'
   | 'ABORTED';
+
+/**
+ * Failure codes other parts of the project own, added by declaration merging
+ * (lab/errors.ts adds LAB_FAILED and LAB_TIMEOUT): ForgeError, exitCodeFor and
+ * formatError handle them, and agent/ neither defines nor depends on them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ExternalErrorCodes {}
+
+export type ErrorCode = AgentErrorCode | keyof ExternalErrorCodes;
 
 export interface ForgeErrorInit {
   /** JSON path or option name that caused the error, e.g. `ks_meta.pm_data.ks_spaces[1].size`. */

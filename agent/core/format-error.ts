@@ -3,7 +3,7 @@
 // (`error [CONFIG_INVALID] ks_meta.hostname: must be …`). Used by every CLI
 // entry point, so schema lists, plan errors and tool failures look alike.
 import { oneLineText } from './display.js';
-import { ForgeErrors, isForgeError } from './errors.js';
+import { exitCodeFor, ForgeErrors, isForgeError } from './errors.js';
 import { redactUrlsIn } from './redact.js';
 
 /** Longest line printed for one problem: a message quoting a huge value is cut, not echoed. */
@@ -33,6 +33,16 @@ export function formatError(e: unknown): string[] {
   }
   if (e instanceof Error) return [line('INTERNAL', `${e.name}: ${e.message}`)];
   return [line('INTERNAL', safeString(e))];
+}
+
+/**
+ * The one place a failure reaches an operator: its formatError lines through `write`
+ * (the stack too with FORGE_DEBUG set, or `stack: true`), and the exit code it means.
+ */
+export function printError(e: unknown, write: (text: string) => void, o: { stack?: boolean } = {}): number {
+  write(formatError(e).join('\n'));
+  if ((o.stack ?? Boolean(process.env.FORGE_DEBUG)) && e instanceof Error && e.stack) write(e.stack);
+  return exitCodeFor(e);
 }
 
 function safeString(v: unknown): string {

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExecaRunner, RecordingRunner, ToolError, formatArgv } from './runner.js';
 import { VERSION } from '../version.js';
 
@@ -60,6 +62,63 @@ describe('ExecaRunner', () => {
     p.stdin.end('hello');
     await p.result;
     expect(Buffer.concat(chunks).toString()).toBe('HELLO');
+  });
+});
+
+describe('ExecaRunner.start (long-lived programs)', () => {
+  // A killed orphan may linger as a zombie where nothing reaps it (a container's init).
+  const alive = (pid: number): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  it('follows output lines and records the run, with its stderr tail, when it ends', async () => {
+    const r = new ExecaRunner();
+    const out: string[] = [];
+    const err: string[] = [];
+    const p = r.start(['sh', '-c', 'echo up; echo warn >&2; exit 3'], { onStdoutLine: (l) => out.push(l), onStderrLine: (l) => err.push(l) });
+    expect(p.pid).toBeGreaterThan(0);
+    const end = await p.exited;
+    expect(out).toEqual(['up']);
+    expect(err).toEqual(['warn']);
+    expect(end).toMatchObject({ exitCode: 3, stderr: 'warn\n', stdout: 'up\n' });
+    expect(r.history).toHaveLength(1);
+    expect(r.history[0]).toMatchObject({ argv: ['sh', '-c', 'echo up; echo warn >&2; exit 3'], exitCode: 3, stderrTail: 'warn\n' });
+  });
+
+  it('kills its whole process group and names the signal', async () => {
+    const r = new ExecaRunner();
+    const lines: string[] = [];
+    const p = r.start(['sh', '-c', 'sleep 60 & echo $!; wait'], { group: true, onStdoutLine: (l) => lines.push(l) });
+    await vi.waitFor(() => expect(lines).toHaveLength(1));
+    const grandchild = Number(lines[0]);
+    p.kill();
+    expect((await p.exited).signal).toBe('SIGKILL');
+    await vi.waitFor(() => expect(alive(grandchild)).toBe(false));
+  });
+
+  it('kills a program still running when the process exits', async () => {
+    // A separate node process starts a long sleep in its own group and exits without stopping it.
+    const dir = mkdtempSync(join(tmpdir(), 'forge-runner-test-'));
+    const script = join(dir, 'leaves-a-child.mts');
+    writeFileSync(script, [
+      `import { ExecaRunner } from ${JSON.stringify(new URL('./runner.ts', import.meta.url).pathname)};`,
+      `const p = new ExecaRunner().start(['sleep', '60'], { group: true });`,
+      'console.log(p.pid);',
+      'setTimeout(() => process.exit(0), 100);',
+    ].join('\n'));
+    const res = await new ExecaRunner().run(['npx', 'tsx', script], { timeoutMs: 60_000 }).finally(() => rmSync(dir, { recursive: true, force: true }));
+    const pid = Number(res.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(alive(pid)).toBe(false));
+  }, 60_000);
+
+  it('throws TOOL_MISSING for a program that cannot start; a dry run refuses to start anything', () => {
+    expect(() => new ExecaRunner().start(['no-such-tool-xyz'])).toThrow(expect.objectContaining({ code: 'TOOL_MISSING' }));
+    expect(() => new RecordingRunner().start(['long-running-daemon'])).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 });
 

@@ -3,6 +3,7 @@
 import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
 import { ForgeError } from './errors.js';
+import { killOnExit } from './live-children.js';
 
 const TAIL_CHARS = 4096;
 
@@ -58,9 +59,36 @@ export interface StreamingProcess {
   kill(): void;
 }
 
+/** Options for a program that outlives the call (a VM): no default timeout. */
+export interface StartOptions extends Pick<RunOptions, 'env' | 'cwd' | 'signal' | 'onStderrLine'> {
+  /** Kill it after this long; default never. */
+  timeoutMs?: number;
+  /** Own process group, so kill() reaches everything it forked. */
+  group?: boolean;
+  /** Called with each complete stdout line (stdout is ignored without it). */
+  onStdoutLine?: (line: string) => void;
+}
+
+/** How a started program ended; `signal` names the signal that killed it. */
+export interface ProcessExit extends RunResult {
+  signal?: string;
+}
+
+/** A program started by `Runner.start`, killed on process exit if still running. */
+export interface StartedProcess {
+  readonly argv: readonly string[];
+  readonly pid: number;
+  /** Settles (never rejects) when the program ends; the run is recorded then. */
+  readonly exited: Promise<ProcessExit>;
+  /** Sends `signal` (default SIGKILL) to the program, or to its group when started with `group`. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
 export interface Runner {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   spawn(argv: readonly string[], opts?: Omit<RunOptions, 'input'>): StreamingProcess;
+  /** Starts a long-lived program; throws TOOL_MISSING when it cannot start. */
+  start(argv: readonly string[], opts?: StartOptions): StartedProcess;
   /** Every run so far, in order. */
   readonly history: readonly RunRecord[];
 }
@@ -150,6 +178,16 @@ function followLines(stream: Readable, onLine: (line: string) => void): () => vo
   };
 }
 
+/** execa options every way of running shares: failures as data, the C locale, cwd, cancellation. */
+function baseOptions(opts: Pick<RunOptions, 'env' | 'cwd' | 'signal'>) {
+  return {
+    reject: false,
+    env: { LC_ALL: 'C', ...opts.env },
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal }),
+  } as const;
+}
+
 /** The production runner, on execa. */
 export class ExecaRunner implements Runner {
   readonly #history: RunRecord[] = [];
@@ -157,28 +195,29 @@ export class ExecaRunner implements Runner {
     return this.#history;
   }
 
+  /** Records a finished run and throws ToolError unless it counts as success. */
+  #settle(argv: readonly string[], outcome: ExecaOutcome, started: number, okExitCodes: readonly number[] = [0]): RunResult {
+    const result = outcomeToResult(argv, outcome, started);
+    this.#history.push(toRecord(result));
+    if (!okExitCodes.includes(result.exitCode) || result.timedOut) throw new ToolError(result);
+    return result;
+  }
+
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     checkArgv(argv);
     const started = Date.now();
     const [file, ...args] = argv as [string, ...string[]];
     const child = execa(file, args, {
-      reject: false,
+      ...baseOptions(opts),
       timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      env: { LC_ALL: 'C', ...opts.env },
-      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
       ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
-      ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal }),
       stripFinalNewline: false,
       maxBuffer: 256 * 1024 * 1024,
     });
     const flushLines = opts.onStderrLine && child.stderr ? followLines(child.stderr, opts.onStderrLine) : undefined;
     const outcome = (await child) as ExecaOutcome;
     flushLines?.();
-    const result = outcomeToResult(argv, outcome, started);
-    this.#history.push(toRecord(result));
-    const ok = (opts.okExitCodes ?? [0]).includes(result.exitCode) && !result.timedOut;
-    if (!ok) throw new ToolError(result);
-    return result;
+    return this.#settle(argv, outcome, started, opts.okExitCodes);
   }
 
   spawn(argv: readonly string[], opts: Omit<RunOptions, 'input'> = {}): StreamingProcess {
@@ -186,25 +225,15 @@ export class ExecaRunner implements Runner {
     const started = Date.now();
     const [file, ...args] = argv as [string, ...string[]];
     const child = execa(file, args, {
-      reject: false,
+      ...baseOptions(opts),
       timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      env: { LC_ALL: 'C', ...opts.env },
-      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-      ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal }),
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: { stdout: false, stderr: true },
       stripFinalNewline: false,
     });
-    const result = (async () => {
-      const outcome = (await child) as ExecaOutcome;
-      const r = outcomeToResult(argv, outcome, started);
-      this.#history.push(toRecord(r));
-      const ok = (opts.okExitCodes ?? [0]).includes(r.exitCode) && !r.timedOut;
-      if (!ok) throw new ToolError(r);
-      return r;
-    })();
+    const result = (async () => this.#settle(argv, (await child) as ExecaOutcome, started, opts.okExitCodes))();
     // Callers usually observe failure through the stream first; avoid an unhandled rejection.
     result.catch(() => undefined);
     if (!child.stdin || !child.stdout) throw new ForgeError('TOOL_FAILED', `${file}: no stdio pipes`);
@@ -216,6 +245,59 @@ export class ExecaRunner implements Runner {
         child.kill('SIGKILL');
       },
     };
+  }
+
+  start(argv: readonly string[], opts: StartOptions = {}): StartedProcess {
+    checkArgv(argv);
+    const started = Date.now();
+    const [file, ...args] = argv as [string, ...string[]];
+    const child = execa(file, args, {
+      ...baseOptions(opts),
+      ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+      detached: opts.group === true,
+      stdin: 'ignore',
+      stdout: opts.onStdoutLine ? 'pipe' : 'ignore',
+      stderr: 'pipe',
+      buffer: false,
+    });
+    // A long-lived program's output is unbounded: keep only tails.
+    let stderr = '';
+    let stdout = '';
+    const flushErr = child.stderr ? followLines(child.stderr, (l) => {
+      stderr = tail(stderr + l + '\n');
+      opts.onStderrLine?.(l);
+    }) : undefined;
+    const flushOut = child.stdout && opts.onStdoutLine ? followLines(child.stdout, (l) => {
+      stdout = tail(stdout + l + '\n');
+      opts.onStdoutLine?.(l);
+    }) : undefined;
+    const pid = child.pid;
+    if (pid === undefined) {
+      void child.catch(() => undefined);
+      throw new ForgeError('TOOL_MISSING', `${file} did not start`, { command: argv });
+    }
+    const group = opts.group === true;
+    const kill = (signal: NodeJS.Signals = 'SIGKILL'): void => {
+      try {
+        process.kill(group ? -pid : pid, signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    const forget = killOnExit(() => kill('SIGKILL'));
+    const exited = (async (): Promise<ProcessExit> => {
+      const outcome = (await child) as ExecaOutcome & { signal?: string | undefined };
+      forget();
+      flushErr?.();
+      flushOut?.();
+      const r: ProcessExit = {
+        ...outcomeToResult(argv, { ...outcome, stdout, stderr }, started),
+        ...(outcome.signal ? { signal: outcome.signal } : {}),
+      };
+      this.#history.push(toRecord(r));
+      return r;
+    })();
+    return { argv, pid, exited, kill };
   }
 }
 
@@ -267,6 +349,10 @@ export class RecordingRunner implements Runner {
 
   spawn(argv: readonly string[]): StreamingProcess {
     throw new ForgeError('USAGE', `dry run cannot stream through ${argv.join(' ')}`, { command: argv });
+  }
+
+  start(argv: readonly string[]): StartedProcess {
+    throw new ForgeError('USAGE', `dry run cannot start ${argv.join(' ')}`, { command: argv });
   }
 }
 

@@ -4,6 +4,7 @@
 // half-written target never carries a boot sector or superblock (field failure #10).
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { ForgeError } from '../core/errors.js';
 
 export interface DeviceWriterOptions {
   /** Bytes at the start held back until commitHead() (0: write everything in order). */
@@ -13,6 +14,8 @@ export interface DeviceWriterOptions {
   maxInFlight: number;
   /** Sees every chunk in order before it is queued (hashing, size checks); may throw to abort. */
   onData(chunk: Buffer): void;
+  /** For messages: what is written where (`image … -> /dev/sda3`). */
+  what?: string;
 }
 
 export const HEAD_BYTES = 1 << 20;
@@ -83,7 +86,7 @@ export class DeviceWriter extends Writable {
       this.#pos += this.#pendingBytes;
       this.#pending = [];
       this.#pendingBytes = 0;
-      const p: Promise<void> = writeAll(this.#fh, bufs, pos).catch((e: unknown) => {
+      const p: Promise<void> = writeAll(this.#fh, bufs, pos, this.#o.what).catch((e: unknown) => {
         this.#error ??= e;
       });
       this.#inFlight.add(p);
@@ -104,8 +107,11 @@ export class DeviceWriter extends Writable {
   }
 }
 
-/** writev at a position until every byte is written (short writes are legal). */
-export async function writeAll(fh: FileHandle, bufs: Buffer[], pos: number): Promise<void> {
+/**
+ * writev at a position until every byte is written (short writes are legal; a
+ * write that makes no progress is IMAGE_WRITE_FAILED, never a download problem).
+ */
+export async function writeAll(fh: FileHandle, bufs: Buffer[], pos: number, what = 'device write'): Promise<void> {
   let left = bufs;
   let at = pos;
   while (left.length) {
@@ -128,7 +134,9 @@ export async function writeAll(fh: FileHandle, bufs: Buffer[], pos: number): Pro
         skip = 0;
       }
     }
-    if (bytesWritten === 0) throw new Error(`short write at offset ${at}: no progress`);
+    if (bytesWritten === 0) {
+      throw new ForgeError('IMAGE_WRITE_FAILED', `${what}: short write at device offset ${at}: no progress`, { details: { offset: at } });
+    }
     left = rest;
   }
 }

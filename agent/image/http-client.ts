@@ -251,9 +251,15 @@ export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { d
           () => 'tick' as const,
           () => 'cancelled' as const,
         );
-        const x = await Promise.race([next, timer]);
-        ac.abort();
-        if (x === 'cancelled') throw new Error('stall timer cancelled early'); // only our abort cancels it
+        let x: Awaited<typeof next> | 'tick' | 'cancelled';
+        try {
+          x = await Promise.race([next, timer]);
+        } finally {
+          // Also when the read rejected (a cancelled run destroys the body): a pending timer would keep the process alive.
+          ac.abort();
+        }
+        // Only our own abort cancels it, after the race: reaching this is a bug, reported as such.
+        if (x === 'cancelled') throw new ForgeError('IMAGE_FETCH_FAILED', 'internal: the stall timer was cancelled before the read finished');
         if (x === 'tick') {
           waited = Math.max(waited + slice, ctx.clock.now() - t0);
           continue;

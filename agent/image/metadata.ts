@@ -4,8 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
+import { parseJsonAs } from '../core/parse-json.js';
 import { redactUrl } from '../core/redact.js';
 import { backoffDelay, getWithRetry, readSmallBody } from './http-client.js';
 import type { Digests, FetchOptions } from './types.js';
@@ -20,6 +22,11 @@ export interface ImageMetadata {
 }
 
 type Rec = Record<string, unknown>;
+
+/** One image's record; its digests are checked field by field by digestsFromRecord. */
+const record = z.record(z.string(), z.unknown());
+/** Fuel's `<name>.yaml`: entries that are not records are no image of ours. */
+const fuelYaml = z.looseObject({ images: z.array(z.unknown()) });
 
 const HEX_LEN: Record<'md5' | 'sha256' | 'sha512', number> = { md5: 32, sha256: 64, sha512: 128 };
 
@@ -111,14 +118,7 @@ export async function loadImageMetadata(ctx: Ctx, uri: string, container: string
   const jsonText = await fetchText(ctx, json, fetch);
   if (jsonText !== undefined) {
     const shown = redactUrl(json);
-    let rec: unknown;
-    try {
-      rec = JSON.parse(jsonText);
-    } catch (e) {
-      throw new ForgeError('CONFIG_INVALID', `metadata ${shown}: not JSON: ${(e as Error).message}`, { field: shown });
-    }
-    if (!rec || typeof rec !== 'object') throw new ForgeError('CONFIG_INVALID', `metadata ${shown}: not an object`, { field: shown });
-    return fromRecord(rec as Rec, container, shown);
+    return fromRecord(parseJsonAs(record, jsonText, { source: `metadata ${shown}`, code: 'CONFIG_INVALID' }), container, shown);
   }
   const yamlText = await fetchText(ctx, yaml, fetch);
   if (yamlText === undefined) return undefined;
@@ -129,10 +129,15 @@ export async function loadImageMetadata(ctx: Ctx, uri: string, container: string
   } catch (e) {
     throw new ForgeError('CONFIG_INVALID', `metadata ${shownYaml}: not YAML: ${(e as Error).message}`, { field: shownYaml });
   }
-  const images = (doc as { images?: unknown } | null)?.images;
-  if (!Array.isArray(images)) return undefined;
+  const listed = fuelYaml.safeParse(doc);
+  if (!listed.success) return undefined;
   const name = basename(new URL(uri).pathname);
-  const entry = images.find((i: Rec | null) => i && (i.container_name === name || i.name === name || i.uri === uri)) as Rec | undefined;
+  const entry = listed.data.images
+    .flatMap((i) => {
+      const r = record.safeParse(i);
+      return r.success ? [r.data] : [];
+    })
+    .find((i) => i.container_name === name || i.name === name || i.uri === uri);
   return entry ? fromRecord(entry, container, `${shownYaml}#${name}`) : undefined;
 }
 

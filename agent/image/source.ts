@@ -119,13 +119,16 @@ async function* httpSource(ctx: Ctx, o: SourceOptions, url: URL): AsyncGenerator
         yield c;
       }
       if (st.total === undefined || st.offset === st.total) return;
-      why = new Error(`connection closed after ${st.offset} of ${st.total} bytes`);
+      // A clean end short of Content-Length: the server closed the connection early.
+      why = new ForgeError('IMAGE_FETCH_FAILED', `connection closed after ${st.offset} of ${st.total} bytes`, {
+        details: { uri: shown, offset: st.offset, total: st.total },
+      });
     } catch (e) {
       if (isForgeError(e) || !(isRetryableError(e) || e instanceof StallError)) throw e;
       why = e;
     }
     // The connection dropped, stalled or crawled mid-stream: resume (or restart) after a pause.
-    const reason = describeNetError(why);
+    const reason = isForgeError(why) ? why.message : describeNetError(why);
     if (st.resumes >= o.fetch.resumeAttempts) {
       const stalled = why instanceof StallError ? why : undefined;
       throw new ForgeError(

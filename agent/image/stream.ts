@@ -95,7 +95,7 @@ export async function streamImage(ctx: Ctx, img: ResolvedImage, target: StreamTa
       if (target.fh && headBytes) {
         // Data first, then the head: the head must never be on disk without the rest.
         await target.fh.sync();
-        await writeAll(target.fh, [r.head], 0);
+        await writeAll(target.fh, [r.head], 0, what);
         await target.fh.sync();
       } else if (target.fh) {
         await target.fh.sync();
@@ -161,6 +161,7 @@ async function onePass(
   const hashedSource = wire ? tap(source, (c) => wire.update(c)) : source;
   const rawLimit = expected.raw.size;
   const writer = new DeviceWriter(target.fh, {
+    what,
     headBytes,
     blockBytes: o.blockBytes,
     maxInFlight: o.maxInFlight,

@@ -32,16 +32,21 @@ export interface WriteImagesOptions {
   stream?: Partial<Omit<StreamOptions, 'fetch'>>;
   /** Where a qcow2 image is staged for qemu-img (default the OS temp dir). */
   tmpDir?: string;
+  /**
+   * The plan's images as validateImages already resolved them (the run's plan
+   * step): used as they are, no metadata fetched again. Absent: validated here.
+   */
+  resolved?: readonly ResolvedImage[];
 }
 
 /** Validation and target checks only: what a dry run does, and the first half of a real one. */
 export async function prepareImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = {}): Promise<{ image: ResolvedImage; target: TargetInfo }[]> {
   const fetch: FetchOptions = { ...DEFAULT_FETCH, ...o.fetch };
-  const images = await validateImages(ctx, plan.images, {
+  const images = o.resolved ?? (await validateImages(ctx, plan.images, {
     allowUnverified: o.allowUnverified ?? false,
     readMetadata: o.readMetadata ?? true,
     fetch,
-  });
+  }));
   const out: { image: ResolvedImage; target: TargetInfo }[] = [];
   for (const image of images) {
     if (plan.images.find((p) => p.mount === image.mount)?.keepData) {

@@ -10,7 +10,7 @@ import { mdStopArgv, mdZeroSuperblockArgv } from '../tools/mdadm.js';
 import { zapArgv } from '../tools/sgdisk.js';
 import { partitionNumber } from '../tools/sfdisk.js';
 import { wipefsArgv } from '../tools/wipefs.js';
-import { sysfsGraph, type BlockGraph } from './sysfs.js';
+import { sysfsGraph, type BlockGraph } from '../tools/sysfs.js';
 
 export interface StaleState {
   /** Kernel names of whole disks that will be relabelled. */
@@ -61,7 +61,7 @@ export async function cleanStaleState(ctx: Ctx, plan: Plan, g: BlockGraph = sysf
   const stale = await findStaleState(ctx, plan, g);
   ctx.log.info('partition.clean', { ...stale });
   const run = (argv: readonly string[], okExitCodes: readonly number[] = [0]): Promise<unknown> =>
-    ctx.runner.run(argv, { okExitCodes, timeoutMs: 120_000, signal: ctx.signal });
+    ctx.run(argv, { okExitCodes, timeoutMs: 120_000 });
 
   // LVM first: LVs sit on top of everything else.
   for (const vg of stale.vgs) {

@@ -10,16 +10,16 @@ export async function createMdArrays(ctx: Ctx, plan: Plan, timeoutMs = 60_000): 
   for (const md of plan.mds) {
     if (md.keepData) {
       if (!(await nodeState(md.device)).isBlock) {
-        await ctx.runner.run(mdAssembleArgv(md.device, md.members), { timeoutMs: 120_000, signal: ctx.signal });
+        await ctx.run(mdAssembleArgv(md.device, md.members), { timeoutMs: 120_000 });
       }
     } else {
       for (const m of md.members) {
         // Exit 1: nothing to zero on a freshly wiped member.
-        await ctx.runner.run(mdZeroSuperblockArgv(m), { okExitCodes: [0, 1], timeoutMs: 60_000, signal: ctx.signal });
+        await ctx.run(mdZeroSuperblockArgv(m), { okExitCodes: [0, 1], timeoutMs: 60_000 });
       }
-      await ctx.runner.run(
+      await ctx.run(
         mdCreateArgv({ device: md.device, name: md.name, level: md.level, metadata: md.metadata, members: md.members }),
-        { timeoutMs: 300_000, signal: ctx.signal },
+        { timeoutMs: 300_000 },
       );
     }
     await waitForNode(ctx, md.device, { timeoutMs });

@@ -5,8 +5,8 @@ import type { Ctx } from '../core/context.js';
 import type { Plan, PlannedDisk } from '../plan/types.js';
 import { editArgv, type SgdiskEdit } from '../tools/sgdisk.js';
 import { partitionNumber, readPartitionTable } from '../tools/sfdisk.js';
-import { sectorRange } from './geometry.js';
-import { typeGuidFor, wantsLegacyBoot } from './type-guid.js';
+import { sectorRange } from '../plan/geometry.js';
+import { typeGuidFor, wantsLegacyBoot } from '../plan/type-guid.js';
 
 export async function diskEdit(ctx: Ctx, disk: PlannedDisk): Promise<SgdiskEdit> {
   const create = disk.partitions
@@ -33,6 +33,6 @@ export async function createPartitions(ctx: Ctx, plan: Plan): Promise<void> {
   for (const disk of plan.parteds) {
     const edit = await diskEdit(ctx, disk);
     ctx.log.info('partition.table', { device: disk.device, newTable: edit.newTable, delete: edit.delete, create: edit.create.length });
-    await ctx.runner.run(editArgv(disk.device, edit), { timeoutMs: 120_000, signal: ctx.signal });
+    await ctx.run(editArgv(disk.device, edit), { timeoutMs: 120_000 });
   }
 }

@@ -231,6 +231,7 @@ describe('executePartitioning on loop devices', () => {
       spawn(argv: readonly string[], opts?: Omit<RunOptions, 'input'>): StreamingProcess {
         return real.spawn(argv, opts);
       },
+      start: (argv, opts) => real.start(argv, opts),
     };
     const err = (await executePartitioning(createCtx({ runner: faulty, log: silentLogger }), plan).catch((e: unknown) => e)) as ToolError;
     expect(err).toBeInstanceOf(ToolError);

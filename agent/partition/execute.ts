@@ -1,8 +1,10 @@
 // Turns a plan into real disks, as a fixed sequence of small steps (one module
-// each). Nothing is written before `recheck` has passed. A failing step throws
+// each, run by core/sequence.ts, which logs partition.step.start/done/failed).
+// Nothing is written before `recheck` has passed. A failing step throws
 // its typed error (a ToolError names the command and its stderr); re-running the
 // whole sequence from scratch is always safe, because `clean` starts over.
 import type { Ctx } from '../core/context.js';
+import { runSteps, StepFailed, stepEvents, type Step } from '../core/sequence.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Plan } from '../plan/types.js';
 import { cleanStaleState } from './clean.js';
@@ -12,7 +14,7 @@ import { createPartitions } from './create-partitions.js';
 import { makeFilesystems } from './make-filesystems.js';
 import { recheckPlan } from './recheck.js';
 import { rereadAndWait } from './reread.js';
-import { sysfsGraph, type BlockGraph } from './sysfs.js';
+import { sysfsGraph, type BlockGraph } from '../tools/sysfs.js';
 import { wipeNewPartitions } from './wipe-new.js';
 
 export interface StepReport {
@@ -40,37 +42,24 @@ export async function executePartitioning(
 ): Promise<PartitionReport> {
   const t = opts.nodeTimeoutMs ?? 60_000;
   const g = opts.graph ?? sysfsGraph;
-  const steps: [string, () => Promise<unknown>][] = [
-    ['recheck', () => recheckPlan(ctx, plan, inventory, g)],
-    ['clean', () => cleanStaleState(ctx, plan, g)],
-    ['partition', () => createPartitions(ctx, plan)],
-    ['reread', () => rereadAndWait(ctx, plan, t)],
-    ['wipe-new', () => wipeNewPartitions(ctx, plan)],
-    ['md', () => createMdArrays(ctx, plan, t)],
-    ['pv', () => createPvs(ctx, plan)],
-    ['vg', () => createVgs(ctx, plan)],
-    ['lv', () => createLvs(ctx, plan, t)],
-    ['mkfs', () => makeFilesystems(ctx, plan, t)],
+  const steps: Step[] = [
+    { name: 'recheck', run: () => recheckPlan(ctx, plan, inventory, g) },
+    { name: 'clean', leaves: 'stale signatures, arrays and volume groups on planned disks removed', run: () => cleanStaleState(ctx, plan, g) },
+    { name: 'partition', leaves: 'GPT partition tables', run: () => createPartitions(ctx, plan) },
+    { name: 'reread', run: () => rereadAndWait(ctx, plan, t) },
+    { name: 'wipe-new', leaves: 'new partitions wiped', run: () => wipeNewPartitions(ctx, plan) },
+    { name: 'md', leaves: 'md arrays', run: () => createMdArrays(ctx, plan, t) },
+    { name: 'pv', leaves: 'LVM physical volumes', run: () => createPvs(ctx, plan) },
+    { name: 'vg', leaves: 'LVM volume groups', run: () => createVgs(ctx, plan) },
+    { name: 'lv', leaves: 'LVM logical volumes', run: () => createLvs(ctx, plan, t) },
+    { name: 'mkfs', leaves: 'filesystems', run: () => makeFilesystems(ctx, plan, t) },
   ];
-  const report: PartitionReport = { steps: [], durationMs: 0 };
   const started = ctx.clock.now();
-  for (const [name, run] of steps) {
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    const t0 = ctx.clock.now();
-    ctx.log.info('partition.step.start', { step: name, dryRun: ctx.dryRun });
-    try {
-      await run();
-    } catch (e) {
-      ctx.log.error('partition.step.failed', {
-        step: name,
-        error: e instanceof Error ? e.message : String(e),
-      });
-      throw e;
-    }
-    const durationMs = ctx.clock.now() - t0;
-    report.steps.push({ name, durationMs });
-    ctx.log.info('partition.step.done', { step: name, durationMs });
+  try {
+    const records = await runSteps(ctx, steps, { events: stepEvents('partition.step'), fields: { dryRun: ctx.dryRun } });
+    return { steps: records.map((r) => ({ name: r.name, durationMs: r.durationMs })), durationMs: ctx.clock.now() - started };
+  } catch (e) {
+    // Callers act on the step's own typed error (ToolError, DISK_CHANGED …).
+    throw e instanceof StepFailed ? e.cause : e;
   }
-  report.durationMs = ctx.clock.now() - started;
-  return report;
 }

@@ -7,7 +7,7 @@ import { RecordingRunner } from '../core/runner.js';
 import type { Plan } from '../plan/types.js';
 import { pvcreateArgv } from '../tools/lvm.js';
 import { executePartitioning } from './execute.js';
-import type { BlockGraph } from './sysfs.js';
+import type { BlockGraph } from '../tools/sysfs.js';
 import { testPlan } from './test-layouts.js';
 
 const GiB = 1024 ** 3;

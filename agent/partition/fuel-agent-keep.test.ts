@@ -38,7 +38,7 @@ import { MountStack } from '../tools/mount.js';
 import { formatDiff } from '../verify/compare.js';
 import { verifyPlan } from '../verify/verify.js';
 import { executePartitioning } from './execute.js';
-import { MiB } from './geometry.js';
+import { MiB } from '../plan/geometry.js';
 import { rereadTable } from './reread.js';
 import { ownLeaks } from './test-layouts.js';
 import { waitForNode } from './wait-node.js';

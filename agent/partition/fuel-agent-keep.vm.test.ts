@@ -9,7 +9,7 @@
 // on both. Checked: kept entries untouched (sgdisk), digests, the rest re-made.
 import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap } from '../build-image/artifacts.js';
+import { ensureBootstrap } from '../host/artifacts.js';
 import { parseInventory } from '../inventory/load.js';
 import { buildPlan } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';

@@ -3,13 +3,16 @@
 // provision data planned against the live disks or an inventory file.
 import type { Ctx } from '../core/context.js';
 import { oneLineText } from '../core/display.js';
-import { ForgeError } from '../core/errors.js';
+import { ForgeError, ForgeErrors } from '../core/errors.js';
 import { inputLabel, readInputFile } from '../core/read-input.js';
 import { discoverInventory } from '../inventory/discover.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { buildPlan } from '../plan/build.js';
+import { planSoundnessProblems } from '../plan/invariants.js';
+import { planSchema } from '../plan/plan-schema.js';
 import { PLAN_VERSION, type Plan } from '../plan/types.js';
+import { issuesToErrors } from '../schema/issues.js';
 import { DEFAULT_INPUT, loadProvisionData } from '../schema/load.js';
 
 export interface PlanSource {
@@ -28,11 +31,30 @@ export async function loadPlanFile(path: string): Promise<Plan> {
     const why = oneLineText(e instanceof Error ? e.message : String(e));
     throw new ForgeError('PLAN_INVALID', `${inputLabel(path, '--plan')}: not valid JSON: ${why}`, { field: '--plan' });
   }
-  const plan = doc as Partial<Plan> | null;
-  if (plan === null || typeof plan !== 'object' || plan.version !== PLAN_VERSION || !Array.isArray(plan.parteds) || !Array.isArray(plan.fss)) {
-    throw new ForgeError('PLAN_INVALID', `${inputLabel(path, '--plan')}: not a version ${PLAN_VERSION} plan (provision plan --json)`, { field: '--plan' });
+  return parsePlan(doc, inputLabel(path, '--plan'));
+}
+
+/**
+ * A plan document → Plan, or PLAN_INVALID (exit 2) naming each bad field: the
+ * schema first (types, device paths, names, labels), then the soundness
+ * invariants (no overlapping or out-of-disk partition, nothing unplanned
+ * referenced). Nothing is written from a plan that did not pass both.
+ */
+export function parsePlan(doc: unknown, label = 'plan'): Plan {
+  const version = doc !== null && typeof doc === 'object' ? (doc as { version?: unknown }).version : undefined;
+  if (version !== PLAN_VERSION) {
+    throw new ForgeError('PLAN_INVALID', `${label}: not a version ${PLAN_VERSION} plan (provision plan --json)`, { field: '--plan' });
   }
-  return plan as Plan;
+  const r = planSchema.safeParse(doc);
+  if (!r.success) throw issuesToErrors('PLAN_INVALID', r.error.issues, doc, `${label}: `);
+  const problems = planSoundnessProblems(r.data);
+  if (problems.length) {
+    throw new ForgeErrors(
+      'PLAN_INVALID',
+      problems.map((p) => new ForgeError('PLAN_INVALID', `${label}: ${p.field}: ${p.message}`, { field: p.field })),
+    );
+  }
+  return r.data;
 }
 
 export async function resolvePlan(ctx: Ctx, src: PlanSource): Promise<{ plan: Plan; inventory?: Inventory }> {

@@ -4,7 +4,7 @@
 // `provision partition` + `provision verify` in the guest: RAID1 /boot (metadata
 // 1.0) + one VG across both disks, then a different layout over the stale one.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap } from '../build-image/artifacts.js';
+import { ensureBootstrap } from '../host/artifacts.js';
 import type { Plan } from '../plan/types.js';
 import { runInVm } from '../../lab/vm/run-in-vm.js';
 import { testPlan } from './test-layouts.js';

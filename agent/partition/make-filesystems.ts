@@ -10,9 +10,9 @@ export async function makeFilesystems(ctx: Ctx, plan: Plan, timeoutMs = 60_000):
   for (const fs of plan.fss) {
     if (fs.fromImage || fs.keepData) continue;
     await waitForNode(ctx, fs.device, { timeoutMs });
-    await ctx.runner.run(
+    await ctx.run(
       mkfsArgv({ device: fs.device, type: fs.type, ...(fs.label ? { label: fs.label } : {}), options: fs.mkfsOptions }),
-      { timeoutMs: 600_000, signal: ctx.signal },
+      { timeoutMs: 600_000 },
     );
   }
 }

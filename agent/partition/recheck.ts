@@ -8,8 +8,8 @@ import type { Inventory } from '../inventory/types.js';
 import type { Plan, PlannedDisk } from '../plan/types.js';
 import { probeGeometry, type DeviceGeometry } from '../tools/blockdev.js';
 import { partitionNumber, readPartitionTable } from '../tools/sfdisk.js';
-import { MiB, requiredBytes, sectorRange } from './geometry.js';
-import { sysfsGraph, type BlockGraph } from './sysfs.js';
+import { MiB, requiredBytes, sectorRange } from '../plan/geometry.js';
+import { sysfsGraph, type BlockGraph } from '../tools/sysfs.js';
 
 export interface RecheckedDisk {
   disk: PlannedDisk;

@@ -7,7 +7,7 @@ import type { Plan } from '../plan/types.js';
 import { rereadPtArgv } from '../tools/blockdev.js';
 import { partprobeArgv } from '../tools/partprobe.js';
 import { settle } from '../tools/udev.js';
-import { MiB } from './geometry.js';
+import { MiB } from '../plan/geometry.js';
 import { waitForNode } from './wait-node.js';
 
 export interface RereadOptions {
@@ -20,7 +20,7 @@ export async function rereadTable(ctx: Ctx, device: string, o: RereadOptions = {
   let lastError: unknown;
   for (let i = 1; i <= attempts; i++) {
     try {
-      await ctx.runner.run(partprobeArgv(device), { timeoutMs: 60_000, signal: ctx.signal });
+      await ctx.run(partprobeArgv(device), { timeoutMs: 60_000 });
       return;
     } catch (e) {
       if (!(e instanceof ToolError) || e.code === 'TOOL_MISSING') {
@@ -33,7 +33,7 @@ export async function rereadTable(ctx: Ctx, device: string, o: RereadOptions = {
     }
   }
   try {
-    await ctx.runner.run(rereadPtArgv(device), { timeoutMs: 60_000, signal: ctx.signal });
+    await ctx.run(rereadPtArgv(device), { timeoutMs: 60_000 });
   } catch {
     throw lastError;
   }

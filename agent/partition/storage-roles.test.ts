@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ExecaRunner } from '../core/runner.js';
 import { loadScenario, retargetScenario, type ScenarioName } from '../plan/fixtures.js';
 import { parseProvisionData } from '../schema/load.js';
-import { runCli as cli } from '../testing/cli.js';
+import { runCli as cli } from '../testing/cli/run-cli.js';
 import { createLoopDisks, type LoopDisk } from '../testing/loop-disks.js';
 import { ownLeaks, partDevice } from './test-layouts.js';
 

@@ -4,7 +4,7 @@
 import type { Ctx } from '../core/context.js';
 import type { Plan } from '../plan/types.js';
 import { zeroRange } from '../tools/blkdiscard.js';
-import { MiB } from './geometry.js';
+import { MiB } from '../plan/geometry.js';
 
 /** Byte ranges to zero in a partition of `size` MiB: both ends, or all of a tiny one. */
 export function wipeRanges(sizeMiB: number): { offset: number; length: number }[] {

@@ -2,7 +2,7 @@
 // inventory fuel-agent's own tests ran it against, and our small scenarios (disks
 // of a few GiB, so they fit loop devices and lab VMs). Used by tests of every layer.
 import { fileURLToPath } from 'node:url';
-import type { ErrorCode } from '../core/errors.js';
+import { ForgeError, type ErrorCode } from '../core/errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory, InventoryDisk } from '../inventory/types.js';
 import { loadProvisionData } from '../schema/load.js';
@@ -98,7 +98,9 @@ export function retargetScenario(
     const dev = devices[n];
     const old = inventory.disks[n];
     n++;
-    if (!dev) throw new Error(`retargetScenario: no device for ks_spaces disk ${space.name}`);
+    if (!dev) {
+      throw new ForgeError('DISK_NOT_FOUND', `retargetScenario: no device for ks_spaces disk ${space.name}`, { field: 'ks_meta.pm_data.ks_spaces' });
+    }
     const name = dev.path.replace(/^\/dev\//, '');
     space.name = name;
     space.id = name;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProvisionCommand } from './command.js';
+import { runProvisionCommand } from '../commands/run-command.js';
 import { defaultSteps } from './default-steps.js';
 import type { Steps } from './provision-run.js';
 

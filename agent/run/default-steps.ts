@@ -8,7 +8,6 @@ import { discoverInventory } from '../inventory/discover.js';
 import { loadInventory } from '../inventory/load.js';
 import { executePartitioning } from '../partition/execute.js';
 import { buildPlan } from '../plan/build.js';
-import type { ProvisionData } from '../schema/provision-data.js';
 import { loadProvisionData } from '../schema/load.js';
 import { checkInput } from './check-input.js';
 import type { Steps } from './provision-run.js';
@@ -17,26 +16,26 @@ export const defaultSteps: Steps = {
   loadData: (path) => loadProvisionData(path),
   // Renders the configdrive in memory and checks sudo rules: errors surface before any disk is touched.
   checkData: async (ctx, data, o) => {
-    await checkInput(ctx, data as ProvisionData, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
+    await checkInput(ctx, data, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
   },
   inventory: (ctx, path) => (path ? loadInventory(path) : discoverInventory(ctx)),
-  buildPlan: (data, inventory) => buildPlan(data as ProvisionData, inventory),
-  validateImages: async (ctx, plan, o) => {
-    await validateImages(ctx, plan.images, { allowUnverified: o.allowUnverified ?? false, readMetadata: true, fetch: { ...DEFAULT_FETCH, ...o.fetch } });
-  },
+  buildPlan: (data, inventory) => buildPlan(data, inventory),
+  validateImages: (ctx, plan, o) =>
+    validateImages(ctx, plan.images, { allowUnverified: o.allowUnverified ?? false, readMetadata: true, fetch: { ...DEFAULT_FETCH, ...o.fetch } }),
   partition: (ctx, plan, inventory) => executePartitioning(ctx, plan, inventory),
-  images: async (ctx, plan, o) => {
+  images: async (ctx, plan, o, resolved) => {
     // A dry run has not created the target partitions; the images were validated in the plan step.
     if (ctx.dryRun) {
       for (const i of plan.images) ctx.log.info('image.dry_run', { uri: i.uri, device: i.targetDevice, format: i.format, container: i.container });
       return [];
     }
-    return writeImages(ctx, plan, { allowUnverified: o.allowUnverified ?? false, ...(o.fetch ? { fetch: o.fetch } : {}) });
+    // Resolved by the plan step: the metadata beside each image is not fetched a second time.
+    return writeImages(ctx, plan, { allowUnverified: o.allowUnverified ?? false, resolved, ...(o.fetch ? { fetch: o.fetch } : {}) });
   },
   configdrive: (ctx, plan, data, o) =>
     writeConfigDrive(ctx, plan, data, {
       ...(o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl }),
       ...(o.configdriveFormat === undefined ? {} : { format: o.configdriveFormat }),
     }),
-  bootloader: (ctx, plan, data) => installBootloader(ctx, plan, data),
+  bootloader: (ctx, plan) => installBootloader(ctx, plan),
 };

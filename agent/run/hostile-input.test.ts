@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenarioPaths } from '../plan/fixtures.js';
-import { runCli } from '../testing/cli.js';
+import { runCli } from '../testing/cli/run-cli.js';
 import { createLoopDisk, type LoopDisk } from '../testing/loop-disks.js';
 
 type Doc = any; // eslint-disable-line @typescript-eslint/no-explicit-any

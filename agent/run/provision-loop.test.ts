@@ -12,13 +12,14 @@ import { parseMultipart } from '../configdrive/mime.js';
 import { createCtx } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
 import { ExecaRunner } from '../core/runner.js';
+import { singleDiskData, singleDiskInventory, singleDiskSizeMiB } from '../testing/single-disk.js';
 import { createLoopDisk, findLeaks, type LoopDisk } from '../testing/loop-disks.js';
 import { probeSignature } from '../tools/blkid.js';
 import { MountStack } from '../tools/mount.js';
 import { listFiles, mtype } from '../tools/mtools.js';
-import { runProvisionCommand } from './command.js';
-import { ensureTinyImage } from '../build-image/artifacts.js';
-import type { BuiltImage } from '../build-image/build-image.js';
+import { runProvisionCommand } from '../commands/run-command.js';
+import { ensureTinyImage } from '../host/artifacts.js';
+import type { BuiltImage } from '../host/image/build-image.js';
 import type { ProvisionReport } from './provision-run.js';
 
 const MiB = 1024 * 1024;
@@ -29,22 +30,6 @@ let inputPath = '';
 let inventoryPath = '';
 let image: BuiltImage;
 
-function dataFor(device: string, sizeMiB: number, rootMiB: number, imageUri: string, sums: Record<string, unknown>): unknown {
-  const name = device.replace('/dev/', '');
-  const base = JSON.parse(readFileSync(new URL('../../fixtures/fuel-nailgun/provision_sample.json', import.meta.url), 'utf8'));
-  base.ks_meta.pm_data.kernel_params = 'console=ttyS0,115200 net.ifnames=0';
-  base.ks_meta.pm_data.ks_spaces = [{
-    type: 'disk', id: name, name, size: sizeMiB, extra: [],
-    volumes: [
-      { type: 'boot', size: 300 },
-      { type: 'partition', name: 'Boot', mount: '/boot', file_system: 'ext2', size: 200 },
-      { type: 'partition', name: 'Root', mount: '/', file_system: 'ext4', size: rootMiB },
-      { type: 'partition', name: 'Swap', mount: 'swap', file_system: 'swap', size: 64 },
-    ],
-  }];
-  base.ks_meta.image_data = { '/': { uri: imageUri, format: 'ext4', container: 'gzip', ...sums } };
-  return base;
-}
 
 async function provision(args: string[]): Promise<{ code: number; report: ProvisionReport; err: string }> {
   const errs: string[] = [];
@@ -60,27 +45,20 @@ beforeAll(async () => {
   image = await ensureTinyImage();
   const rootMiB = Math.ceil(image.meta.raw_size / MiB) + 128;
   // fuel-agent geometry: bios_grub, the 200 MiB UEFI partition, /boot, /, swap, configdrive, each after a 1 MiB gap.
-  const sizeMiB = 1 + 24 + 1 + 200 + 1 + 200 + 1 + rootMiB + 1 + 64 + 1 + 20 + 8;
+  const sizeMiB = singleDiskSizeMiB(rootMiB);
   disk = await createLoopDisk({ sizeMiB, tag: 'run' });
-  const inventory = {
-    version: 1,
-    disks: [{
-      name: disk.device.replace('/dev/', ''), path: disk.device, size: sizeMiB * MiB,
-      logicalSectorSize: 512, physicalSectorSize: 512, rotational: false, removable: false, readOnly: false,
-      type: 'loop', links: [],
-    }],
-  };
+  const inventory = singleDiskInventory(disk.device, sizeMiB);
   inventoryPath = join(work, 'inventory.json');
   writeFileSync(inventoryPath, JSON.stringify(inventory));
   const uri = `file://${image.path}`;
   inputPath = join(work, 'provision.json');
   // The builder's <image>.meta.json beside the file supplies the digests; image_data names none.
-  writeFileSync(inputPath, JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, uri, {})));
+  writeFileSync(inputPath, JSON.stringify(singleDiskData(disk.device, sizeMiB, rootMiB, uri, {})));
   // The same image without metadata beside it and a wrong md5 in image_data: the
   // only checksum is wrong, so the run fails while streaming, after partitioning.
   const bare = join(work, 'bare.img.gz');
   symlinkSync(image.path, bare);
-  writeFileSync(join(work, 'bad.json'), JSON.stringify(dataFor(disk.device, sizeMiB, rootMiB, `file://${bare}`, { md5: '0'.repeat(32) })));
+  writeFileSync(join(work, 'bad.json'), JSON.stringify(singleDiskData(disk.device, sizeMiB, rootMiB, `file://${bare}`, { md5: '0'.repeat(32) })));
 }, 3_600_000);
 
 afterAll(async () => {

@@ -7,7 +7,8 @@ import { ForgeError } from '../core/errors.js';
 import { createLogger, memorySink, type LogEvent } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import type { Plan } from '../plan/types.js';
-import { runProvisionCommand } from './command.js';
+import { parseProvisionData } from '../schema/load.js';
+import { runProvisionCommand } from '../commands/run-command.js';
 import { provisionRun, RunFailed, type Steps } from './provision-run.js';
 
 const plan: Plan = {
@@ -27,11 +28,11 @@ function fakeSteps(calls: string[], failAt?: string): Steps {
     return value;
   };
   return {
-    loadData: step('loadData', { hostname: 'n' }),
+    loadData: step('loadData', parseProvisionData({ hostname: 'n', ks_meta: { pm_data: { ks_spaces: [] } } })),
     checkData: async () => void calls.push('checkData'),
     inventory: step('inventory', { disks: [] }),
     buildPlan: () => (calls.push('buildPlan'), plan),
-    validateImages: step('validateImages', undefined),
+    validateImages: step('validateImages', []),
     partition: step('partition', {}),
     images: step('images', [{ uri: 'http://x/i.img.gz', mount: '/', device: '/dev/sda3', bytes: 10, md5: 'a', sha256: 'b', verified: true, durationMs: 1, rate: 10, resumes: 0, restarts: 0, grown: true }]),
     configdrive: step('configdrive', { device: '/dev/sda9', format: 'vfat', label: 'config-2', instanceId: 'i', hostname: 'n', callbackUrl: 'u', files: [], bytes: 1 }),
@@ -109,7 +110,7 @@ describe('provision command', () => {
     const spy: Steps = {
       ...steps,
       validateImages: async (c, p, o) => (record(o), steps.validateImages(c, p, o)),
-      images: async (c, p, o) => (record(o), steps.images(c, p, o)),
+      images: async (c, p, o, r) => (record(o), steps.images(c, p, o, r)),
     };
     const io = { out: () => undefined, err: () => undefined };
     const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 's.log'), '--stall-timeout', '7'], io, undefined, spy);

@@ -4,12 +4,14 @@
 // the report says where. Steps are injected so the sequencing is unit-testable.
 import type { Ctx } from '../core/context.js';
 import { ForgeError, isForgeError } from '../core/errors.js';
-import type { ImageReport } from '../image/types.js';
+import { errorJson, Sequence, type StepRecord as SequenceRecord } from '../core/sequence.js';
+import type { ImageReport, ResolvedImage } from '../image/types.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Plan } from '../plan/types.js';
 import type { BootloaderReport } from '../bootloader/install.js';
 import type { FetchOptions } from '../image/types.js';
 import type { ConfigDriveReport } from '../configdrive/write.js';
+import type { ProvisionData } from '../schema/provision-data.js';
 import { VERSION } from '../version.js';
 
 export const STEP_NAMES = ['validate', 'plan', 'partition', 'images', 'configdrive', 'bootloader'] as const;
@@ -29,16 +31,19 @@ export interface RunOptions {
 
 /** The outside world of a run; `defaultSteps` wires the real modules. */
 export interface Steps {
-  loadData(path: string): Promise<unknown>;
+  /** The provision data, parsed and normalised by the schema: what every later step reads. */
+  loadData(path: string): Promise<ProvisionData>;
   /** Checks everything the later steps read from the data (configdrive contents). */
-  checkData(ctx: Ctx, data: unknown, o: RunOptions): Promise<void>;
+  checkData(ctx: Ctx, data: ProvisionData, o: RunOptions): Promise<void>;
   inventory(ctx: Ctx, path?: string): Promise<Inventory>;
-  buildPlan(data: unknown, inventory: Inventory): Plan;
-  validateImages(ctx: Ctx, plan: Plan, o: RunOptions): Promise<void>;
+  buildPlan(data: ProvisionData, inventory: Inventory): Plan;
+  /** Checks every image and resolves its checksums (metadata read once, here); the images step writes these. */
+  validateImages(ctx: Ctx, plan: Plan, o: RunOptions): Promise<ResolvedImage[]>;
   partition(ctx: Ctx, plan: Plan, inventory: Inventory): Promise<unknown>;
-  images(ctx: Ctx, plan: Plan, o: RunOptions): Promise<ImageReport[]>;
-  configdrive(ctx: Ctx, plan: Plan, data: unknown, o: RunOptions): Promise<ConfigDriveReport>;
-  bootloader(ctx: Ctx, plan: Plan, data: unknown): Promise<BootloaderReport>;
+  /** Writes the images the plan step resolved (`resolved`), fetching no metadata again. */
+  images(ctx: Ctx, plan: Plan, o: RunOptions, resolved: readonly ResolvedImage[]): Promise<ImageReport[]>;
+  configdrive(ctx: Ctx, plan: Plan, data: ProvisionData, o: RunOptions): Promise<ConfigDriveReport>;
+  bootloader(ctx: Ctx, plan: Plan, data: ProvisionData): Promise<BootloaderReport>;
 }
 
 export interface StepRecord {
@@ -75,10 +80,6 @@ export interface ProvisionReport {
   commands?: string[][];
 }
 
-export function errorJson(e: unknown): Record<string, unknown> {
-  if (isForgeError(e)) return e.toJSON();
-  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-}
 
 function written(step: StepName, plan: Plan, extra: { images?: ImageReport[]; cd?: ConfigDriveReport; bl?: BootloaderReport }): WrittenDevice[] {
   switch (step) {
@@ -106,6 +107,33 @@ function written(step: StepName, plan: Plan, extra: { images?: ImageReport[]; cd
   }
 }
 
+/** Step log events as the run has always named them (end carries the outcome). */
+const RUN_EVENTS = { start: 'run.step.start', done: 'run.step.end', failed: 'run.step.end', skipped: 'run.step.skipped' };
+
+/** What each step leaves on disk, logged with its start. */
+const LEAVES: Record<StepName, string> = {
+  validate: 'nothing (reads the input)',
+  plan: 'nothing (reads the disks and image metadata)',
+  partition: 'partition tables, md arrays, LVM, filesystems',
+  images: 'OS images on their devices',
+  configdrive: 'config-2 filesystem at the end of a disk',
+  bootloader: 'GRUB, fstab and the cloud-init datasource in the target',
+};
+
+function toRecord(r: SequenceRecord): StepRecord {
+  return { step: r.name as StepName, outcome: r.outcome, startedAt: r.startedAt, durationMs: r.durationMs, ...(r.error ? { error: r.error } : {}) };
+}
+
+/**
+ * A step that fails because the run was cancelled reports ABORTED, whatever the
+ * interrupted call made of it (a destroyed socket reads as a fetch error).
+ */
+function asAbort(signal: AbortSignal, e: unknown): unknown {
+  if (!signal.aborted || (isForgeError(e) && e.code === 'ABORTED')) return e;
+  const why = isForgeError(signal.reason) ? signal.reason.message : 'cancelled';
+  return new ForgeError('ABORTED', why, { cause: e, details: { interrupted: errorJson(e) } });
+}
+
 export async function provisionRun(ctx: Ctx, o: RunOptions, steps: Steps): Promise<ProvisionReport> {
   const started = ctx.clock.now();
   const report: ProvisionReport = {
@@ -119,9 +147,11 @@ export async function provisionRun(ctx: Ctx, o: RunOptions, steps: Steps): Promi
     devicesWritten: [],
     images: [],
   };
-  let data: unknown;
+  let data: ProvisionData | undefined;
   let inventory: Inventory | undefined;
   let plan: Plan | undefined;
+  /** Set by the plan step when the images step will run. */
+  let resolved: ResolvedImage[] = [];
   const wanted = (s: StepName): boolean => !o.only || o.only.includes(s) || s === 'validate' || s === 'plan';
 
   const bodies: Record<StepName, () => Promise<void>> = {
@@ -131,54 +161,46 @@ export async function provisionRun(ctx: Ctx, o: RunOptions, steps: Steps): Promi
     },
     plan: async () => {
       inventory = await steps.inventory(ctx, o.inventory);
-      plan = steps.buildPlan(data, inventory);
+      plan = steps.buildPlan(data as ProvisionData, inventory);
       report.plan = plan;
       for (const w of plan.warnings ?? []) ctx.log.warn('plan.warning', { ...w });
-      if (wanted('images')) await steps.validateImages(ctx, plan, o);
+      if (wanted('images')) resolved = await steps.validateImages(ctx, plan, o);
     },
     partition: async () => {
       await steps.partition(ctx, plan as Plan, inventory as Inventory);
     },
     images: async () => {
-      report.images = await steps.images(ctx, plan as Plan, o);
+      report.images = await steps.images(ctx, plan as Plan, o, resolved);
     },
     configdrive: async () => {
-      report.configdrive = await steps.configdrive(ctx, plan as Plan, data, o);
+      report.configdrive = await steps.configdrive(ctx, plan as Plan, data as ProvisionData, o);
     },
     bootloader: async () => {
-      report.bootloader = await steps.bootloader(ctx, plan as Plan, data);
+      report.bootloader = await steps.bootloader(ctx, plan as Plan, data as ProvisionData);
     },
   };
 
+  const seq = new Sequence(ctx, { events: RUN_EVENTS, fields: { dryRun: ctx.dryRun } });
   for (const step of STEP_NAMES) {
-    const t0 = ctx.clock.now();
-    const startedAt = new Date(t0).toISOString();
     if (!wanted(step)) {
-      report.steps.push({ step, outcome: 'skipped', startedAt, durationMs: 0 });
+      seq.skip({ name: step });
       continue;
     }
-    ctx.log.info('run.step.start', { step, dryRun: ctx.dryRun });
     try {
-      if (ctx.signal.aborted) throw new ForgeError('ABORTED', `aborted before ${step}`, { cause: ctx.signal.reason });
-      await bodies[step]();
+      await seq.run({ name: step, leaves: LEAVES[step], run: () => bodies[step]().catch((e: unknown) => Promise.reject(asAbort(ctx.signal, e))) });
     } catch (e) {
-      const durationMs = ctx.clock.now() - t0;
-      const error = errorJson(e);
-      report.steps.push({ step, outcome: 'failed', startedAt, durationMs, error });
-      ctx.log.error('run.step.end', { step, outcome: 'failed', durationMs, error });
+      report.steps = seq.records.map(toRecord);
       report.stoppedAt = step;
-      report.error = error;
+      report.error = errorJson(e);
       report.durationMs = ctx.clock.now() - started;
-      ctx.log.error('run.failed', { stoppedAt: step, durationMs: report.durationMs, error });
+      ctx.log.error('run.failed', { stoppedAt: step, durationMs: report.durationMs, error: report.error });
       throw new RunFailed(report, e);
     }
-    const durationMs = ctx.clock.now() - t0;
-    report.steps.push({ step, outcome: 'ok', startedAt, durationMs });
     if (plan && !ctx.dryRun) {
       report.devicesWritten.push(...written(step, plan, { images: report.images, ...(report.configdrive ? { cd: report.configdrive } : {}), ...(report.bootloader ? { bl: report.bootloader } : {}) }));
     }
-    ctx.log.info('run.step.end', { step, outcome: 'ok', durationMs });
   }
+  report.steps = seq.records.map(toRecord);
   report.ok = true;
   report.durationMs = ctx.clock.now() - started;
   ctx.log.info('run.done', { durationMs: report.durationMs, devices: report.devicesWritten.length, images: report.images.length });

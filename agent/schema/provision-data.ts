@@ -10,12 +10,21 @@ const checked = (rule: R.Rule) =>
     const why = rule(v);
     if (why) ctx.addIssue({ code: 'custom', message: why });
   });
-/** Nailgun sends some ids as numbers or strings; the rule applies to the text. */
+/** Nailgun sends some ids as numbers or strings; the rule applies to the text, which is what every step gets. */
 const checkedId = (rule: R.Rule) =>
-  z.union([z.string(), z.number()]).superRefine((v, ctx) => {
-    const why = rule(String(v));
-    if (why) ctx.addIssue({ code: 'custom', message: why });
-  });
+  z
+    .union([z.string(), z.number()])
+    .superRefine((v, ctx) => {
+      const why = rule(String(v));
+      if (why) ctx.addIssue({ code: 'custom', message: why });
+    })
+    .transform(String);
+
+/** A value some Nailgun releases send as a number: kept as its text. */
+const text = z.union([z.string(), z.number()]).transform(String);
+
+/** Nailgun sends flags as 0/1, "0"/"1", "yes"/"no" or booleans depending on the release: read once, as a boolean. */
+const flag = z.union([z.number(), z.string(), z.boolean()]).transform(R.truthy);
 
 const mib = z.number().nonnegative();
 
@@ -154,11 +163,9 @@ export const interfaceSchema = z.looseObject({
   ip_address: checked(R.ipAddress).optional(),
   netmask: checked(R.netmask).optional(),
   dns_name: checked(R.hostname).optional(),
-  static: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  /** Fuel marks the admin NIC static:"0" even with an address (the master's DHCP reserves it). */
+  static: flag.default(false),
 });
-
-/** Nailgun sends flags as 0/1, "0"/"1" or booleans depending on the release. */
-const flag = z.union([z.number(), z.string(), z.boolean()]);
 
 export const pmDataSchema = z.looseObject({
   ks_spaces: z.array(ksSpaceSchema),
@@ -181,16 +188,17 @@ export const ksMetaSchema = z.looseObject({
   timezone: checked(R.timezone).optional(),
   fuel_version: z.string().optional(),
   puppet_master: checked(R.hostOrIp).optional(),
-  puppet_enable: flag.optional(),
-  puppet_auto_setup: flag.optional(),
-  mco_enable: flag.optional(),
-  mco_auto_setup: flag.optional(),
+  puppet_enable: flag.default(false),
+  puppet_auto_setup: flag.default(true),
+  mco_enable: flag.default(false),
+  mco_auto_setup: flag.default(true),
   mco_host: checked(R.hostOrIp).optional(),
   mco_user: checked(R.token).optional(),
   mco_password: checked(R.singleLine).optional(),
   mco_vhost: checked(R.token).optional(),
   mco_pskey: checked(R.singleLine).optional(),
   mco_connector: checked(R.word).optional(),
+  /** "-1" (or absent) means "use the node id", as Fuel's templates did. */
   mco_identity: checkedId((s) => (s === '-1' ? undefined : R.uid(s))).optional(),
   /** Where first boot reports "provisioned"; derived from master_ip when absent. */
   callback_url: checked(R.httpUrl).optional(),
@@ -217,10 +225,15 @@ const documentSchema = z.looseObject({
   hostname: checked(R.hostname).optional(),
   name: checked(R.token).optional(),
   uid: checkedId(R.uid).optional(),
+  /** Instance UUID for the configdrive; derived from uid and hostname when absent. */
+  uuid: text.optional(),
+  /** Older releases' name for `name`. */
+  slave_name: text.optional(),
   profile: z.string().optional(),
   interfaces: z.record(checked(R.interfaceName), interfaceSchema).optional(),
   interfaces_extra: z.record(z.string(), z.looseObject({})).optional(),
   kernel_options: z.record(z.string(), checked(R.singleLine)).optional(),
+  /** Nailgun quotes the list (`"\"10.20.0.2\""`); each entry is checked below (R.splitQuotedList). */
   name_servers: checked(R.singleLine).optional(),
   name_servers_search: checked(R.singleLine).optional(),
 });
@@ -255,14 +268,33 @@ function crossFieldRules(d: z.infer<typeof documentSchema>, ctx: z.RefinementCtx
     if (vgIds.has(sp.id)) issue(['ks_meta', 'pm_data', 'ks_spaces', i, 'id'], `volume group ${sp.id} is already listed at ks_spaces[${vgIds.get(sp.id)}]`);
     else vgIds.set(sp.id, i);
   });
+  loneSurrogates(d, [], issue);
+}
+
+/**
+ * A string holding a lone UTF-16 surrogate (only a JSON `\ud800` escape makes one),
+ * anywhere in the data, known field or not: no UTF-8 file can carry it, so writing
+ * it would silently turn it into U+FFFD. Named by its JSON path.
+ */
+function loneSurrogates(v: unknown, path: (string | number)[], issue: (path: (string | number)[], message: string) => void): void {
+  const bad = (at: (string | number)[]): void => issue(at, 'holds a lone UTF-16 surrogate, which no file can carry');
+  if (typeof v === 'string') {
+    if (R.hasLoneSurrogate(v)) bad(path);
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => loneSurrogates(x, [...path, i], issue));
+  } else if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      if (R.hasLoneSurrogate(k)) bad([...path, k]);
+      loneSurrogates(x, [...path, k], issue);
+    }
+  }
 }
 
 export const provisionDataSchema = documentSchema.superRefine(crossFieldRules);
 
-export type ProvisionData = z.infer<typeof provisionDataSchema>;
-export type KsSpace = z.infer<typeof ksSpaceSchema>;
+/** The data as every step reads it: checked, ids as text, flags as booleans with their defaults. */
+export type ProvisionData = z.output<typeof provisionDataSchema>;
 export type KsDisk = z.infer<typeof ksDiskSchema>;
 export type KsVg = z.infer<typeof ksVgSchema>;
 export type DiskVolume = z.infer<typeof diskVolumeSchema>;
-export type LvVolume = z.infer<typeof lvVolumeSchema>;
 export type ImageData = z.infer<typeof imageDataSchema>;

@@ -48,7 +48,6 @@ export const hostname: Rule = (s) => {
   return undefined;
 };
 
-export const ipv4: Rule = (s) => (isIPv4(s) ? undefined : `${displayValue(s)} is not an IPv4 address`);
 export const ipAddress: Rule = (s) => (isIP(s) ? undefined : `${displayValue(s)} is not an IP address`);
 export const hostOrIp: Rule = (s) => (isIP(s) ? undefined : hostname(s) && `${displayValue(s)} is neither an IP address nor a host name`);
 
@@ -224,4 +223,20 @@ export function parseUdevRules(s: string): { rules: { mac: string; name: string 
     rules.push({ mac: (m[1] ?? '').toLowerCase(), name: m[2] ?? '' });
   }
   return { rules };
+}
+
+/** Nailgun sends booleans as 1/0, "1"/"0", "yes"/"no" or true/false. */
+export function truthy(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return ['1', 'yes', 'true', 'on'].includes(v.trim().toLowerCase());
+  return false;
+}
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when `s` holds a UTF-16 surrogate UTF-8 cannot encode (only a JSON `\ud800` escape makes one). */
+export function hasLoneSurrogate(s: string): boolean {
+  return LONE_SURROGATE.test(s);
 }

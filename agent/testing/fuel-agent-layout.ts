@@ -11,7 +11,7 @@ import { parseInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { partitionDevice } from '../plan/names.js';
 import type { Plan } from '../plan/types.js';
-import { TYPE_GUID } from '../partition/type-guid.js';
+import { TYPE_GUID } from '../plan/type-guid.js';
 import type { FuelPartition, FuelScheme } from './fuel-agent-shape.js';
 
 export const FUEL_PLANS_DIR = new URL('../../fixtures/fuel-agent-plans/', import.meta.url).pathname;

@@ -9,5 +9,5 @@ export function zeroRangeArgv(device: string, offset: number, length: number): s
 }
 
 export async function zeroRange(ctx: Ctx, device: string, offset: number, length: number): Promise<void> {
-  await ctx.runner.run(zeroRangeArgv(device, offset, length), { timeoutMs: 120_000, signal: ctx.signal });
+  await ctx.run(zeroRangeArgv(device, offset, length), { timeoutMs: 120_000 });
 }

@@ -20,15 +20,11 @@ export function parseExport(stdout: string): Record<string, string> {
 /** Signature tags (TYPE, UUID, PTTYPE, ...) found on the device; empty when there is none. */
 export async function probeSignature(ctx: Ctx, device: string): Promise<Record<string, string>> {
   // Exit 2: nothing recognised. That is a fact to compare, not a failure.
-  const r = await ctx.runner.run(blkidProbeArgv(device), {
+  const r = await ctx.run(blkidProbeArgv(device), {
     readOnly: true,
     okExitCodes: [0, 2],
     timeoutMs: 60_000,
-    signal: ctx.signal,
   });
   return r.exitCode === 0 ? parseExport(r.stdout) : {};
 }
 
-export async function readFsUuid(ctx: Ctx, device: string): Promise<string | undefined> {
-  return (await probeSignature(ctx, device)).UUID;
-}

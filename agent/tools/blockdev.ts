@@ -26,7 +26,7 @@ export function parseBlockdevProbe(stdout: string): DeviceGeometry {
 }
 
 export async function probeGeometry(ctx: Ctx, device: string): Promise<DeviceGeometry> {
-  const r = await ctx.runner.run(blockdevProbeArgv(device), { readOnly: true, timeoutMs: 30_000, signal: ctx.signal });
+  const r = await ctx.run(blockdevProbeArgv(device), { readOnly: true, timeoutMs: 30_000 });
   return parseBlockdevProbe(r.stdout);
 }
 

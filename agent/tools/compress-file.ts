@@ -19,7 +19,7 @@ export function compressFileArgv(kind: Compression, file: string, level?: number
 }
 
 export async function compressFile(ctx: Ctx, kind: Compression, file: string, level?: number): Promise<string> {
-  await ctx.runner.run(compressFileArgv(kind, file, level), { timeoutMs: 60 * 60_000 });
+  await ctx.run(compressFileArgv(kind, file, level), { timeoutMs: 60 * 60_000 });
   return file + COMPRESSION_SUFFIX[kind];
 }
 
@@ -37,6 +37,6 @@ export function decompressFileArgv(kind: Compression, file: string): string[] {
 
 export async function decompressFile(ctx: Ctx, kind: Compression, file: string): Promise<string> {
   const suffix = COMPRESSION_SUFFIX[kind];
-  await ctx.runner.run(decompressFileArgv(kind, file), { timeoutMs: 30 * 60_000 });
+  await ctx.run(decompressFileArgv(kind, file), { timeoutMs: 30 * 60_000 });
   return file.endsWith(suffix) ? file.slice(0, -suffix.length) : file;
 }

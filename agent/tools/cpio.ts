@@ -9,7 +9,7 @@ export function cpioCreateArgv(archive: string): string[] {
 }
 
 export async function cpioCreate(ctx: Ctx, dir: string, relPaths: readonly string[], archive: string): Promise<void> {
-  await ctx.runner.run(cpioCreateArgv(archive), {
+  await ctx.run(cpioCreateArgv(archive), {
     cwd: dir,
     input: relPaths.join('\0') + '\0',
     timeoutMs: 20 * 60_000,
@@ -22,6 +22,6 @@ export function cpioListArgv(archive: string): string[] {
 
 /** Paths inside an uncompressed newc archive. */
 export async function cpioList(ctx: Ctx, archive: string): Promise<string[]> {
-  const r = await ctx.runner.run(cpioListArgv(archive), { readOnly: true, timeoutMs: 120_000 });
+  const r = await ctx.run(cpioListArgv(archive), { readOnly: true, timeoutMs: 120_000 });
   return r.stdout.split('\n').filter(Boolean);
 }

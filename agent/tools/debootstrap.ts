@@ -30,7 +30,7 @@ export function debootstrapArgv(o: DebootstrapOptions): string[] {
 
 /** A full debootstrap takes minutes on a slow mirror; allow up to an hour. */
 export async function debootstrap(ctx: Ctx, o: DebootstrapOptions): Promise<void> {
-  await ctx.runner.run(debootstrapArgv(o), {
+  await ctx.run(debootstrapArgv(o), {
     timeoutMs: 60 * 60_000,
     env: { DEBIAN_FRONTEND: 'noninteractive', DEBCONF_NONINTERACTIVE_SEEN: 'true' },
   });

@@ -71,12 +71,12 @@ export function parseDumpe2fsHeader(text: string): Ext4Geometry {
 }
 
 export async function ext4Geometry(ctx: Ctx, image: string): Promise<Ext4Geometry> {
-  const r = await ctx.runner.run(dumpe2fsHeaderArgv(image), { readOnly: true, timeoutMs: 60_000 });
+  const r = await ctx.run(dumpe2fsHeaderArgv(image), { readOnly: true, timeoutMs: 60_000 });
   return parseDumpe2fsHeader(r.stdout);
 }
 
 /** Runs a debugfs request (`ls -l /boot`, `cat /etc/x`, `stat /usr/sbin/sshd`) against an image file. */
 export async function debugfs(ctx: Ctx, image: string, request: string): Promise<string> {
-  const r = await ctx.runner.run(debugfsArgv(image, request), { readOnly: true, timeoutMs: 60_000 });
+  const r = await ctx.run(debugfsArgv(image, request), { readOnly: true, timeoutMs: 60_000 });
   return r.stdout;
 }

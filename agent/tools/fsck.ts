@@ -15,7 +15,7 @@ const OK_EXIT: Record<CheckableFs, number[]> = { ext2: [0, 1, 2], ext3: [0, 1, 2
 export async function checkFilesystem(ctx: Ctx, fs: CheckableFs, device: string): Promise<{ repaired: boolean }> {
   const argv = fsckArgv(fs, device);
   // Let every defined exit status through so the judgement (and its message) is made here.
-  const r = await ctx.runner.run(argv, { okExitCodes: [0, 1, 2, 4, 8, 12], timeoutMs: 3_600_000 });
+  const r = await ctx.run(argv, { okExitCodes: [0, 1, 2, 4, 8, 12], timeoutMs: 3_600_000 });
   if (!OK_EXIT[fs].includes(r.exitCode)) {
     throw new ForgeError('TOOL_FAILED', `${argv[0]} found errors it could not fix on ${device} (exit ${r.exitCode})`, {
       command: argv,

@@ -12,9 +12,9 @@ export function xfsGrowfsArgv(mountPoint: string): string[] {
 }
 
 export async function growExt(ctx: Ctx, device: string): Promise<void> {
-  await ctx.runner.run(resize2fsArgv(device), { timeoutMs: 3_600_000 });
+  await ctx.run(resize2fsArgv(device), { timeoutMs: 3_600_000 });
 }
 
 export async function growXfs(ctx: Ctx, mountPoint: string): Promise<void> {
-  await ctx.runner.run(xfsGrowfsArgv(mountPoint), { timeoutMs: 3_600_000 });
+  await ctx.run(xfsGrowfsArgv(mountPoint), { timeoutMs: 3_600_000 });
 }

@@ -16,6 +16,3 @@ export function grubMkconfigArgv(output = '/boot/grub/grub.cfg'): string[] {
   return ['grub-mkconfig', '-o', output];
 }
 
-export function grubProbeArgv(path: string): string[] {
-  return ['grub-probe', '--target=fs_uuid', path];
-}

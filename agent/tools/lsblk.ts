@@ -1,7 +1,8 @@
 // lsblk argv and output parsing live here only. Whole devices only (--nodeps),
 // sizes in bytes, JSON; older util-linux prints booleans and numbers as strings.
+import { z } from 'zod';
 import type { Ctx } from '../core/context.js';
-import { ForgeError } from '../core/errors.js';
+import { parseJsonAs } from '../core/parse-json.js';
 
 export const LSBLK_COLUMNS = ['NAME', 'PATH', 'SIZE', 'LOG-SEC', 'PHY-SEC', 'ROTA', 'RM', 'RO', 'TYPE', 'SERIAL', 'WWN', 'MODEL', 'VENDOR', 'TRAN'] as const;
 
@@ -33,16 +34,12 @@ const num = (v: unknown, dflt: number) => {
 };
 const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
+/** Columns are read leniently below (older util-linux prints numbers and booleans as strings). */
+const lsblkOutput = z.object({ blockdevices: z.array(z.record(z.string(), z.unknown())) });
+
 export function parseLsblkDisks(stdout: string): LsblkDevice[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(stdout);
-  } catch (e) {
-    throw new ForgeError('TOOL_FAILED', `lsblk printed invalid JSON: ${(e as Error).message}`, { command: lsblkDisksArgv() });
-  }
-  const list = (doc as { blockdevices?: unknown }).blockdevices;
-  if (!Array.isArray(list)) throw new ForgeError('TOOL_FAILED', 'lsblk JSON has no blockdevices array', { command: lsblkDisksArgv() });
-  return list.map((raw: Record<string, unknown>) => {
+  const list = parseJsonAs(lsblkOutput, stdout, { command: lsblkDisksArgv() }).blockdevices;
+  return list.map((raw) => {
     const name = text(raw.name) ?? '';
     const d: LsblkDevice = {
       name,
@@ -62,6 +59,6 @@ export function parseLsblkDisks(stdout: string): LsblkDevice[] {
 }
 
 export async function listDisks(ctx: Ctx): Promise<LsblkDevice[]> {
-  const r = await ctx.runner.run(lsblkDisksArgv(), { readOnly: true, timeoutMs: 60_000, signal: ctx.signal });
+  const r = await ctx.run(lsblkDisksArgv(), { readOnly: true, timeoutMs: 60_000 });
   return parseLsblkDisks(r.stdout);
 }

@@ -1,6 +1,8 @@
 // LVM argv lives here only (pvcreate/vgcreate/lvcreate/…, and the JSON reports).
 // Sizes are passed and read in MiB so the plan's numbers go through unchanged.
+import { z } from 'zod';
 import type { Ctx } from '../core/context.js';
+import { parseJsonAs } from '../core/parse-json.js';
 import type { RunOptions } from '../core/runner.js';
 
 /** LVM warns on every inherited fd, which drowns real stderr in the error tail. */
@@ -46,33 +48,40 @@ export function reportArgv(kind: ReportKind): string[] {
   return [kind, '--reportformat', 'json', '--units', 'm', '--nosuffix', '-o', FIELDS[kind]];
 }
 
-export interface PvRow { pv_name: string; vg_name: string; pv_size: string; pv_mda_size: string }
-export interface VgRow { vg_name: string; vg_size: string; vg_extent_size: string; pv_count: string; lv_count: string }
-export interface LvRow { lv_name: string; vg_name: string; lv_size: string; lv_path: string }
+// LVM's JSON report prints every field as a string (sizes too, with --nosuffix).
+const pvRow = z.looseObject({ pv_name: z.string(), vg_name: z.string(), pv_size: z.string(), pv_mda_size: z.string() });
+const vgRow = z.looseObject({ vg_name: z.string(), vg_size: z.string(), vg_extent_size: z.string(), pv_count: z.string(), lv_count: z.string() });
+const lvRow = z.looseObject({ lv_name: z.string(), vg_name: z.string(), lv_size: z.string(), lv_path: z.string() });
+const ROWS = { pv: pvRow, vg: vgRow, lv: lvRow } as const;
 
-export function parseReport<T>(stdout: string, key: 'pv' | 'vg' | 'lv'): T[] {
+export type PvRow = z.output<typeof pvRow>;
+export type VgRow = z.output<typeof vgRow>;
+export type LvRow = z.output<typeof lvRow>;
+type RowOf = { pv: PvRow; vg: VgRow; lv: LvRow };
+
+export function parseReport<K extends keyof RowOf>(stdout: string, key: K, command: readonly string[] = []): RowOf[K][] {
   if (!stdout.trim()) return [];
-  const doc = JSON.parse(stdout) as { report?: Record<string, T[] | undefined>[] };
-  return (doc.report ?? []).flatMap((r) => r[key] ?? []);
+  const row = ROWS[key] as unknown as z.ZodType<RowOf[K]>;
+  const doc = parseJsonAs(z.object({ report: z.array(z.looseObject({ [key]: z.array(row).optional() })).optional() }), stdout, { command });
+  return (doc.report ?? []).flatMap((r) => (r[key] as RowOf[K][] | undefined) ?? []);
 }
 
-async function report<T>(ctx: Ctx, kind: ReportKind, key: 'pv' | 'vg' | 'lv'): Promise<T[]> {
+async function report<K extends keyof RowOf>(ctx: Ctx, kind: ReportKind, key: K): Promise<RowOf[K][]> {
   // Exit 5 with no PVs at all, or where device-mapper is missing: still an answer.
-  const r = await ctx.runner.run(reportArgv(kind), {
+  const r = await ctx.run(reportArgv(kind), {
     readOnly: true,
     okExitCodes: [0, 5],
     env: ENV,
     timeoutMs: 60_000,
-    signal: ctx.signal,
   });
-  return parseReport<T>(r.stdout, key);
+  return parseReport(r.stdout, key, r.argv);
 }
 
-export const listPvs = (ctx: Ctx): Promise<PvRow[]> => report<PvRow>(ctx, 'pvs', 'pv');
-export const listVgs = (ctx: Ctx): Promise<VgRow[]> => report<VgRow>(ctx, 'vgs', 'vg');
-export const listLvs = (ctx: Ctx): Promise<LvRow[]> => report<LvRow>(ctx, 'lvs', 'lv');
+export const listPvs = (ctx: Ctx): Promise<PvRow[]> => report(ctx, 'pvs', 'pv');
+export const listVgs = (ctx: Ctx): Promise<VgRow[]> => report(ctx, 'vgs', 'vg');
+export const listLvs = (ctx: Ctx): Promise<LvRow[]> => report(ctx, 'lvs', 'lv');
 
 /** Runs an LVM command with the fd-warning suppression and a generous timeout. */
-export async function runLvm(ctx: Ctx, argv: readonly string[], opts: RunOptions = {}): Promise<void> {
-  await ctx.runner.run(argv, { timeoutMs: 300_000, signal: ctx.signal, ...opts, env: { ...ENV, ...opts.env } });
+export async function runLvm(ctx: Ctx, argv: readonly string[], opts: Omit<RunOptions, 'signal'> = {}): Promise<void> {
+  await ctx.run(argv, { timeoutMs: 300_000, ...opts, env: { ...ENV, ...opts.env } });
 }

@@ -70,11 +70,10 @@ export function parseMdDetail(stdout: string): MdDetail {
 }
 
 export async function mdDetail(ctx: Ctx, device: string): Promise<MdDetail | null> {
-  const r = await ctx.runner.run(mdDetailArgv(device), {
+  const r = await ctx.run(mdDetailArgv(device), {
     readOnly: true,
     okExitCodes: [0, 1, 2],
     timeoutMs: 30_000,
-    signal: ctx.signal,
   });
   return r.exitCode === 0 ? parseMdDetail(r.stdout) : null;
 }

@@ -1,10 +1,11 @@
 // mkfs.* and mkswap argv live here only. Every variant forces creation (the
 // device was planned and cleaned; prompts would hang a headless node).
-import type { FsType } from '../plan/types.js';
+/** The filesystems mkfsArgv makes (the plan's FsType must stay within these). */
+export type MkfsType = 'ext2' | 'ext3' | 'ext4' | 'xfs' | 'vfat' | 'swap';
 
 export interface MkfsSpec {
   device: string;
-  type: FsType;
+  type: MkfsType;
   label?: string;
   options?: readonly string[];
 }

@@ -7,5 +7,5 @@ export function mkisofsArgv(sourceDir: string, output: string, volumeId: string)
 }
 
 export async function mkisofs(ctx: Ctx, sourceDir: string, output: string, volumeId: string): Promise<void> {
-  await ctx.runner.run(mkisofsArgv(sourceDir, output, volumeId), { timeoutMs: 300_000, signal: ctx.signal });
+  await ctx.run(mkisofsArgv(sourceDir, output, volumeId), { timeoutMs: 300_000 });
 }

@@ -1,8 +1,9 @@
 // mount/umount argv lives here only. A MountStack remembers what it mounted and
-// unmounts in reverse order on dispose, even after a failure half-way through.
+// unmounts in reverse order on dispose (a CleanupStack), even after a failure half-way through.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CleanupStack } from '../core/cleanup.js';
 import type { Ctx } from '../core/context.js';
 
 export interface MountOptions {
@@ -24,8 +25,8 @@ export function mountArgv(source: string, target: string, o: MountOptions = {}):
 
 export class MountStack implements AsyncDisposable {
   readonly #ctx: Ctx;
+  readonly #stack = new CleanupStack();
   readonly #mounted: string[] = [];
-  readonly #tempDirs: string[] = [];
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
@@ -36,32 +37,43 @@ export class MountStack implements AsyncDisposable {
   }
 
   async mount(source: string, target: string, o: MountOptions = {}): Promise<void> {
-    await this.#ctx.runner.run(mountArgv(source, target, o), { timeoutMs: 120_000 });
+    await this.#ctx.run(mountArgv(source, target, o), { timeoutMs: 120_000 });
     this.#mounted.push(target);
+    this.#stack.defer(`umount ${target}`, () => this.#umount(target));
   }
 
   /** A fresh directory under the temp dir, removed on dispose. */
   async tempDir(prefix = 'forge-mnt-'): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), prefix));
-    this.#tempDirs.push(dir);
+    this.#stack.defer(`remove ${dir}`, async () => {
+      // A mount that could not be detached still sits below: rm -r would erase the filesystem.
+      if (this.#mounted.some((m) => m === dir || m.startsWith(dir + '/'))) return;
+      await rm(dir, { recursive: true, force: true });
+    });
     return dir;
   }
 
-  /** Unmount everything, deepest first. Keeps going past failures and reports the first. */
-  async dispose(): Promise<void> {
-    let first: unknown;
-    while (this.#mounted.length) {
-      const target = this.#mounted.pop() as string;
-      try {
-        await this.#ctx.runner.run(['umount', target], { timeoutMs: 120_000 });
-      } catch (e) {
-        // A busy mount must still not leak: detach it lazily and report.
-        await this.#ctx.runner.run(['umount', '--lazy', target], { okExitCodes: [0, 32] }).catch(() => undefined);
-        first ??= e;
-      }
+  async #umount(target: string): Promise<void> {
+    // No signal here: a cancelled run must still unmount what it mounted.
+    try {
+      await this.#ctx.runner.run(['umount', target], { timeoutMs: 120_000 });
+    } catch (e) {
+      // A busy mount must still not leak: detach it lazily, and report the failure.
+      const lazy = await this.#ctx.runner.run(['umount', '--lazy', target], { okExitCodes: [0, 32] }).catch(() => undefined);
+      if (lazy?.exitCode === 0) this.#forget(target);
+      throw e;
     }
-    for (const d of this.#tempDirs.splice(0)) await rm(d, { recursive: true, force: true }).catch(() => undefined);
-    if (first) throw first;
+    this.#forget(target);
+  }
+
+  #forget(target: string): void {
+    const i = this.#mounted.lastIndexOf(target);
+    if (i >= 0) this.#mounted.splice(i, 1);
+  }
+
+  /** Unmount everything, deepest first, and remove the temp dirs. Keeps going past failures and reports them all. */
+  async dispose(): Promise<void> {
+    await this.#stack.dispose();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

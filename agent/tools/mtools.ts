@@ -5,11 +5,6 @@ import type { Ctx } from '../core/context.js';
 /** mtools refuses some geometries of valid filesystems mkfs.vfat makes; skip that check. */
 const ENV = { MTOOLS_SKIP_CHECK: '1', MTOOLS_NO_VFAT: '0' };
 
-/** Create directories (parents first, as given). */
-export function mmdArgv(device: string, dirs: readonly string[]): string[] {
-  return ['mmd', '-i', device, ...dirs.map((d) => `::/${d}`)];
-}
-
 /** Copy local files or directories (recursively) into a directory of the filesystem. */
 export function mcopyArgv(device: string, sources: readonly string[], destDir = ''): string[] {
   return ['mcopy', '-i', device, '-s', '-o', '-Q', ...sources, `::/${destDir}`];
@@ -26,17 +21,17 @@ export function mdirArgv(device: string, dir = ''): string[] {
 }
 
 export async function mcopy(ctx: Ctx, device: string, sources: readonly string[], destDir = ''): Promise<void> {
-  await ctx.runner.run(mcopyArgv(device, sources, destDir), { env: ENV, timeoutMs: 120_000, signal: ctx.signal });
+  await ctx.run(mcopyArgv(device, sources, destDir), { env: ENV, timeoutMs: 120_000 });
 }
 
 export async function mtype(ctx: Ctx, device: string, path: string): Promise<string> {
-  const r = await ctx.runner.run(mtypeArgv(device, path), { env: ENV, readOnly: true, timeoutMs: 60_000, signal: ctx.signal });
+  const r = await ctx.run(mtypeArgv(device, path), { env: ENV, readOnly: true, timeoutMs: 60_000 });
   return r.stdout;
 }
 
 /** Paths relative to the root, e.g. `openstack/latest/meta_data.json`. */
 export async function listFiles(ctx: Ctx, device: string): Promise<string[]> {
-  const r = await ctx.runner.run(mdirArgv(device), { env: ENV, readOnly: true, timeoutMs: 60_000, signal: ctx.signal });
+  const r = await ctx.run(mdirArgv(device), { env: ENV, readOnly: true, timeoutMs: 60_000 });
   return r.stdout
     .split('\n')
     .map((l) => l.trim())

@@ -1,5 +1,7 @@
 // qemu-img argv lives here only: inspect and convert whole-disk qcow2 images.
+import { z } from 'zod';
 import type { Ctx } from '../core/context.js';
+import { parseJsonAs } from '../core/parse-json.js';
 
 export interface QemuImgInfo {
   format: string;
@@ -11,8 +13,8 @@ export function qemuImgInfoArgv(file: string): string[] {
 }
 
 export async function qemuImgInfo(ctx: Ctx, file: string): Promise<QemuImgInfo> {
-  const r = await ctx.runner.run(qemuImgInfoArgv(file), { readOnly: true, timeoutMs: 60_000 });
-  const j = JSON.parse(r.stdout) as { format?: string; 'virtual-size'?: number };
+  const r = await ctx.run(qemuImgInfoArgv(file), { readOnly: true, timeoutMs: 60_000 });
+  const j = parseJsonAs(z.looseObject({ format: z.string().optional(), 'virtual-size': z.number().optional() }), r.stdout, { command: r.argv });
   return { format: j.format ?? 'unknown', virtualSize: j['virtual-size'] ?? 0 };
 }
 
@@ -26,5 +28,5 @@ export function qemuImgConvertArgv(src: string, device: string, srcFormat = 'qco
 }
 
 export async function qemuImgConvert(ctx: Ctx, src: string, device: string, srcFormat = 'qcow2'): Promise<void> {
-  await ctx.runner.run(qemuImgConvertArgv(src, device, srcFormat), { timeoutMs: 4 * 3_600_000, signal: ctx.signal });
+  await ctx.run(qemuImgConvertArgv(src, device, srcFormat), { timeoutMs: 4 * 3_600_000 });
 }

@@ -7,7 +7,7 @@ export function sgdiskMoveBackupArgv(disk: string): string[] {
 }
 
 export async function moveBackupGpt(ctx: Ctx, disk: string): Promise<void> {
-  await ctx.runner.run(sgdiskMoveBackupArgv(disk), { timeoutMs: 120_000 });
+  await ctx.run(sgdiskMoveBackupArgv(disk), { timeoutMs: 120_000 });
 }
 
 // Partitioning (agent/partition). One sgdisk call per disk: sgdisk applies its

@@ -7,10 +7,6 @@ export function settleArgv(timeoutS = 30): string[] {
   return ['udevadm', 'settle', `--timeout=${timeoutS}`];
 }
 
-export function triggerBlockArgv(): string[] {
-  return ['udevadm', 'trigger', '--subsystem-match=block', '--action=change'];
-}
-
 /** Best effort: a missing or failing udevadm must not stop provisioning. */
 export async function settle(ctx: Ctx, timeoutS = 30): Promise<void> {
   await ctx.runner

@@ -19,7 +19,7 @@ export function parseUdevProperties(stdout: string): Record<string, string> {
 /** Best effort: undefined when udevadm is missing or fails. */
 export async function udevProperties(ctx: Ctx, device: string): Promise<Record<string, string> | undefined> {
   try {
-    const r = await ctx.runner.run(udevPropertiesArgv(device), { readOnly: true, timeoutMs: 30_000, signal: ctx.signal });
+    const r = await ctx.run(udevPropertiesArgv(device), { readOnly: true, timeoutMs: 30_000 });
     return parseUdevProperties(r.stdout);
   } catch (e) {
     ctx.log.debug('udevadm.info.failed', { device, error: String(e) });

@@ -7,5 +7,5 @@ export function wipefsArgv(device: string): string[] {
 }
 
 export async function wipeSignatures(ctx: Ctx, device: string): Promise<void> {
-  await ctx.runner.run(wipefsArgv(device), { timeoutMs: 120_000, signal: ctx.signal });
+  await ctx.run(wipefsArgv(device), { timeoutMs: 120_000 });
 }

@@ -3,9 +3,9 @@
 // lab VM before reboot, and from the host on attached images.
 import type { Ctx } from '../core/context.js';
 import type { Plan, PlannedDisk } from '../plan/types.js';
-import { sectorRange } from '../partition/geometry.js';
-import { kernelName } from '../partition/sysfs.js';
-import { typeGuidFor, wantsLegacyBoot } from '../partition/type-guid.js';
+import { sectorRange } from '../plan/geometry.js';
+import { kernelName } from '../tools/sysfs.js';
+import { typeGuidFor, wantsLegacyBoot } from '../plan/type-guid.js';
 import { probeSignature } from '../tools/blkid.js';
 import { listLvs, listPvs, listVgs } from '../tools/lvm.js';
 import { mdDetail } from '../tools/mdadm.js';

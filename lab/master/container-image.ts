@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { mirrorForSuite, readAptSources } from '../../agent/build-image/apt-sources.js';
-import { acquireBuildLock } from '../../agent/build-image/build-lock.js';
-import { forgeCacheDir } from '../../agent/build-image/build-image.js';
+import { mirrorForSuite, readAptSources } from '../../agent/host/build/apt-sources.js';
+import { cachedBuild } from '../../agent/host/build/cached-build.js';
+import { forgeCacheDir } from '../../agent/host/build/cache-dir.js';
+import { debootstrapCached } from '../../agent/host/build/debootstrap-cached.js';
 import type { Ctx } from '../../agent/core/context.js';
 import { ForgeError } from '../../agent/core/errors.js';
-import { debootstrapCached } from '../../agent/build-image/debootstrap-cached.js';
 import { dockerProbe, imageInspectArgv, importArgv } from './docker-cli.js';
 import { tarCreate } from './tar.js';
 
@@ -84,34 +84,20 @@ async function inspectImage(ctx: Ctx, tag: string): Promise<number | undefined> 
   return Number(out.trim().split(/\s+/)[1] ?? 0);
 }
 
-/** debootstrap + prune + tar, leaving `tarball` (atomically renamed into place). */
-async function buildTarball(ctx: Ctx, cacheDir: string, inputs: MasterImageInputs, tarball: string): Promise<void> {
-  const work = `${tarball}.partial`;
+/** debootstrap + prune + tar in `work`, leaving `tarball` (atomically renamed into place). */
+async function buildTarball(ctx: Ctx, cacheDir: string, inputs: MasterImageInputs, tarball: string, work: string): Promise<void> {
   const root = join(work, 'root');
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
-  try {
-    ctx.log.info('master.image.debootstrap', { suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages });
-    await debootstrapCached(ctx, cacheDir, {
-      suite: inputs.suite,
-      target: root,
-      mirror: inputs.mirror,
-      variant: 'minbase',
-      include: inputs.packages,
-      components: ['main'],
-    });
-    if (!existsSync(join(root, 'usr/sbin/dnsmasq')) || !existsSync(join(root, 'usr/sbin/nginx'))) {
-      throw new ForgeError('BUILD_FAILED', `master image root lacks /usr/sbin/dnsmasq or /usr/sbin/nginx (${root})`);
-    }
-    for (const p of inputs.pruned) await rm(join(root, p), { recursive: true, force: true });
-    // nginx opens its compiled-in log path before reading our config.
-    await mkdir(join(root, 'var/log/nginx'), { recursive: true });
-    await tarCreate(ctx.runner, root, join(work, 'rootfs.tar'));
-    await writeFile(`${tarball}.inputs.json`, JSON.stringify(inputs, null, 2) + '\n');
-    await rename(join(work, 'rootfs.tar'), tarball);
-  } finally {
-    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  ctx.log.info('master.image.debootstrap', { suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages });
+  await debootstrapCached(ctx, cacheDir, root, { ...inputs, variant: 'minbase' });
+  if (!existsSync(join(root, 'usr/sbin/dnsmasq')) || !existsSync(join(root, 'usr/sbin/nginx'))) {
+    throw new ForgeError('BUILD_FAILED', `master image root lacks /usr/sbin/dnsmasq or /usr/sbin/nginx (${root})`);
   }
+  for (const p of inputs.pruned) await rm(join(root, p), { recursive: true, force: true });
+  // nginx opens its compiled-in log path before reading our config.
+  await mkdir(join(root, 'var/log/nginx'), { recursive: true });
+  await tarCreate(ctx.runner, root, join(work, 'rootfs.tar'));
+  await writeFile(`${tarball}.inputs.json`, JSON.stringify(inputs, null, 2) + '\n');
+  await rename(join(work, 'rootfs.tar'), tarball);
 }
 
 /** The image tag to start master containers from; builds and imports only what is missing. */
@@ -123,29 +109,23 @@ export async function ensureMasterImage(ctx: Ctx, o: MasterImageOptions = {}): P
   const tag = masterImageTag(key);
   const dir = join(cacheDir, 'master');
   const tarball = join(dir, `rootfs-${key}.tar`);
-  const done = (action: MasterImage['action'], sizeBytes: number): MasterImage =>
-    ({ tag, key, tarball, action, sizeBytes, durationMs: ctx.clock.now() - started });
 
-  const present = await inspectImage(ctx, tag);
-  if (present !== undefined) return done('cached', present);
-  await mkdir(dir, { recursive: true });
-  await using _lock = await acquireBuildLock(join(dir, `image-${key}.lock`), ctx.clock, { signal: ctx.signal });
-  const again = await inspectImage(ctx, tag);
-  if (again !== undefined) return done('cached', again);
-
+  // The cache is the daemon's image tag; the tarball is an intermediate cache of its own.
   let action: MasterImage['action'] = 'imported';
-  if (!(await stat(tarball).then((s) => s.isFile(), () => false))) {
-    action = 'built';
-    try {
-      await buildTarball(ctx, cacheDir, inputs, tarball);
-    } catch (e) {
-      if (e instanceof ForgeError) throw e;
-      throw new ForgeError('BUILD_FAILED', `master image build failed: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  await ctx.runner.run(importArgv(tarball, tag, { 'fuel-forge.master-key': key }), { timeoutMs: 10 * 60_000 });
-  const size = await inspectImage(ctx, tag);
-  if (size === undefined) throw new ForgeError('BUILD_FAILED', `docker import reported success but ${tag} is not there`);
-  ctx.log.info('master.image.ready', { tag, action, sizeBytes: size, durationMs: ctx.clock.now() - started });
-  return done(action, size);
+  const r = await cachedBuild(ctx, {
+    what: 'master image build',
+    lock: join(dir, `image-${key}.lock`),
+    work: `${tarball}.partial`,
+    cached: () => inspectImage(ctx, tag),
+    build: async (work) => {
+      if (!(await stat(tarball).then((s) => s.isFile(), () => false))) {
+        action = 'built';
+        await buildTarball(ctx, cacheDir, inputs, tarball, work);
+      }
+      await ctx.run(importArgv(tarball, tag, { 'fuel-forge.master-key': key }), { timeoutMs: 10 * 60_000 });
+    },
+  });
+  const done: MasterImage = { tag, key, tarball, action: r.cached ? 'cached' : action, sizeBytes: r.value, durationMs: ctx.clock.now() - started };
+  if (!r.cached) ctx.log.info('master.image.ready', { tag, action, sizeBytes: r.value, durationMs: done.durationMs });
+  return done;
 }

@@ -36,7 +36,6 @@ export function networkCreateArgv(s: NetworkCreateSpec): string[] {
 
 export const networkRmArgv = (name: string): string[] => [DOCKER, 'network', 'rm', name];
 export const networkInspectArgv = (name: string): string[] => [DOCKER, 'network', 'inspect', name];
-export const networkLsArgv = (label: string): string[] => [DOCKER, 'network', 'ls', '--quiet', '--filter', `label=${label}`];
 export const psByLabelArgv = (label: string): string[] => [DOCKER, 'ps', '--all', '--quiet', '--filter', `label=${label}`];
 export const imageInspectArgv = (tag: string): string[] => [DOCKER, 'image', 'inspect', '--format', '{{.Id}} {{.Size}}', tag];
 export const pauseArgv = (id: string): string[] => [DOCKER, 'pause', id];

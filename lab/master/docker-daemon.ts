@@ -4,7 +4,7 @@
 // is started detached and left running: later tests and lab runs reuse it.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquireBuildLock } from '../../agent/build-image/build-lock.js';
+import { acquireBuildLock } from '../../agent/host/build/build-lock.js';
 import { realClock } from '../../agent/core/context.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import { tail, type Runner } from '../../agent/core/runner.js';

@@ -8,7 +8,7 @@
 //                                                       for a non-local address: must stay 0)
 // plus the FORWARD drop in ip6tables where it exists. Installed before the
 // network, its containers and taps exist (-i matches names not yet created).
-import { processAlive } from '../../agent/build-image/build-lock.js';
+import { processAlive } from '../../agent/host/build/build-lock.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import type { Logger } from '../../agent/core/log.js';
 import { ToolError, type Runner } from '../../agent/core/runner.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingRunner } from '../../agent/core/runner.js';
 import { addressingFor, nextSubnet, subnetForName, subnetInUse } from './addressing.js';
-import { CleanupStack } from './cleanup-stack.js';
+import { CleanupStack } from '../../agent/core/cleanup.js';
 import { dnsmasqArgv, nginxConfig } from './containers.js';
 import { importArgv, networkCreateArgv } from './docker-cli.js';
 import { startDockerdArgv } from './docker-daemon.js';
@@ -139,7 +139,7 @@ describe('dnsmasq log and cleanup stack', () => {
 
   it('releases in reverse order, runs every release even when one fails, once', async () => {
     const order: string[] = [];
-    const s = new CleanupStack();
+    const s = new CleanupStack({ code: 'LAB_FAILED' });
     s.defer('a', async () => { order.push('a'); });
     s.defer('b', async () => { order.push('b'); throw new Error('boom'); });
     s.defer('c', async () => { order.push('c'); });

@@ -6,13 +6,13 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
-import { forgeCacheDir } from '../../agent/build-image/build-image.js';
+import { forgeCacheDir } from '../../agent/host/build/cache-dir.js';
 import { createCtx } from '../../agent/core/context.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import type { Logger } from '../../agent/core/log.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { tcpPort } from '../vm/wait.js';
-import { CleanupStack } from './cleanup-stack.js';
+import { CleanupStack } from '../../agent/core/cleanup.js';
 import { ensureMasterImage } from './container-image.js';
 import { IMAGES_PATH, startDnsmasq, startImageServer, type DhcpHost } from './containers.js';
 import {
@@ -128,7 +128,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
   await sweepStaleGuards(runner, log);
   const image = o.image ?? (await ensureMasterImage(createCtx({ runner, log }), { cacheDir })).tag;
 
-  const stack = new CleanupStack();
+  const stack = new CleanupStack({ code: 'LAB_FAILED' });
   try {
     const net = await createMasterNetwork(runner, { name, ...(o.subnet === undefined ? {} : { subnet: o.subnet }) });
     stack.defer(`network ${name}`, net.remove);

@@ -1,7 +1,7 @@
 // Leftovers of a lab process that died without disposing (SIGKILL, OOM): its
 // master network, containers and taps. Everything carries the owner's pid as a
 // label, so a new master network sweeps what dead owners left — never a live one's.
-import { processAlive } from '../../agent/build-image/build-lock.js';
+import { processAlive } from '../../agent/host/build/build-lock.js';
 import type { Logger } from '../../agent/core/log.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { DOCKER, LAB_LABEL, OWNER_PID_LABEL, psByLabelArgv, rmForceArgv } from './docker-cli.js';

@@ -6,6 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { buildConfigDrive } from '../../agent/configdrive/build.js';
 import { isGuid } from '../../agent/plan/guids.js';
 import type { Plan } from '../../agent/plan/types.js';
+import { parseProvisionData } from '../../agent/schema/load.js';
+import type { ProvisionData } from '../../agent/schema/provision-data.js';
 
 export interface Check {
   name: string;
@@ -33,9 +35,10 @@ export interface FirstBootExpectation {
 }
 
 /** Every partition_guid the data asks for (lower case); values that are not GUIDs the plan ignored. */
-function dataGuids(data: unknown): Set<string> {
-  const spaces = (data as { ks_meta?: { pm_data?: { ks_spaces?: { volumes?: { partition_guid?: unknown }[] }[] } } }).ks_meta?.pm_data?.ks_spaces ?? [];
-  const guids = spaces.flatMap((s) => (s.volumes ?? []).map((v) => v.partition_guid)).filter((g): g is string => typeof g === 'string' && isGuid(g));
+function dataGuids(data: ProvisionData): Set<string> {
+  const guids = data.ks_meta.pm_data.ks_spaces
+    .flatMap((s) => (s.type === 'disk' ? s.volumes.map((v) => v.partition_guid) : []))
+    .filter((g): g is string => g !== undefined && isGuid(g));
   return new Set(guids.map((g) => g.toLowerCase()));
 }
 
@@ -45,7 +48,9 @@ function dataGuids(data: unknown): Set<string> {
  */
 const EXACT_FILES = ['/etc/hosts', '/etc/puppet/puppet.conf', '/etc/default/puppet', '/etc/mcollective/server.cfg', '/etc/default/mcollective'];
 
-export function expectFirstBoot(data: unknown, o: { callbackUrl?: string; plan?: Plan | undefined } = {}): FirstBootExpectation {
+/** `raw` is the provision data as sent to the node: parsed here as the agent parses it. */
+export function expectFirstBoot(raw: unknown, o: { callbackUrl?: string; plan?: Plan | undefined } = {}): FirstBootExpectation {
+  const data = parseProvisionData(raw);
   const cd = buildConfigDrive(data, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
   const cc = parseYaml(cd.cloudConfig) as { write_files?: { path: string; content: string }[] };
   const files: Record<string, string> = {};

@@ -5,7 +5,9 @@
 import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Plan, PlannedDisk } from '../../agent/plan/types.js';
+import { parseJsonAs } from '../../agent/core/parse-json.js';
 import type { Runner } from '../../agent/core/runner.js';
+import { sfdiskOutput } from '../../agent/tools/sfdisk.js';
 import { qcow2ToRaw } from '../vm/qemu-img.js';
 import type { Check } from './first-boot.js';
 
@@ -43,8 +45,8 @@ export async function readPartitionTable(runner: Runner, raw: string, sectorSize
 async function sfdiskView(runner: Runner, device: string): Promise<HostDiskView> {
   const r = await runner.run(['sfdisk', '--json', device], { readOnly: true, timeoutMs: 30_000, okExitCodes: [0, 1] });
   if (!r.stdout.trim()) return { label: undefined, sectorSize: 512, partitions: [] };
-  const pt = (JSON.parse(r.stdout) as { partitiontable: { label?: string; sectorsize?: number; partitions?: HostPartition[] } }).partitiontable;
-  return { label: pt.label, sectorSize: pt.sectorsize ?? 512, partitions: pt.partitions ?? [] };
+  const pt = parseJsonAs(sfdiskOutput, r.stdout, { command: r.argv }).partitiontable;
+  return { label: pt.label, sectorSize: pt.sectorsize ?? 512, partitions: pt.partitions };
 }
 
 /** Lists a directory of an ext filesystem inside a raw disk file at a partition's offset. */

@@ -1,4 +1,4 @@
-// Where the bootstrap ramdisk lives (built by agent/bootstrap into the cache), and
+// Where the bootstrap ramdisk lives (built by agent/host/ramdisk into the cache), and
 // the kernel command line the lab boots it with.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,11 +1,11 @@
 // The QEMU driver: builds qemu-system-x86_64 argv from a typed VM spec (pure, unit
-// tested), starts it in its own process group with a serial log and a QMP socket,
-// and hands back a disposable StartedVm. Every exit path kills the VM's process group
-// and removes its temporary files.
-import { execa } from 'execa';
+// tested), starts it through the runner in its own process group with a serial log
+// and a QMP socket, and hands back a disposable StartedVm. Every exit path kills the
+// VM's process group and removes its temporary files (one CleanupStack).
 import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CleanupStack } from '../../agent/core/cleanup.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { QmpClient, type QmpStatus } from './qmp.js';
@@ -159,26 +159,6 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
   return a;
 }
 
-/** Process groups of live VMs, killed synchronously if the lab process exits without disposing. */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const pgid of liveGroups) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
-  }
-}
-
 export interface StartOptions {
   runner: Runner;
   /** Keep the VM directory (disks, serial log) after disposal, e.g. for a failed test's artifacts. */
@@ -215,7 +195,6 @@ export interface StartedVm extends AsyncDisposable {
 
 export async function startVm(spec: VmSpec, opts: StartOptions): Promise<StartedVm> {
   validateSpec(spec);
-  installExitHook();
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `${VM_DIR_PREFIX}${spec.name}-`));
   mkdirSync(dir, { recursive: true });
@@ -226,12 +205,9 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
     qmpSocket: join(dir, 'qmp.sock'),
     disks: spec.disks.map((d, i) => d.file ?? join(dir, `disk${i}.qcow2`)),
   };
-  const removeDir = (): void => {
-    if (ownDir && !opts.keepDir) rmSync(dir, { recursive: true, force: true });
-  };
-  let child: ReturnType<typeof spawnQemu> | undefined;
-  let exitReason: string | undefined;
-  let stderr = '';
+  // Released in reverse: QEMU (with QMP), then the directory.
+  const stack = new CleanupStack({ code: 'LAB_FAILED' });
+  if (ownDir && !opts.keepDir) stack.defer(`vm directory ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   try {
     for (const [i, d] of spec.disks.entries()) {
       const f = files.disks[i] as string;
@@ -239,21 +215,32 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
     }
     rmSync(files.qmpSocket, { force: true });
     const argv = qemuArgv(spec, files);
-    const [bin, ...args] = argv as [string, ...string[]];
-    child = spawnQemu(bin, args);
-    const pid = child.pid;
-    if (pid === undefined) throw new ForgeError('TOOL_MISSING', `${QEMU_BIN} did not start`, { command: argv });
-    liveGroups.add(pid);
-    const c = child;
-    c.stderr?.setEncoding('utf8');
-    c.stderr?.on('data', (c: string) => {
-      stderr = (stderr + c).slice(-8192);
+    let stderr = '';
+    // Own process group, so stopping kills QEMU and anything it forked; the
+    // runner kills it if this process exits first.
+    const proc = opts.runner.start(argv, {
+      group: true,
+      onStderrLine: (l) => {
+        stderr = (stderr + l + '\n').slice(-8192);
+      },
     });
-    void c.then((r) => {
-      liveGroups.delete(pid);
-      exitReason = r.signal ? `killed by ${r.signal}` : `exited ${r.exitCode ?? '?'}${stderr.trim() ? `: ${stderr.trim().slice(-400)}` : ''}`;
+    let exitReason: string | undefined;
+    void proc.exited.then((r) => {
+      exitReason = r.signal ? `killed by ${r.signal}` : `exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-400)}` : ''}`;
     });
-    let qmp: QmpClient;
+    let qmp: QmpClient | undefined;
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        if (qmp && !exitReason) {
+          await Promise.race([qmp.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+          await pollUntil('qemu exit', async () => (exitReason ? true : undefined), { timeoutMs: 3000, pollMs: 50 }).catch(() => undefined);
+        }
+        qmp?.close();
+        proc.kill('SIGKILL');
+        await proc.exited;
+      })());
+    stack.defer(`qemu ${spec.name} (pid ${proc.pid})`, stop);
     try {
       qmp = await connectQmp(files.qmpSocket, () => exitReason);
     } catch (e) {
@@ -263,43 +250,26 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
         cause: e,
       });
     }
-    let stopped = false;
-    let disposed = false;
-    const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      if (!exitReason) {
-        await Promise.race([qmp.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-        await pollUntil('qemu exit', async () => (exitReason ? true : undefined), { timeoutMs: 3000, pollMs: 50 }).catch(() => undefined);
-      }
-      qmp.close();
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* group already gone */
-      }
-      await child?.catch(() => undefined);
-      liveGroups.delete(pid);
-    };
+    const q = qmp;
     const vm: StartedVm = {
       spec,
       files,
-      pid,
+      pid: proc.pid,
       argv,
-      qmp,
+      qmp: q,
       exited: () => exitReason,
-      status: () => qmp.queryStatus(),
-      powerdown: () => qmp.powerdown(),
-      reset: () => qmp.reset(),
+      status: () => q.queryStatus(),
+      powerdown: () => q.powerdown(),
+      reset: () => q.reset(),
       powerOn: async () => {
-        const s = await qmp.queryStatus();
-        if (s.status === 'shutdown' || s.status === 'guest-panicked') await qmp.reset();
-        if (!s.running) await qmp.execute('cont');
+        const s = await q.queryStatus();
+        if (s.status === 'shutdown' || s.status === 'guest-panicked') await q.reset();
+        if (!s.running) await q.execute('cont');
       },
       waitForPowerOff: async (timeoutMs) => {
         await pollUntil(`vm ${spec.name} power off`, async () => {
           if (exitReason) return true;
-          const s = await qmp.queryStatus().catch(() => undefined);
+          const s = await q.queryStatus().catch(() => undefined);
           return s && (s.status === 'shutdown' || !s.running) ? true : undefined;
         }, { timeoutMs, pollMs: 500 });
       },
@@ -308,36 +278,13 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
       waitFor: (w) => w.until(),
       serialText: () => (existsSync(files.serialLog) ? readFileSync(files.serialLog, 'latin1') : ''),
       stop,
-      dispose: async () => {
-        if (disposed) return;
-        disposed = true;
-        try {
-          await stop();
-        } finally {
-          removeDir();
-        }
-      },
-      [Symbol.asyncDispose]: () => vm.dispose(),
+      dispose: () => stack.dispose(),
+      [Symbol.asyncDispose]: () => stack.dispose(),
     };
     return vm;
   } catch (e) {
-    if (child?.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      liveGroups.delete(child.pid);
-      await child.catch(() => undefined);
-    }
-    removeDir();
-    throw e;
+    return await stack.unwind(e);
   }
-}
-
-// detached: own process group, so disposal kills QEMU and anything it forked.
-function spawnQemu(bin: string, args: string[]) {
-  return execa(bin, args, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, buffer: false });
 }
 
 async function connectQmp(path: string, exited: () => string | undefined): Promise<QmpClient> {

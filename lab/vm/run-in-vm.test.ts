@@ -1,7 +1,7 @@
 // Boots the real bootstrap ramdisk (built on first use) and drives it through the
 // task exchange: upload, run, LVM inside the guest (no dm on the host).
 import { beforeAll, describe, it, expect } from 'vitest';
-import { ensureBootstrap } from '../../agent/build-image/artifacts.js';
+import { ensureBootstrap } from '../../agent/host/artifacts.js';
 import { runInVm } from './run-in-vm.js';
 
 describe('runInVm (bootstrap ramdisk under TCG)', () => {

@@ -1,0 +1,60 @@
+// Package sets of the OS images. `full` adds admin tools (xfsprogs, parted, sudo, …); `tiny`
+// is the smallest image that still boots Fuel's layouts (LVM root, MD /boot), gets
+// DHCP and runs cloud-init (tests and the lab).
+
+export type ImageProfile = 'full' | 'tiny';
+
+const TINY: readonly string[] = [
+  'linux-image-amd64',
+  // BIOS and EFI GRUB modules; grub-pc adds /etc/default/grub and update-grub.
+  'grub-pc',
+  'grub-pc-bin',
+  'grub-efi-amd64-bin',
+  'grub2-common',
+  'cloud-init',
+  // debootstrap does not resolve virtual packages: python3-cryptography needs
+  // python3-cffi-backend-api-{min,max}, which only this package provides.
+  'python3-cffi-backend',
+  'openssh-server',
+  // netplan-free networking that cloud-init renders ENI for.
+  'ifupdown',
+  'isc-dhcp-client',
+  'systemd-sysv',
+  'udev',
+  'kmod',
+  'iproute2',
+  'ca-certificates',
+  // Fuel's layouts put / on LVM and /boot on MD RAID1: the initramfs must assemble both,
+  // and its boot scripts need busybox (initramfs-tools only recommends it, and
+  // debootstrap installs no recommends: without it the root VG never appears).
+  'lvm2',
+  'mdadm',
+  'busybox',
+  // cloud-init sets the system locale on first boot; the image compiles it (finish-rootfs.ts).
+  'locales',
+  // systemd-logind, which turns the ACPI power button into a clean shutdown, needs the system bus.
+  'dbus',
+];
+
+const FULL: readonly string[] = [
+  ...TINY,
+  'xfsprogs',
+  'e2fsprogs',
+  'dosfstools',
+  'parted',
+  'gdisk',
+  'sudo',
+  'curl',
+  'less',
+];
+
+export interface ProfileSpec {
+  /** debootstrap variant: tiny starts from minbase; full from Debian's default set. */
+  variant: 'minbase' | undefined;
+  packages: readonly string[];
+}
+
+export function profileSpec(profile: ImageProfile): ProfileSpec {
+  return profile === 'tiny' ? { variant: 'minbase', packages: TINY } : { variant: 'minbase', packages: FULL };
+}
+
