@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { createCtx } from '../agent/core/context.js';
 import { ForgeError, isForgeError } from '../agent/core/errors.js';
 import { printError } from '../agent/core/format-error.js';
+import { abortOnSignals } from '../agent/core/signals.js';
 import { createLogger, fileSink } from '../agent/core/log.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { buildImage } from '../agent/host/image/build-image.js';
@@ -34,14 +35,14 @@ const USAGE = [
   '                                   a field case in a VM: its layout on VM disks, `provision run` + `verify`',
 ].join('\n');
 
-async function demo(args: string[]): Promise<number> {
+async function demo(args: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseArgs({ args, options: { scenario: { type: 'string' }, keep: { type: 'boolean' } } });
   const name = (values.scenario ?? 'two-disks-raid-lvm') as LabScenarioName;
   if (!(LAB_SCENARIOS as readonly string[]).includes(name)) throw new ForgeError('USAGE', `unknown scenario ${name}\n${USAGE}`, { field: 'scenario' });
   const runner = new ExecaRunner();
   mkdirSync(join(cacheDir(), 'lab'), { recursive: true });
-  const ctx = createCtx({ runner, log: createLogger([fileSink(join(cacheDir(), 'lab', 'build.log'))]) });
-  const stages = new Stages(out);
+  const ctx = createCtx({ runner, signal, log: createLogger([fileSink(join(cacheDir(), 'lab', 'build.log'))]) });
+  const stages = new Stages(out, signal);
   out(`fuel-forge lab demo: scenario ${name} (build log: ${join(cacheDir(), 'lab', 'build.log')})`);
   const boot = await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx));
   const built = await stages.run('OS image, tiny profile (build or cache)', 60 * 60_000, () => buildImage(ctx, { profile: 'tiny' }));
@@ -78,7 +79,7 @@ async function demo(args: string[]): Promise<number> {
  * links, with the lab's tiny image on / unless --keep-image. Runs `provision run`
  * then `provision verify`, and keeps the VM directory (disks, serial log).
  */
-async function replay(args: string[]): Promise<number> {
+async function replay(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -98,10 +99,10 @@ async function replay(args: string[]): Promise<number> {
   }));
   const runner = new ExecaRunner();
   const imagesDir = join(cacheDir(), 'lab', `images-${process.pid}`);
-  const built = values['keep-image'] ? undefined : await buildImage(createCtx({ runner }), { profile: 'tiny' });
+  const built = values['keep-image'] ? undefined : await buildImage(createCtx({ runner, signal }), { profile: 'tiny' });
   const image = built ? publishImage(imagesDir, built) : undefined;
   out(`replay: ${disks.map((d) => `${d.bus ?? 'virtio'}/${d.logicalBlockSize ?? 512}/${d.sizeMiB}MiB`).join(' ')}`);
-  await buildBootstrap(createCtx({ runner }));
+  await buildBootstrap(createCtx({ runner, signal }));
   try {
     await using node = await bootVmNode({ disks, keepDir: true, runner, ...(image ? { imagesDir } : {}) });
     const retargeted = retargetToVm(data, disks);
@@ -127,11 +128,13 @@ async function replay(args: string[]): Promise<number> {
 
 async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
+  // Ctrl-C ends the stage in progress; `await using` then tears the lab down (VMs, containers, bridge).
+  using scope = abortOnSignals();
   switch (cmd) {
     case 'demo':
-      return demo(rest);
+      return await demo(rest, scope.signal);
     case 'replay':
-      return replay(rest);
+      return await replay(rest, scope.signal);
     default:
       out(USAGE);
       return 2;

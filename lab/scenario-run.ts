@@ -3,6 +3,7 @@
 // host-side check of every disk after power-off. keep_data scenarios provision
 // twice and prove the kept filesystem's files survived the second run.
 import type { Runner } from '../agent/core/runner.js';
+import { ForgeError } from '../agent/core/errors.js';
 import type { Inventory } from '../agent/inventory/types.js';
 import { buildPlan } from '../agent/plan/build.js';
 import type { Plan } from '../agent/plan/types.js';
@@ -31,7 +32,7 @@ function keptFs(plan: Plan): { device: string; mount: string } | undefined {
 async function keepDataProbe(env: OrchestratorEnv, mac: string, device: string, write: boolean): Promise<string> {
   const run = async (argv: string[]): Promise<string> => {
     const r = await runTask(env, mac, argv, 120_000);
-    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} on the node: exit ${r.exitCode}: ${r.stderrTail}`);
+    if (r.exitCode !== 0) throw new ForgeError('TOOL_FAILED', `${argv.join(' ')} on the node: exit ${r.exitCode}: ${r.stderrTail}`, { command: argv });
     return r.stdout;
   };
   await run(['mkdir', '-p', '/mnt/kept']);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ImageMeta } from '../agent/host/image/meta.js';
 import { FIXTURES_DIR, SCENARIOS, scenarioPaths } from '../agent/plan/fixtures.js';
+import { ForgeError } from '../agent/core/errors.js';
 import type { Inventory } from '../agent/inventory/types.js';
 import { LAB_DOMAIN } from './master/addressing.js';
 import type { VmDiskSpec } from './vm/qemu.js';
@@ -75,7 +76,7 @@ export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[]): Doc {
   const spaces = (copy.ks_meta?.pm_data?.ks_spaces ?? []) as Doc[];
   spaces.filter((s) => s.type === 'disk').forEach((s, i) => {
     const d = inv[i];
-    if (!d) throw new Error(`retargetToVm: no VM disk for ks_spaces disk ${String(s.name)} (${disks.length} disks)`);
+    if (!d) throw new ForgeError('DISK_NOT_FOUND', `retargetToVm: no VM disk for ks_spaces disk ${String(s.name)} (${disks.length} disks)`);
     const link = d.links[0] as string;
     const byName = s.id === s.name && !(s.extra as unknown[] | undefined)?.length;
     s.name = d.name;

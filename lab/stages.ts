@@ -25,12 +25,13 @@ function stageLine(e: LogEvent): string {
 export class Stages {
   readonly #seq: Sequence;
 
-  constructor(onEvent: (line: string) => void = () => undefined) {
+  /** `signal` cancels the stage in progress (ABORTED) and every later one. */
+  constructor(onEvent: (line: string) => void = () => undefined, signal?: AbortSignal) {
     const log = createLogger([(_, e) => {
       const line = stageLine(e);
       if (line) onEvent(line);
     }]);
-    this.#seq = new Sequence({ log }, {
+    this.#seq = new Sequence({ log, ...(signal ? { signal } : {}) }, {
       events: { start: 'stage.start', done: 'stage.done', failed: 'stage.failed', skipped: 'stage.skipped' },
       timeoutCode: 'LAB_TIMEOUT',
       failCode: 'LAB_FAILED',

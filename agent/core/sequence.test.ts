@@ -86,6 +86,18 @@ describe('runSteps', () => {
     expect(seen?.aborted).toBe(true);
   });
 
+  it('ends a timed step at once when the sequence is cancelled, even when the body ignores its signal', async () => {
+    const ac = new AbortController();
+    const stuck: Step = { name: 'boot', timeoutMs: 60_000, run: () => new Promise(() => undefined) };
+    setTimeout(() => ac.abort(new ForgeError('ABORTED', 'received SIGINT')), 10);
+    const t0 = Date.now();
+    const err = (await runSteps({ log: silentLogger, signal: ac.signal }, [stuck]).catch((e: unknown) => e)) as StepFailed;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(err.step).toBe('boot');
+    expect((err.cause as ForgeError).code).toBe('ABORTED');
+    expect((err.cause as ForgeError).message).toBe('boot cancelled');
+  });
+
   it('passes the sequence signal to a step without a timeout', async () => {
     const ac = new AbortController();
     let seen: AbortSignal | undefined;

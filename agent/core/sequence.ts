@@ -79,18 +79,23 @@ async function withTimeout<T>(step: Step<T>, parent: AbortSignal | undefined, co
   const own = new AbortController();
   const signal = parent ? AbortSignal.any([parent, own.signal]) : own.signal;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const e = new ForgeError(code, `${step.name} timed out after ${step.timeoutMs} ms`, { details: { step: step.name, timeoutMs: step.timeoutMs } });
       own.abort(e);
       reject(e);
     }, step.timeoutMs);
+    // A cancelled sequence must not wait out a long timeout on a body that ignores its signal.
+    onAbort = () => reject(new ForgeError('ABORTED', `${step.name} cancelled`, { cause: parent?.reason }));
+    parent?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     // The body may ignore its signal; the race still ends the step on time.
-    return await Promise.race([step.run(signal), timeout]);
+    return await Promise.race([step.run(signal), stop]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) parent?.removeEventListener('abort', onAbort);
   }
 }
 

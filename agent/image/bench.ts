@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createCtx } from '../core/context.js';
+import { ForgeError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { ExecaRunner, type Runner } from '../core/runner.js';
 import { createLoopDisk } from '../testing/loop-disks.js';
@@ -100,7 +101,7 @@ async function ours(uri: string, device: string, container: 'gzip' | 'raw', d: {
   const self = fileURLToPath(import.meta.url);
   const r = await runner.run(['node', '--import', 'tsx', self, '--worker', uri, device, container, d.md5, d.sha256, String(size)], { timeoutMs: 3_600_000 });
   const res = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as WorkerResult;
-  if (res.md5 !== d.md5) throw new Error(`bench: our run wrote md5 ${res.md5}, expected ${d.md5}`);
+  if (res.md5 !== d.md5) throw new ForgeError('IMAGE_CHECKSUM_MISMATCH', `bench: our run wrote md5 ${res.md5}, expected ${d.md5}`);
   return res;
 }
 
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     await wipe(dev);
     add('baseline: curl | gunzip | dd oflag=direct', await pipe([['curl', '-sSf', gzUrl], ['gunzip', '-c'], ['dd', `of=${dev}`, 'bs=4M', 'oflag=direct', 'status=none']]));
-    if (!(await sameAsImage(raw, dev, size))) throw new Error('bench: baseline wrote a different image');
+    if (!(await sameAsImage(raw, dev, size))) throw new ForgeError('VERIFY_MISMATCH', 'bench: baseline wrote a different image');
     await wipe(dev);
     // Same pipe, but durable like ours: on a loop device our fsync also flushes the backing file.
     add('baseline + conv=fsync (same durability as ours)', await pipe([['curl', '-sSf', gzUrl], ['gunzip', '-c'], ['dd', `of=${dev}`, 'bs=4M', 'oflag=direct', 'conv=fsync', 'status=none']]));
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
     const o = await ours(gzUrl, dev, 'gzip', d, size);
     peak = Math.max(peak, o.maxRssMiB);
     add('ours: gzip over http, md5+sha256, fsync', o.seconds);
-    if (!(await sameAsImage(raw, dev, size))) throw new Error('bench: our run wrote a different image');
+    if (!(await sameAsImage(raw, dev, size))) throw new ForgeError('VERIFY_MISMATCH', 'bench: our run wrote a different image');
     await wipe(dev);
     add('raw: curl | dd oflag=direct', await pipe([['curl', '-sSf', rawUrl], ['dd', `of=${dev}`, 'bs=4M', 'oflag=direct', 'status=none']]));
     await wipe(dev);

@@ -15,6 +15,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createCtx } from '../core/context.js';
+import { ForgeError } from '../core/errors.js';
 import { silentLogger } from '../core/log.js';
 import { ExecaRunner, type RunOptions, type RunResult } from '../core/runner.js';
 import { partDevice, testPlan, type TestDisk } from '../partition/test-layouts.js';
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     const result = await verifyPlan(ctx, layoutPlan(a, b));
     // Only the image-filled partition (nothing on it yet) may differ.
     const unexpected = result.items.filter((i) => !i.ok && i.id !== partDevice(b, 2));
-    if (unexpected.length) throw new Error(`the hand-made layout does not verify:\n${JSON.stringify(unexpected, null, 2)}`);
+    if (unexpected.length) throw new ForgeError('VERIFY_MISMATCH', `the hand-made layout does not verify:\n${JSON.stringify(unexpected, null, 2)}`);
     for (const d of disksLayout) {
       for (let n = 1; n <= d.parts.length; n++) {
         await capture.run(blkidProbeArgv(partDevice(d.device, n)), { readOnly: true, okExitCodes: [0, 2] });

@@ -7,6 +7,7 @@
 // bootstrap again, as on a real master.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ForgeError } from '../../agent/core/errors.js';
 import { HttpError, listen, readBody, type Listening } from './http.js';
 import { StaticFiles } from './static-files.js';
 import { faultResponse, methodCall, methodResponse, parseMethodCall, parseMethodResponse, type XmlRpcValue } from './xmlrpc.js';
@@ -104,7 +105,8 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
   writeFileSync(join(o.tftpRoot, 'boot.ipxe'), renderBootIpxe());
 
   const fail = (msg: string): never => {
-    throw new Error(msg);
+    // Becomes the XML-RPC fault the caller sees, as Cobbler's own CX exceptions do.
+    throw new ForgeError('LAB_FAILED', msg);
   };
   const str = (v: XmlRpcValue | undefined, what: string): string => (typeof v === 'string' ? v : fail(`${what} must be a string`));
   const auth = (token: XmlRpcValue | undefined): void => {
