@@ -28,7 +28,6 @@ const SYSTEM = [
   'agent/partition/fuel-agent-keep.test.ts', // keep_data on loop devices
   'agent/partition/scenarios.test.ts', // scenarios on a loop device
   'agent/partition/storage-roles.test.ts', // Swift/Ceph layouts on loop devices
-  'agent/run/cancel.test.ts', // SIGTERM to a provision process writing the tiny OS image to a loop device
   'agent/run/hostile-input.test.ts', // plan/run refusals checked against two loop devices
   'agent/run/cancel.test.ts', // the provision CLI sent SIGTERM mid-image on a loop device, then re-run
   'agent/run/provision-loop.test.ts', // whole provision run on a loop device with the tiny OS image

@@ -8,5 +8,5 @@ export const command: Command = {
   summary: 'Validate and plan, then only mount the written target, write fstab and the cloud-init datasource list, and install GRUB.',
   usage: runOptions.usage('bootloader'),
   options: runOptions.help(),
-  run: (args, io, env) => runProvisionCommand('bootloader', args, io, ['bootloader'], undefined, env),
+  run: (args, io, env) => runProvisionCommand('bootloader', args, io, { only: ['bootloader'], signal: env.signal }),
 };

@@ -95,5 +95,5 @@ export const command: Command = {
   usage: `${runOptions.usage('configdrive')}\n${outOptions.usage('configdrive')}`,
   options: `${runOptions.help()}\nwith --out:\n${outOptions.help()}`,
   run: (args, io, env) =>
-    wantsOut(args) ? renderOut(args, io, env.signal) : runProvisionCommand('configdrive', args, io, ['configdrive'], undefined, env),
+    wantsOut(args) ? renderOut(args, io, env.signal) : runProvisionCommand('configdrive', args, io, { only: ['configdrive'], signal: env.signal }),
 };

@@ -3,7 +3,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { allowUnverifiedOption, defineOptions, dryRunOption, inputOptions, stallTimeoutOption } from './options.js';
-import type { CliIO, CommandEnv } from '../core/cli-types.js';
+import type { CliIO } from '../core/cli-types.js';
 import { createCtx } from '../core/context.js';
 import { printError } from '../core/format-error.js';
 import { createLogger, fileSink, stderrSink } from '../core/log.js';
@@ -35,21 +35,24 @@ function writeReport(path: string | undefined, report: ProvisionReport): void {
   writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
 }
 
-export async function runProvisionCommand(
-  name: string,
-  args: string[],
-  io: CliIO,
-  only?: readonly StepName[],
-  steps: Steps = defaultSteps,
-  env: Partial<CommandEnv> = {},
-): Promise<number> {
+export interface RunCommandOptions {
+  /** Run only these destructive steps (validate and plan always run). */
+  only?: readonly StepName[];
+  /** The outside world of the run; tests pass fakes. */
+  steps?: Steps;
+  /** The command's abort signal (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+}
+
+export async function runProvisionCommand(name: string, args: string[], io: CliIO, o: RunCommandOptions = {}): Promise<number> {
+  const { only, steps = defaultSteps } = o;
   const v = runOptions.parse(args, name);
   const format: RunOptions['configdriveFormat'] = v['configdrive-format'];
   const fetch = parseStallTimeout(v['stall-timeout']);
   const dryRun = v['dry-run'];
   const runner = dryRun ? new RecordingRunner({ probe: new ExecaRunner() }) : new ExecaRunner();
   const log = createLogger([fileSink(v.log), stderrSink]);
-  const ctx = createCtx({ runner, log, dryRun, ...(env.signal ? { signal: env.signal } : {}) });
+  const ctx = createCtx({ runner, log, dryRun, ...(o.signal ? { signal: o.signal } : {}) });
   const opts: RunOptions = {
     input: v.input,
     ...(v.inventory === undefined ? {} : { inventory: v.inventory }),

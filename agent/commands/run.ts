@@ -8,5 +8,5 @@ export const command: Command = {
   summary: 'Provision this node: validate, plan, partition, write images, configdrive and bootloader; print a JSON report (--dry-run prints the plan and every command instead).',
   usage: runOptions.usage('[run]'),
   options: runOptions.help(),
-  run: (args, io, env) => runProvisionCommand('[run]', args, io, undefined, undefined, env),
+  run: (args, io, env) => runProvisionCommand('[run]', args, io, { signal: env.signal }),
 };

@@ -10,7 +10,7 @@ import { sudoersLine } from './sudoers-check.js';
 import { configDriveInputFrom, type ConfigDriveInput, type InputOptions } from './input.js';
 import { buildMultipart, type MimePart } from './mime.js';
 import { loadDataTemplate, loadTemplate, renderData, renderText, templatesDir, type TextVars } from './templates.js';
-import { hasLoneSurrogate, toCloudYaml } from './yaml11.js';
+import { toCloudYaml } from './yaml11.js';
 
 export interface ConfigDriveContents {
   input: ConfigDriveInput;
@@ -198,9 +198,6 @@ export interface BuildOptions extends InputOptions {
  * surrogates, line breaks in values and every other refusal happened there.
  */
 export function buildConfigDrive(data: ProvisionData, opts: BuildOptions = {}): ConfigDriveContents {
-  if (opts.callbackUrl !== undefined && hasLoneSurrogate(opts.callbackUrl)) {
-    throw new ForgeError('CONFIG_INVALID', 'callback-url: holds a lone UTF-16 surrogate', { field: 'callback-url' });
-  }
   const input = configDriveInputFrom(data, opts);
   const dir = opts.templatesDir ?? templatesDir();
   const cloudConfig = renderCloudConfig(input, dir);

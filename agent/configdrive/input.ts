@@ -146,7 +146,7 @@ export function callbackUrl(data: ProvisionData, override?: string): string {
   if (override) {
     // The override is an option, not data: the schema never saw it.
     const url = override.replaceAll('{uid}', uid);
-    const why = R.httpUrl(url);
+    const why = R.hasLoneSurrogate(override) ? 'holds a lone UTF-16 surrogate' : R.httpUrl(url);
     if (why) throw new ForgeError('CONFIG_INVALID', `callback-url: ${why}`, { field: 'callback-url' });
     return url;
   }

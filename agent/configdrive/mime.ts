@@ -4,7 +4,7 @@
 // so anything malformed fails loudly.
 import { createHash } from 'node:crypto';
 import { ForgeError } from '../core/errors.js';
-import { hasLoneSurrogate } from './yaml11.js';
+import { hasLoneSurrogate } from '../schema/values.js';
 
 export interface MimePart {
   contentType: string;

@@ -17,9 +17,6 @@
 import { ForgeError } from '../core/errors.js';
 import { hasLoneSurrogate } from '../schema/values.js';
 
-/** A lone UTF-16 surrogate: no UTF-8 text can carry it (one rule, in the schema's values). */
-export { hasLoneSurrogate };
-
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
 /** YAML 1.1 booleans (and PyYAML's null word) that PLAIN would otherwise let through. */
 const RESERVED_WORD = /^(?:y|n|yes|no|true|false|on|off|null)$/i;
@@ -42,7 +39,6 @@ const NAMED_ESCAPES: Readonly<Record<string, string>> = {
   '\u2028': '\\L',
   '\u2029': '\\P',
 };
-
 
 /** True when `s` can be written unquoted and PyYAML 1.1 still reads exactly this string. */
 export function isPlainSafe(s: string): boolean {

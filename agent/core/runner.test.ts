@@ -85,6 +85,7 @@ describe('ExecaRunner.start (long-lived programs)', () => {
     expect(out).toEqual(['up']);
     expect(err).toEqual(['warn']);
     expect(end).toMatchObject({ exitCode: 3, stderr: 'warn\n', stdout: 'up\n' });
+    expect(p.stderrTail()).toBe('warn\n');
     expect(r.history).toHaveLength(1);
     expect(r.history[0]).toMatchObject({ argv: ['sh', '-c', 'echo up; echo warn >&2; exit 3'], exitCode: 3, stderrTail: 'warn\n' });
   });

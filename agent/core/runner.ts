@@ -80,6 +80,8 @@ export interface StartedProcess {
   readonly pid: number;
   /** Settles (never rejects) when the program ends; the run is recorded then. */
   readonly exited: Promise<ProcessExit>;
+  /** The last lines it wrote to stderr so far (the same tail `exited` reports). */
+  stderrTail(): string;
   /** Sends `signal` (default SIGKILL) to the program, or to its group when started with `group`. */
   kill(signal?: NodeJS.Signals): void;
 }
@@ -297,7 +299,7 @@ export class ExecaRunner implements Runner {
       this.#history.push(toRecord(r));
       return r;
     })();
-    return { argv, pid, exited, kill };
+    return { argv, pid, exited, kill, stderrTail: () => stderr };
   }
 }
 

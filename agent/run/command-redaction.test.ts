@@ -67,7 +67,7 @@ async function dryRun(imagePath: string, tag: string): Promise<{ code: number; o
   process.stderr.write = ((chunk: string | Uint8Array) => (stderrText.push(String(chunk)), true)) as typeof process.stderr.write;
   let code: number;
   try {
-    code = await runProvisionCommand('run', args, { out: (t) => out.push(t), err: (t) => err.push(t) }, undefined, steps);
+    code = await runProvisionCommand('run', args, { out: (t) => out.push(t), err: (t) => err.push(t) }, { steps });
   } finally {
     process.stderr.write = write;
   }

@@ -30,7 +30,6 @@ let inputPath = '';
 let inventoryPath = '';
 let image: BuiltImage;
 
-
 async function provision(args: string[]): Promise<{ code: number; report: ProvisionReport; err: string }> {
   const errs: string[] = [];
   const reportPath = join(work, `report-${Date.now()}.json`);

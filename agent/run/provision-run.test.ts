@@ -87,7 +87,7 @@ describe('provision command', () => {
 
   it('prints the JSON report, writes --report and JSON-lines --log, exit 0', async () => {
     const out: string[] = [];
-    const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 'p.log'), '--report', join(dir, 'r.json')], { out: (t) => out.push(t), err: () => undefined }, undefined, fakeSteps([]));
+    const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 'p.log'), '--report', join(dir, 'r.json')], { out: (t) => out.push(t), err: () => undefined }, { steps: fakeSteps([]) });
     expect(code).toBe(0);
     expect(JSON.parse(out.join('\n')).ok).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).steps).toHaveLength(6);
@@ -97,7 +97,7 @@ describe('provision command', () => {
 
   it('exits non-zero with the error and still writes the report of where it stopped', async () => {
     const errs: string[] = [];
-    const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 'q.log'), '--report', join(dir, 'q.json')], { out: () => undefined, err: (t) => errs.push(t) }, undefined, fakeSteps([], 'bootloader'));
+    const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 'q.log'), '--report', join(dir, 'q.json')], { out: () => undefined, err: (t) => errs.push(t) }, { steps: fakeSteps([], 'bootloader') });
     expect(code).toBe(1);
     expect(errs.join('\n')).toContain('TOOL_FAILED');
     expect(JSON.parse(readFileSync(join(dir, 'q.json'), 'utf8')).stoppedAt).toBe('bootloader');
@@ -113,15 +113,15 @@ describe('provision command', () => {
       images: async (c, p, o, r) => (record(o), steps.images(c, p, o, r)),
     };
     const io = { out: () => undefined, err: () => undefined };
-    const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 's.log'), '--stall-timeout', '7'], io, undefined, spy);
+    const code = await runProvisionCommand('run', ['--input', 'x.json', '--log', join(dir, 's.log'), '--stall-timeout', '7'], io, { steps: spy });
     expect(code).toBe(0);
     expect(seen).toEqual([{ stallTimeoutMs: 7000 }, { stallTimeoutMs: 7000 }]);
-    await expect(runProvisionCommand('run', ['--stall-timeout', '0'], io, undefined, spy)).rejects.toMatchObject({ code: 'USAGE', field: 'stall-timeout' });
-    await expect(runProvisionCommand('run', ['--stall-timeout', '5s'], io, undefined, spy)).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(runProvisionCommand('run', ['--stall-timeout', '0'], io, { steps: spy })).rejects.toMatchObject({ code: 'USAGE', field: 'stall-timeout' });
+    await expect(runProvisionCommand('run', ['--stall-timeout', '5s'], io, { steps: spy })).rejects.toMatchObject({ code: 'USAGE' });
   });
 
   it('rejects an unknown configdrive format as bad usage', async () => {
-    await expect(runProvisionCommand('run', ['--configdrive-format', 'udf'], { out: () => undefined, err: () => undefined }, undefined, fakeSteps([])))
+    await expect(runProvisionCommand('run', ['--configdrive-format', 'udf'], { out: () => undefined, err: () => undefined }, { steps: fakeSteps([]) }))
       .rejects.toMatchObject({ code: 'USAGE' });
   });
 });

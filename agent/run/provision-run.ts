@@ -43,7 +43,8 @@ export interface Steps {
   /** Writes the images the plan step resolved (`resolved`), fetching no metadata again. */
   images(ctx: Ctx, plan: Plan, o: RunOptions, resolved: readonly ResolvedImage[]): Promise<ImageReport[]>;
   configdrive(ctx: Ctx, plan: Plan, data: ProvisionData, o: RunOptions): Promise<ConfigDriveReport>;
-  bootloader(ctx: Ctx, plan: Plan, data: ProvisionData): Promise<BootloaderReport>;
+  /** Reads only the plan (root, ESP, disks, kernel parameters). */
+  bootloader(ctx: Ctx, plan: Plan): Promise<BootloaderReport>;
 }
 
 export interface StepRecord {
@@ -79,7 +80,6 @@ export interface ProvisionReport {
   /** Dry run: every command that would have run, in order. */
   commands?: string[][];
 }
-
 
 function written(step: StepName, plan: Plan, extra: { images?: ImageReport[]; cd?: ConfigDriveReport; bl?: BootloaderReport }): WrittenDevice[] {
   switch (step) {
@@ -176,7 +176,7 @@ export async function provisionRun(ctx: Ctx, o: RunOptions, steps: Steps): Promi
       report.configdrive = await steps.configdrive(ctx, plan as Plan, data as ProvisionData, o);
     },
     bootloader: async () => {
-      report.bootloader = await steps.bootloader(ctx, plan as Plan, data as ProvisionData);
+      report.bootloader = await steps.bootloader(ctx, plan as Plan);
     },
   };
 

@@ -215,15 +215,9 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
     }
     rmSync(files.qmpSocket, { force: true });
     const argv = qemuArgv(spec, files);
-    let stderr = '';
     // Own process group, so stopping kills QEMU and anything it forked; the
     // runner kills it if this process exits first.
-    const proc = opts.runner.start(argv, {
-      group: true,
-      onStderrLine: (l) => {
-        stderr = (stderr + l + '\n').slice(-8192);
-      },
-    });
+    const proc = opts.runner.start(argv, { group: true });
     let exitReason: string | undefined;
     void proc.exited.then((r) => {
       exitReason = r.signal ? `killed by ${r.signal}` : `exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-400)}` : ''}`;
@@ -246,7 +240,7 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
     } catch (e) {
       throw new ForgeError('LAB_FAILED', `vm ${spec.name}: QEMU did not come up (${exitReason ?? 'no QMP'})`, {
         command: argv,
-        details: { stderr },
+        details: { stderr: proc.stderrTail() },
         cause: e,
       });
     }

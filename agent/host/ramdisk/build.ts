@@ -14,7 +14,7 @@ import type { Ctx } from '../../core/context.js';
 import { parseJsonAs } from '../../core/parse-json.js';
 import { VERSION } from '../../version.js';
 import { INSTALLED_TEMPLATES_DIR } from '../../configdrive/templates.js';
-import { agentSourceDir, bundleAgent } from './bundle.js';
+import { agentSourceDir, bundleAgent, type AgentBundle } from './bundle.js';
 import { renderInit, renderLauncher } from './init-script.js';
 import { packCpio } from './pack.js';
 import { buildRamdiskRootfs } from './rootfs.js';
@@ -107,9 +107,12 @@ export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): P
   const launcher = renderLauncher();
   // The bundle has no source tree beside it: the configdrive templates ship as files.
   const templates = join(agentSourceDir(), 'configdrive', 'templates');
-  const { bundle, key } = await (async () => {
-    const bundle = await bundleAgent();
-    const key = createHash('sha256')
+  // The key covers everything the overlay is made of: a changed agent, Node.js, /init or template rebuilds it.
+  let bundle: AgentBundle;
+  let key: string;
+  try {
+    bundle = await bundleAgent();
+    key = createHash('sha256')
       .update(
         JSON.stringify({
           overlay: RAMDISK_OVERLAY_VERSION,
@@ -123,10 +126,9 @@ export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): P
       )
       .digest('hex')
       .slice(0, 16);
-    return { bundle, key };
-  })().catch((e: unknown) => {
+  } catch (e) {
     throw buildFailed(what, e);
-  });
+  }
   const out = {
     vmlinuz: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
