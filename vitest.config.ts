@@ -41,6 +41,7 @@ const VM = [
   'lab/e2e.test.ts', // the lab end to end (QEMU, master network)
   'lab/matrix.test.ts', // every scenario end to end (FORGE_LAB_MATRIX=full)
   'lab/master/master-net.test.ts', // docker master network, two QEMU guests PXE-booting
+  'lab/master/deploy-services.test.ts', // RabbitMQ, mco and rsyncd containers on a master network
   'lab/vm/qemu.test.ts', // qemuArgv units plus a real PXE guest
   'lab/vm/run-in-vm.test.ts', // the task exchange with a booted ramdisk
   'properties/lab-provision.property.test.ts', // generated layouts in a VM

@@ -45,7 +45,8 @@ async function demo(args: string[], signal: AbortSignal): Promise<number> {
   const stages = new Stages(out, signal);
   out(`fuel-forge lab demo: scenario ${name} (build log: ${join(cacheDir(), 'lab', 'build.log')})`);
   const boot = await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx));
-  const built = await stages.run('OS image, tiny profile (build or cache)', 60 * 60_000, () => buildImage(ctx, { profile: 'tiny' }));
+  // The deploy profile: the node must serve the deployment after first boot (mcollective, puppet).
+  const built = await stages.run('OS image, deploy profile (build or cache)', 60 * 60_000, () => buildImage(ctx, { profile: 'deploy' }));
   const imagesDir = join(cacheDir(), 'lab', `images-${process.pid}`);
   const image = publishImage(imagesDir, built);
   const checks: Check[] = [];
@@ -56,7 +57,7 @@ async function demo(args: string[], signal: AbortSignal): Promise<number> {
     const r = await runScenarioOnNode({
       lab, runner, image, scenario: labScenario(name),
       env: orchestratorEnv(lab, stages, out),
-      node: { name: 'node-1', hostname: 'node-1.domain.tld', macs: [labMac(1)], profile: 'bootstrap' },
+      node: { name: 'node-1', hostname: 'node-1.domain.tld', macs: [labMac(1)], profile: 'bootstrap', role: 'compute' },
     });
     checks.push(...r.checks);
     if (values.keep) out(`lab directory kept: ${lab.dir}`);

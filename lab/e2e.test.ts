@@ -2,10 +2,16 @@
 // dnsmasq container → discovery at mock Nailgun → the bad paths an operator meets
 // (malformed data, checksum mismatch, power cut mid-write, image server down
 // mid-download) → a successful run → verify on the node → netboot off → reboot
-// from disk → cloud-init first boot from our configdrive → host-side disk check.
+// from disk → cloud-init first boot from our configdrive, with mcollective's broker
+// down on the master until the node has tried it → the deployment's start (ssh with
+// the master's key, mco ping + rpcutil once the broker is back, puppet from the
+// master; Nailgun `ready`) → host-side disk check.
 // Scenario: two disks, /boot RAID1 (raid_boot, opt-in) + LVM across both.
 // Then, on the same lab, a Ceph OSD node (scenario ceph-osd) end to end: its OSD
-// and journal partitions must carry the data's type GUIDs on the booted node.
+// and journal partitions must carry the data's type GUIDs on the booted node. Its
+// data carries a key the master does not hold and a wrong mco_password (one node
+// for both failure paths: a whole provisioning costs minutes under TCG): the
+// deployment must fail naming authorized_keys and mco_password.
 //
 // Each test can run alone (`npx vitest run lab/e2e.test.ts -t 'boots from disk'`):
 // the node's states are memoised fixtures — booted to the bootstrap, provisioned
@@ -18,7 +24,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap, ensureTinyImage } from '../agent/host/artifacts.js';
+import { ensureBootstrap, ensureDeployImage } from '../agent/host/artifacts.js';
 import type { BuiltImage } from '../agent/host/image/build-image.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import type { Plan } from '../agent/plan/types.js';
@@ -29,8 +35,10 @@ import {
   bootToBootstrap, imageProgress, rebootToDisk, runProvision, runTask, verifyOnNode,
   type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
 } from './orchestrator.js';
+import { deployNode, mcoFailedAttempts } from './deploy/deploy.js';
+import { forgetHostKey } from './deploy/ssh.js';
 import { runScenarioOnNode } from './scenario-run.js';
-import { imageDataFor, labScenario, nodeData } from './scenario.js';
+import { imageDataFor, labPublicKey, labScenario, nodeData } from './scenario.js';
 import { Stages } from './stages.js';
 import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
@@ -39,7 +47,7 @@ import { diskHasData } from './vm/qemu-img.js';
 
 const runner = new ExecaRunner();
 const scenario = labScenario('two-disks-raid-lvm');
-const n: OrchestratedNode = { name: 'node-11', hostname: 'node-11.domain.tld', macs: [labMac(11)], profile: 'bootstrap' };
+const n: OrchestratedNode = { name: 'node-11', hostname: 'node-11.domain.tld', macs: [labMac(11)], profile: 'bootstrap', role: 'compute' };
 const mac = n.macs[0] as string;
 const stages = new Stages((l) => process.stdout.write(l + '\n'));
 // The agent's per-read stall timer, short so a downed image server shows quickly.
@@ -56,7 +64,7 @@ let bad: PublishedImage;
 let imagesDir = '';
 
 const dataWith = (node: MockNode, published: PublishedImage): Record<string, any> =>
-  nodeData(scenario, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl, nameServer: lab.master.dnsmasqIp }, imageDataFor(published.meta, published.file, lab.imagesUrl));
+  nodeData(scenario, lab.nodeFor(String(node.id), n.hostname, n.macs), imageDataFor(published.meta, published.file, lab.imagesUrl));
 const onNode = (argv: string[], timeoutMs = 120_000) => runTask(env, mac, argv, timeoutMs);
 const vm = () => lab.vms.get(n.name);
 
@@ -96,22 +104,50 @@ const provisioned = once(async () => {
   return { attempt, downed };
 });
 
-/** Verified on the node, then rebooted from disk (only when verify passed, as before). */
+/**
+ * Verified on the node, then rebooted from disk (only when verify passed) with the
+ * master's broker down: it comes back only once the node's own mcollective log
+ * shows it tried and failed (or after 90 s), as a master restarting while nodes boot.
+ */
 const bootedFromDisk = once(async () => {
   const { node } = await bootstrapped();
   const { attempt } = await provisioned();
   const verify = await verifyOnNode(env, n, node);
-  if (verify.exitCode !== 0) return { attempt, verify, initrdFetches: 0, body: undefined };
+  if (verify.exitCode !== 0) return { attempt, verify, initrdFetches: 0, body: undefined, brokerDownFailures: undefined };
   const initrdFetches = lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img').length;
-  const body = await rebootToDisk(env, n, node);
-  return { attempt, verify, initrdFetches, body };
+  await lab.services.stopBroker();
+  let brokerDownFailures: number | undefined;
+  try {
+    const body = await rebootToDisk(env, n, node);
+    const ip = await lab.deploy.nodeIp(mac);
+    if (ip) await forgetHostKey(runner, lab.key, ip);
+    brokerDownFailures = await stages.run(`${n.name}: broker down until mcollective tried it`, 120_000, async () => {
+      for (let i = 0; i < 30; i++) {
+        const failed = ip ? await mcoFailedAttempts(lab.deploy, ip) : undefined;
+        if ((failed ?? 0) > 0) return failed;
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+      return 0;
+    });
+    return { attempt, verify, initrdFetches, body, brokerDownFailures };
+  } finally {
+    await lab.services.startBroker();
+  }
+});
+
+/** The deployment's start on node-11 after its first boot (the broker back up). */
+const deployed = once(async () => {
+  const { node } = await bootstrapped();
+  const booted = await bootedFromDisk();
+  const outcome = await deployNode({ nailgun: lab.nailgun, stages, deploy: lab.deploy }, { name: n.name, macs: n.macs, role: n.role ?? 'compute' }, node);
+  return { ...booted, outcome };
 });
 
 const finalPlan = (final: ProvisionAttempt): Plan | undefined => (final.report as { plan?: Plan } | undefined)?.plan;
 
 beforeAll(async () => {
   const boot = await ensureBootstrap();
-  image = await ensureTinyImage();
+  image = await ensureDeployImage();
   imagesDir = join(process.env['FORGE_CACHE_DIR'] ?? '/var/cache/fuel-forge', 'lab', `images-${process.pid}`);
   mkdirSync(imagesDir, { recursive: true });
   good = publishImage(imagesDir, image);
@@ -213,6 +249,20 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     expect(lab.nailgun.node(node.id)?.status).toBe('provisioned');
   }, TEST_TIMEOUT);
 
+  it('ready for deployment: ssh with the master key, mcollective once the broker is back (identity = uid), puppet from the master; Nailgun ready', async () => {
+    const { node } = await bootstrapped();
+    const { outcome, brokerDownFailures } = await deployed();
+    for (const c of outcome.checks) process.stdout.write(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+    expect(outcome.checks.map((c) => c.name.split(':')[0])).toEqual(['ssh', 'mcollective', 'deployment']);
+    for (const c of outcome.checks) expect(c, c.detail).toMatchObject({ ok: true });
+    expect(outcome.checks[1]?.detail).toContain(`rpcutil inventory from ${node.id}:`);
+    expect(outcome.checks[2]?.detail).toContain(`uid=${node.id} role=compute`);
+    // The broker was down at first boot: the node's mcollective failed, retried, and connected once it was back.
+    expect(brokerDownFailures).toBeGreaterThan(0);
+    expect(outcome.mcoFailedAttempts).toBeGreaterThanOrEqual(brokerDownFailures ?? 1);
+    expect(lab.nailgun.node(node.id)).toMatchObject({ status: 'ready', errorMessage: undefined });
+  }, TEST_TIMEOUT);
+
   it('host side, after power-off: both disks carry the planned GPT, GRUB and a kernel on the RAID1 /boot members', async () => {
     const { attempt: final } = await bootedFromDisk();
     const m = vm();
@@ -230,10 +280,29 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     }
   }, TEST_TIMEOUT);
 
-  it('Ceph OSD node on the same lab: provisioned, booted, OSD and journal partitions typed as the data says on the node', async () => {
-    const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: 'bootstrap' };
-    const r = await runScenarioOnNode({ lab, env, runner, image: good, scenario: labScenario('ceph-osd'), node: ceph });
-    for (const c of r.checks) expect(c, `${c.name}: ${c.detail}`).toMatchObject({ ok: true });
+  it('Ceph OSD node with a key the master lacks and a wrong mco_password: provisioned and typed as the data says; deployment refused naming both', async () => {
+    const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: 'bootstrap', role: 'ceph-osd' };
+    const r = await runScenarioOnNode({
+      lab, env, runner, image: good, scenario: labScenario('ceph-osd'), node: ceph,
+      alterData: (d) => {
+        d.ks_meta.authorized_keys = [labPublicKey('not-the-master')];
+        d.ks_meta.mco_password = 'not-the-broker-password';
+      },
+    });
+    const deployNames = new Set(['ssh', 'mcollective', 'deployment']);
+    const deploy = r.checks.filter((c) => deployNames.has(c.name.split(':')[0] as string));
+    for (const c of deploy) process.stdout.write(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+    expect(deploy.map((c) => [c.name.split(':')[0], c.ok])).toEqual([['ssh', false], ['mcollective', false], ['deployment', false]]);
+    expect(deploy[0]?.detail).toMatch(/refused the master's key.*authorized_keys/);
+    expect(deploy[1]?.detail).toMatch(/broker refused the node's STOMP login as 'mcollective'.*mco_password/);
+    expect(deploy[2]?.detail).toContain('not started');
+    const status = lab.nailgun.nodeByMac(ceph.macs[0] as string);
+    expect(status?.status).toBe('error');
+    expect(status?.errorType).toBe('deploy');
+    expect(status?.errorMessage).toMatch(/authorized_keys.*mco_password/);
+    // Everything else about the node is as it should be.
+    const others = r.checks.filter((c) => !deployNames.has(c.name.split(':')[0] as string) && c.name !== 'Nailgun status ready');
+    for (const c of others) expect(c, `${c.name}: ${c.detail}`).toMatchObject({ ok: true });
     // Two journals on vda (one per OSD), one OSD on each of vdb and vdc, read by the booted node itself.
     expect(r.checks.filter((c) => /^partition \/dev\/vd.\d+ typed /.test(c.name)).map((c) => c.name.split(' ')[1])).toEqual(['/dev/vda5', '/dev/vda6', '/dev/vdb3', '/dev/vdc3']);
   }, TEST_TIMEOUT);

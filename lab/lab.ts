@@ -2,7 +2,9 @@
 // OS-image HTTP server run in containers on one docker bridge (lab/master/); mock
 // Nailgun (REST, task exchange, first-boot call-back) and mock Cobbler (XML-RPC,
 // writes the TFTP root dnsmasq serves, drives VM power) run in this process and
-// listen on the host's address on that bridge. Each node is a QEMU VM whose NICs
+// listen on the host's address on that bridge. The deployment side of the master
+// (RabbitMQ for mcollective, rsyncd with the puppet code, the mco client; lab/
+// master/deploy-services.ts) starts once per lab, with the lab's SSH key. Each node is a QEMU VM whose NICs
 // are taps on the bridge, so several nodes share one L2 segment. Disposing the
 // lab stops every VM, server and container and removes temp files, and throws
 // (LAB_FAILED) naming whatever could not be released.
@@ -12,10 +14,15 @@ import { join } from 'node:path';
 import { CleanupStack } from '../agent/core/cleanup.js';
 import { ForgeError } from '../agent/core/errors.js';
 import type { Runner } from '../agent/core/runner.js';
+import type { DeployEnv } from './deploy/deploy.js';
+import { createLabKey, type LabKey } from './deploy/ssh.js';
+import type { McoSettings } from './master/deploy-config.js';
+import { startDeployServices, type DeployServices } from './master/deploy-services.js';
 import { startMasterNetwork, type MasterNetwork } from './master/master-net.js';
 import { CobblerClient, startCobbler, type StartedCobbler } from './mocks/cobbler.js';
 import { startNailgun, type StartedNailgun } from './mocks/nailgun.js';
 import type { OrchestratorEnv } from './orchestrator.js';
+import { labMcoSettings, type LabNode } from './scenario.js';
 import type { Stages } from './stages.js';
 import { chooseAccel } from './vm/accel.js';
 import { bootstrapAppend, type BootstrapFiles } from './vm/bootstrap-files.js';
@@ -43,6 +50,12 @@ export interface Lab extends AsyncDisposable {
   masterUrl: string;
   /** Base URL of the image server container: `${imagesUrl}/<file>`. */
   imagesUrl: string;
+  /** The master's SSH key, broker, puppet code and mco client. */
+  key: LabKey;
+  services: DeployServices;
+  deploy: DeployEnv;
+  /** How nodeData() should point a node at this lab's master (Nailgun, DNS, broker, key). */
+  nodeFor(uid: string, hostname: string, macs: string[]): LabNode;
   dispose(): Promise<void>;
 }
 
@@ -53,11 +66,13 @@ export interface LabOptions {
   imagesDir: string;
   /** Keep the lab directory (VM disks, serial logs) after disposal. */
   keepDir?: boolean;
+  /** The broker's mcollective account; default the lab data's (labMcoSettings()). */
+  mco?: McoSettings;
 }
 
 /** The orchestrator's view of a lab: its mocks, the caller's stage timer and log, and the nodes' consoles. */
 export function orchestratorEnv(lab: Lab, stages: Stages, log: (line: string) => void): OrchestratorEnv {
-  return { nailgun: lab.nailgun, cobbler: lab.client, stages, log, serialTail: (name) => lab.serialTail(name) };
+  return { nailgun: lab.nailgun, cobbler: lab.client, stages, log, serialTail: (name) => lab.serialTail(name), deploy: lab.deploy };
 }
 
 export async function startLab(o: LabOptions): Promise<Lab> {
@@ -75,6 +90,15 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     const accel = await chooseAccel(o.runner);
     const master = await startMasterNetwork({ runner: o.runner, tftpRoot, imagesDir: o.imagesDir });
     stack.defer(`master network ${master.name}`, () => master.dispose());
+    const services = await startDeployServices({ runner: o.runner, master, mco: o.mco ?? labMcoSettings() });
+    stack.defer('deployment services', () => services.dispose());
+    const key = await createLabKey(o.runner, dir);
+    const deploy: DeployEnv = {
+      runner: o.runner,
+      key,
+      services,
+      nodeIp: async (mac) => (await master.dhcpAcks()).filter((a) => a.mac === mac.toLowerCase()).at(-1)?.ip,
+    };
     const host = master.gatewayIp;
     const nailgun = await startNailgun({ host });
     stack.defer('mock Nailgun', () => nailgun.close());
@@ -142,6 +166,12 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       serialTail: (name, chars = 4000) => vms.get(name)?.serialText().slice(-chars) ?? '',
       masterUrl,
       imagesUrl: master.imagesUrl,
+      key,
+      services,
+      deploy,
+      nodeFor: (uid, hostname, macs) => ({
+        uid, hostname, macs, masterUrl, nameServer: master.dnsmasqIp, mcoHost: master.brokerIp, publicKey: key.publicKey,
+      }),
       dispose,
       [Symbol.asyncDispose]: dispose,
     };

@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap, ensureTinyImage } from '../agent/host/artifacts.js';
+import { ensureBootstrap, ensureDeployImage } from '../agent/host/artifacts.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { publishImage, type PublishedImage } from './images.js';
 import { orchestratorEnv, startLab, type Lab } from './lab.js';
@@ -37,7 +37,7 @@ async function scenarioOnNewNode(name: LabScenarioName): Promise<void> {
 describe.runIf(full)('lab matrix (every scenario end to end)', () => {
   beforeAll(async () => {
     const boot = await ensureBootstrap();
-    const built = await ensureTinyImage();
+    const built = await ensureDeployImage();
     imagesDir = join(process.env['FORGE_CACHE_DIR'] ?? '/var/cache/fuel-forge', 'lab', `images-${process.pid}`);
     image = publishImage(imagesDir, built);
     lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });

@@ -11,6 +11,7 @@ import type { TaskResult } from '../agent/bootstrap/protocol.js';
 import { z } from 'zod';
 import { ForgeError } from '../agent/core/errors.js';
 import { parseJsonAs } from '../agent/core/parse-json.js';
+import type { DeployEnv } from './deploy/deploy.js';
 import type { CobblerClient } from './mocks/cobbler.js';
 import type { MockNode, StartedNailgun } from './mocks/nailgun.js';
 import type { Stages } from './stages.js';
@@ -39,6 +40,8 @@ export interface OrchestratedNode {
   hostname: string;
   macs: string[];
   profile: string;
+  /** Fuel's role for the deployment that follows provisioning (default compute). */
+  role?: string;
 }
 
 export interface OrchestratorEnv {
@@ -49,6 +52,8 @@ export interface OrchestratorEnv {
   timeouts?: Partial<NodeTimeouts>;
   /** A node's serial console tail, quoted when it never calls back (what did it boot into?). */
   serialTail?: (name: string) => string;
+  /** The master's deployment side (SSH key, broker, puppet code): what runs after first boot. */
+  deploy?: DeployEnv;
 }
 
 export interface ProvisionAttempt {

@@ -1,7 +1,10 @@
 // One scenario on one lab node, the happy path Astute drives: PXE → discovery →
-// provision → verify on the node → netboot off → reboot → first boot, then the
+// provision → verify on the node → netboot off → reboot → first boot → the
+// deployment's start (ssh, mcollective, puppet; node `ready`), then the
 // host-side check of every disk after power-off. keep_data scenarios provision
 // twice and prove the kept filesystem's files survived the second run.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Runner } from '../agent/core/runner.js';
 import { ForgeError } from '../agent/core/errors.js';
 import type { Inventory } from '../agent/inventory/types.js';
@@ -14,6 +17,7 @@ import {
   bootToBootstrap, provisionOrThrow, rebootToDisk, runTask, verifyOnNode, type OrchestratedNode, type OrchestratorEnv,
   type ProvisionReportView,
 } from './orchestrator.js';
+import { deployNode, type DeployOutcome } from './deploy/deploy.js';
 import { imageDataFor, nodeData, type LabScenario } from './scenario.js';
 import { expectFirstBoot, firstBootChecks, type Check } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
@@ -21,6 +25,8 @@ import { hostDiskChecks } from './verify/host-disk.js';
 export interface ScenarioRun {
   checks: Check[];
   report: ProvisionReportView | undefined;
+  /** The deployment's start after first boot (ssh, mcollective, puppet). */
+  deploy: DeployOutcome | undefined;
 }
 
 /** The first keep_data filesystem of a plan, if any (device + mount). */
@@ -59,14 +65,19 @@ function planOf(data: unknown, inventory: unknown): Plan {
 }
 
 export async function runScenarioOnNode(
-  o: { lab: Lab; env: OrchestratorEnv; runner: Runner; scenario: LabScenario; node: OrchestratedNode; image: PublishedImage; runArgs?: string[] },
+  o: {
+    lab: Lab; env: OrchestratorEnv; runner: Runner; scenario: LabScenario; node: OrchestratedNode; image: PublishedImage; runArgs?: string[];
+    /** Changes the node's data after the lab filled it in (e.g. a key or mco password the master does not have). */
+    alterData?: (data: Record<string, any>) => void;
+  },
 ): Promise<ScenarioRun> {
   const { lab, env, scenario: s, node: n } = o;
   const mac = n.macs[0] as string;
   const checks: Check[] = [];
   lab.addNode({ name: n.name, macs: n.macs, disks: s.disks });
   const node = await bootToBootstrap(env, n);
-  const data = nodeData(s, { uid: String(node.id), hostname: n.hostname, macs: n.macs, masterUrl: lab.masterUrl, nameServer: lab.master.dnsmasqIp }, imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
+  const data = nodeData(s, lab.nodeFor(String(node.id), n.hostname, n.macs), imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
+  o.alterData?.(data);
   const run = o.runArgs ? { runArgs: o.runArgs } : {};
   // keep_data marks data of an earlier deployment: the first one is made without it,
   // as Fuel does, and the agent refuses a kept partition that is not on the disk.
@@ -91,6 +102,17 @@ export async function runScenarioOnNode(
   const body = await rebootToDisk(env, n, node);
   const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
   checks.push(...firstBootChecks(body, expectFirstBoot(data, { plan })));
+  checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
+  // What the master did next in Fuel: reach the node and start the deployment.
+  const ran = o.runner.history.length;
+  const deploy = await deployNode({ nailgun: lab.nailgun, stages: env.stages, deploy: lab.deploy }, { name: n.name, macs: n.macs, role: n.role ?? 'compute' }, node);
+  checks.push(...deploy.checks);
+  // Every ssh and mco call of the deployment, with its output: kept with the lab directory (--keep).
+  writeFileSync(join(lab.dir, `deploy-${n.name}.log`), o.runner.history.slice(ran)
+    .filter((r) => r.argv[0] === 'ssh' || (r.argv[0] === 'docker' && r.argv[1] === 'exec'))
+    .map((r) => `$ ${r.argv.join(' ')}\nexit ${r.exitCode} after ${r.durationMs} ms\n--- stdout (tail)\n${r.stdoutTail}\n--- stderr (tail)\n${r.stderrTail}\n`).join('\n'));
+  const status = lab.nailgun.node(node.id);
+  checks.push({ name: 'Nailgun status ready', ok: status?.status === 'ready', detail: `${String(status?.status)}${status?.errorMessage ? `: ${status.errorMessage}` : ''}` });
   // The lab's guard saw the whole life of the node so far: nothing may have tried to leave.
   const c = await lab.master.containment();
   checks.push({
@@ -98,7 +120,6 @@ export async function runScenarioOnNode(
     ok: c.attempts === 0 && c.leaked === 0,
     detail: `addressed outside ${c.attempts}, dropped ${c.dropped}, left ${c.leaked} packets`,
   });
-  checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
 
   const vm = lab.vms.get(n.name);
   if (vm) {
@@ -112,5 +133,5 @@ export async function runScenarioOnNode(
       checks.push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
     }
   }
-  return { checks, report: attempt.report };
+  return { checks, report: attempt.report, deploy };
 }

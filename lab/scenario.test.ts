@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../agent/plan/build.js';
 import { planViolations } from '../agent/plan/invariants.js';
 import { parseProvisionData } from '../agent/schema/load.js';
-import { fuelSampleScenario, imageDataFor, LAB_SCENARIOS, labPublicKey, labScenario, nodeData, vmInventory } from './scenario.js';
+import { fuelSampleScenario, imageDataFor, LAB_SCENARIOS, labMcoSettings, labPublicKey, labScenario, nodeData, vmInventory } from './scenario.js';
 
 const META = {
   uri: 'file:///x', format: 'ext4' as const, container: 'gzip' as const, size: 300 * 2 ** 20, raw_size: 1400 * 2 ** 20,
@@ -34,6 +34,15 @@ describe('lab scenarios', () => {
     expect(d.ks_meta).toMatchObject({ master_ip: '10.97.1.1', mco_host: '10.97.1.1', mco_auto_setup: 1, puppet_auto_setup: 1, callback_url: 'http://10.97.1.1:8000/api/v1/nodes/{uid}/provisioned' });
     expect(d.ks_meta.authorized_keys).toEqual([labPublicKey('node-3')]);
     expect(Buffer.from(labPublicKey('node-3').split(' ')[1] as string, 'base64').subarray(4, 15).toString()).toBe('ssh-ed25519');
+  });
+
+  it('a lab node gets the master\'s SSH key and the broker as mco_host; the broker gets the data\'s mco account', () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0Hp4hHl2rfdpYHcoJGI5goTSIJIVUW/NeaM24jdIHs fuel-forge-lab-master';
+    const d = nodeData(labScenario('single-disk'), { ...node, publicKey: key, mcoHost: '10.97.1.4' }, { uri: 'http://x/y.img.gz', format: 'ext4', container: 'gzip' });
+    expect(d.ks_meta.authorized_keys).toEqual([key]);
+    expect(d.ks_meta).toMatchObject({ mco_host: '10.97.1.4', master_ip: '10.97.1.1' });
+    const m = labMcoSettings();
+    expect(d.ks_meta).toMatchObject({ mco_user: m.user, mco_password: m.password, mco_vhost: m.vhost, mco_pskey: m.pskey });
   });
 
   it.each(LAB_SCENARIOS)('%s: a lab node is given only the lab\'s addresses (DNS = dnsmasq, no mirror)', (name) => {

@@ -138,7 +138,7 @@ export function fuelSampleScenario(rootMiB = 2560): LabScenario {
   return { name: 'fuel-sample', disks, doc };
 }
 
-/** A syntactically valid ed25519 public key derived from a name (the lab never logs in). */
+/** A syntactically valid ed25519 public key derived from a name: a key that is not the lab master's. */
 export function labPublicKey(name: string): string {
   const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
   const blob = Buffer.concat([str(Buffer.from('ssh-ed25519')), str(createHash('sha256').update(name).digest())]);
@@ -153,6 +153,16 @@ export interface LabNode {
   masterUrl: string;
   /** The lab's name server (the master's dnsmasq): the only one a lab node is given. */
   nameServer: string;
+  /** The master's SSH key (root's authorized_keys); default a key derived from the name, nobody's. */
+  publicKey?: string;
+  /** mcollective's broker (ks_meta.mco_host); default the master's address. */
+  mcoHost?: string;
+}
+
+/** mco_* settings of the lab's data (Fuel's sample): the broker is set up with the same. */
+export function labMcoSettings(): { user: string; password: string; vhost: string; pskey: string } {
+  const ks = readJson(FUEL_SAMPLE).ks_meta as Doc;
+  return { user: String(ks.mco_user), password: String(ks.mco_password), vhost: String(ks.mco_vhost), pskey: String(ks.mco_pskey) };
 }
 
 /** image_data for a built image served at `imagesUrl`: the builder's metadata as it is. */
@@ -177,7 +187,7 @@ export function nodeData(s: LabScenario, n: LabNode, image: Doc): Doc {
   doc.kernel_options = { 'netcfg/choose_interface': n.macs[0], udevrules: n.macs.map((m, k) => `${m}_eth${k}`).join(',') };
   const ks = doc.ks_meta as Doc;
   for (const [k, v] of Object.entries(sample.ks_meta as Doc)) if (/^(mco|puppet)_/.test(k)) ks[k] = v;
-  ks.mco_host = master;
+  ks.mco_host = n.mcoHost ?? master;
   ks.master_ip = master;
   ks.gw = master;
   // Name service from the master's dnsmasq (answers for the lab's domain, forwards nothing).
@@ -193,7 +203,7 @@ export function nodeData(s: LabScenario, n: LabNode, image: Doc): Doc {
   const params = String(pm.kernel_params ?? '').split(/\s+/).filter((p) => p && !p.startsWith('console='));
   pm.kernel_params = [...params, 'console=ttyS0,115200n8'].join(' ');
   ks.callback_url = `${n.masterUrl}/api/v1/nodes/{uid}/provisioned`;
-  ks.authorized_keys = [labPublicKey(name)];
+  ks.authorized_keys = [n.publicKey ?? labPublicKey(name)];
   ks.image_data = { '/': image };
   return doc;
 }

@@ -8,7 +8,7 @@ import { ForgeError } from '../core/errors.js';
 import { cacheDirOption, commaList, debootstrapOptions, defineOptions, jsonOption, optionCommand } from './options.js';
 
 const options = defineOptions({
-  profile: { type: 'string', arg: 'PROFILE', choices: ['full', 'tiny'], default: 'full', help: 'package set: full (LVM, MD, XFS tools) or tiny' },
+  profile: { type: 'string', arg: 'PROFILE', choices: ['full', 'deploy', 'tiny'], default: 'full', help: 'package set: full (deploy + XFS, parted, sudo, …), deploy (tiny + mcollective, puppet, rsync) or tiny' },
   ...debootstrapOptions,
   'repo-setup': { type: 'string', arg: 'FILE', help: 'apt repositories: a repo_setup object or a whole provision.json (ks_meta.repo_setup)' },
   compression: { type: 'string', arg: 'FORMAT', choices: ['gzip', 'xz', 'zstd'], default: 'gzip', help: 'container of the image file' },

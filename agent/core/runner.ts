@@ -28,6 +28,9 @@ export interface RunOptions {
   onStderrLine?: (line: string) => void;
 }
 
+/** okExitCodes for a command whose exit code the caller interprets itself (ssh, mco). */
+export const ANY_EXIT: readonly number[] = Array.from({ length: 256 }, (_, i) => i);
+
 export interface RunResult {
   argv: readonly string[];
   exitCode: number;

@@ -28,6 +28,11 @@ export function ensureTinyImage(ctx: Ctx = buildCtx(), o: Omit<BuildImageOptions
   return once(`image:tiny:${JSON.stringify(o)}`, () => buildImage(ctx, { ...o, profile: 'tiny' }));
 }
 
+/** The `deploy` image (tiny + mcollective, puppet, rsync): the lab's nodes, ready for deployment. */
+export function ensureDeployImage(ctx: Ctx = buildCtx(), o: Omit<BuildImageOptions, 'profile'> = {}): Promise<BuiltImage> {
+  return once(`image:deploy:${JSON.stringify(o)}`, () => buildImage(ctx, { ...o, profile: 'deploy' }));
+}
+
 /** vmlinuz + initrd.img of the bootstrap ramdisk with the current agent bundled in. */
 export function ensureBootstrap(ctx: Ctx = buildCtx(), cacheDir?: string): Promise<BuiltBootstrap> {
   return once(`bootstrap:${cacheDir ?? ''}`, () => buildBootstrap(ctx, cacheDir === undefined ? {} : { cacheDir }));

@@ -1,6 +1,7 @@
 // The master network's address plan (pure). One /24 per network:
 //   .1 gateway (the host's address on the bridge: mock Nailgun/Cobbler listen here)
-//   .2 dnsmasq, .3 image server (static, so a restarted container keeps its address)
+//   .2 dnsmasq, .3 image server, .4 mcollective's broker, .5 the deployment
+//   container (mco client, rsyncd) — static, so a restarted container keeps its address
 //   .32–.63 docker's pool for any other container, .100–.199 dnsmasq's DHCP pool.
 import { createHash } from 'node:crypto';
 import { ForgeError } from '../../agent/core/errors.js';
@@ -14,6 +15,10 @@ export interface MasterAddressing {
   gatewayIp: string;
   dnsmasqIp: string;
   imagesIp: string;
+  /** RabbitMQ (STOMP) for mcollective: ks_meta.mco_host of the lab's nodes. */
+  brokerIp: string;
+  /** The deployment container: rsyncd (puppet code) and the mcollective client. */
+  deployIp: string;
   /** docker's own allocation range (kept clear of the static and DHCP addresses). */
   dockerIpRange: string;
   dhcpRange: { start: string; end: string };
@@ -41,6 +46,8 @@ export function addressingFor(subnet: string): MasterAddressing {
     gatewayIp: `${base}.1`,
     dnsmasqIp: `${base}.2`,
     imagesIp: `${base}.3`,
+    brokerIp: `${base}.4`,
+    deployIp: `${base}.5`,
     dockerIpRange: `${base}.32/27`,
     dhcpRange: { start: `${base}.100`, end: `${base}.199` },
     // ≤ 15 chars; the octet makes it unique among live master networks.

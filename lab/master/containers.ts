@@ -117,12 +117,23 @@ export function nginxConfig(): string {
 class StaticIpContainer extends GenericContainer {
   #network = '';
   #ip = '';
+  #dns: string[] = [];
   withStaticIp(network: string, ip: string): this {
     this.#network = network;
     this.#ip = ip;
     return this.withNetworkMode(network);
   }
+  /**
+   * docker's embedded DNS forwards names it does not know to the host's resolvers
+   * from inside the container's namespace, i.e. out through the lab bridge: give it
+   * the lab's own dnsmasq instead (rsyncd's reverse lookup of a node was caught so).
+   */
+  withDnsServers(servers: readonly string[]): this {
+    this.#dns = [...servers];
+    return this;
+  }
   protected override async beforeContainerCreated(): Promise<void> {
+    if (this.#dns.length) this.hostConfig.Dns = this.#dns;
     if (!this.#network) return;
     this.createOpts.NetworkingConfig = {
       EndpointsConfig: { [this.#network]: { IPAMConfig: { IPv4Address: this.#ip } } },
@@ -134,14 +145,18 @@ export interface ContainerCommon {
   image: string;
   network: string;
   ip: string;
+  /** Name servers for the container (the lab's dnsmasq): none outside the lab. */
+  dns: readonly string[];
   /** Value of the LAB_LABEL label (the network's name), so leftovers are found by label. */
   labelValue: string;
   startupTimeoutMs?: number;
 }
 
-function base(c: ContainerCommon, role: string): StaticIpContainer {
+/** A lab container: static address on the master network, lab DNS, labels our sweeps find. */
+export function labContainer(c: ContainerCommon, role: string): GenericContainer {
   return new StaticIpContainer(c.image)
     .withStaticIp(c.network, c.ip)
+    .withDnsServers(c.dns)
     .withName(`${c.network}-${role}`)
     .withLabels({ [LAB_LABEL]: c.labelValue, [OWNER_PID_LABEL]: String(process.pid), 'fuel-forge.role': role })
     // Our disposal stops and removes it; no reaper is available anyway.
@@ -150,7 +165,7 @@ function base(c: ContainerCommon, role: string): StaticIpContainer {
 }
 
 export async function startDnsmasq(c: ContainerCommon & { tftpRoot: string; config: DnsmasqConfig }): Promise<StartedTestContainer> {
-  return base(c, 'dnsmasq')
+  return labContainer(c, 'dnsmasq')
     .withAddedCapabilities('NET_ADMIN', 'NET_RAW')
     .withBindMounts([{ source: c.tftpRoot, target: TFTP_ROOT_IN_CONTAINER, mode: 'ro' }])
     .withCommand(dnsmasqArgv(c.config))
@@ -159,7 +174,7 @@ export async function startDnsmasq(c: ContainerCommon & { tftpRoot: string; conf
 }
 
 export async function startImageServer(c: ContainerCommon & { imagesDir: string }): Promise<StartedTestContainer> {
-  return base(c, 'images')
+  return labContainer(c, 'images')
     .withBindMounts([{ source: c.imagesDir, target: IMAGES_DIR_IN_CONTAINER, mode: 'ro' }])
     .withCopyContentToContainer([{ content: nginxConfig(), target: NGINX_CONF_IN_CONTAINER, mode: 0o644 }])
     .withCommand(['/usr/sbin/nginx', '-c', NGINX_CONF_IN_CONTAINER])

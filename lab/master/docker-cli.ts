@@ -73,4 +73,7 @@ export async function containerLogs(runner: Runner, id: string): Promise<string>
 
 export const stopArgv = (id: string, timeoutS = 1): string[] => [DOCKER, 'stop', '--time', String(timeoutS), id];
 export const startArgv = (id: string): string[] => [DOCKER, 'start', id];
+/** A command in a running container, argv as is (no shell); `stdin` keeps its standard input open. */
+export const execArgv = (id: string, argv: readonly string[], o: { stdin?: boolean } = {}): string[] =>
+  [DOCKER, 'exec', ...(o.stdin ? ['--interactive'] : []), id, ...argv];
 export const stateArgv = (id: string): string[] => [DOCKER, 'inspect', '--format', '{{.State.Status}}', id];

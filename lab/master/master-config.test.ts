@@ -13,10 +13,10 @@ import { deadOwners, parseLinkNames } from './stale.js';
 import { tarCreateArgv } from './tar.js';
 
 describe('address plan', () => {
-  it('puts the host at .1, dnsmasq at .2, nginx at .3, docker and DHCP pools apart', () => {
+  it('puts the host at .1, dnsmasq at .2, nginx at .3, the broker at .4, the deployment container at .5, docker and DHCP pools apart', () => {
     expect(addressingFor('10.97.5.0/24')).toEqual({
       subnet: '10.97.5.0/24', octet: 5, netmask: '255.255.255.0',
-      gatewayIp: '10.97.5.1', dnsmasqIp: '10.97.5.2', imagesIp: '10.97.5.3',
+      gatewayIp: '10.97.5.1', dnsmasqIp: '10.97.5.2', imagesIp: '10.97.5.3', brokerIp: '10.97.5.4', deployIp: '10.97.5.5',
       dockerIpRange: '10.97.5.32/27', dhcpRange: { start: '10.97.5.100', end: '10.97.5.199' },
       bridge: 'fmbr97x5',
     });

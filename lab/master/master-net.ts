@@ -66,6 +66,9 @@ export interface MasterNetwork extends AsyncDisposable {
   readonly dnsmasqIp: string;
   readonly domain: string;
   readonly imagesIp: string;
+  /** Static addresses kept for the deployment services (lab/master/deploy-services.ts). */
+  readonly brokerIp: string;
+  readonly deployIp: string;
   /** http://<imagesIp>/targetimages — the same URL for guests and the host. */
   readonly imagesUrl: string;
   readonly dhcpRange: { start: string; end: string };
@@ -141,7 +144,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
     // handed back by testcontainers: sweep by label before the network goes.
     stack.defer(`containers labelled ${LAB_LABEL}=${name}`, () => removeLabelled(runner, name));
 
-    const common = { image, network: name, labelValue: name };
+    const common = { image, network: name, labelValue: name, dns: [net.dnsmasqIp] };
     const dnsmasq = await startDnsmasq({
       ...common,
       ip: net.dnsmasqIp,
@@ -196,6 +199,8 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
       dnsmasqIp: net.dnsmasqIp,
       domain,
       imagesIp: net.imagesIp,
+      brokerIp: net.brokerIp,
+      deployIp: net.deployIp,
       imagesUrl: `http://${net.imagesIp}${IMAGES_PATH}`,
       dhcpRange: net.dhcpRange,
       image,

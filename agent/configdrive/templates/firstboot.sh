@@ -1,6 +1,8 @@
 #!/bin/sh
 # fuel-forge first-boot script (text/x-shellscript, runs once per instance in
-# cloud-final): applies the puppet/mcollective service switches, then hands the
+# cloud-final): applies the puppet/mcollective service switches (a service the
+# image started before cloud-init wrote its config is restarted: it must read
+# ours, e.g. mcollective's server.cfg with the broker and identity), then hands the
 # "provisioned" call-back to a separate unit that waits for cloud-init to finish.
 set -u
 . /etc/fuel-forge/firstboot.env
@@ -9,7 +11,7 @@ mkdir -p /var/log/fuel-forge
 svc() {
   command -v systemctl >/dev/null 2>&1 || return 0
   systemctl cat "$1.service" >/dev/null 2>&1 || { log "service $1 not installed"; return 0; }
-  if [ "$2" = yes ]; then systemctl enable "$1.service"; systemctl start --no-block "$1.service"
+  if [ "$2" = yes ]; then systemctl enable "$1.service"; systemctl restart --no-block "$1.service"
   else systemctl disable --now "$1.service"; fi
   log "service $1 enabled=$2"
 }

@@ -15,6 +15,7 @@ import { forgeCacheDir } from '../build/cache-dir.js';
 import { digestFile } from './checksums.js';
 import { packExt4 } from './ext4-pack.js';
 import {
+  addInitramfsLvmActivation,
   configureLocale,
   removePerNodeState,
   writeCloudInitConfig,
@@ -26,7 +27,7 @@ import { type ImageProfile, profileSpec } from './profiles.js';
 import { defaultRepos, type RepoSetupRepo, validateRepos, writeRepos } from './repos.js';
 
 /** Bump when the build steps change what ends up in an image: invalidates every cached image. */
-export const IMAGE_BUILDER_VERSION = 3;
+export const IMAGE_BUILDER_VERSION = 4;
 
 export interface BuildImageOptions {
   /** Distribution family; only debian is reachable on CI machines (ubuntu would need its mirror). */
@@ -140,6 +141,7 @@ async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDi
   await writeNetworkConfig(root);
   await writeGrubDefaults(root);
   await configureLocale(ctx, root);
+  await addInitramfsLvmActivation(ctx, root);
   const manifest = await chrootRun(ctx, root, ['dpkg-query', '-W', '-f', '${Package} ${Version}\n'], { readOnly: true });
   await writeFile(join(work, 'packages.txt'), manifest.stdout);
   await removePerNodeState(root);

@@ -1,7 +1,7 @@
 // Turns a freshly debootstrapped tree into a generic image: nothing that must
 // be unique per node survives (machine-id, SSH host keys, apt lists, logs), and
 // cloud-init looks only at the configdrive (ConfigDrive) or NoCloud seed.
-import { mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ctx } from '../../core/context.js';
 import { chrootRun } from '../../tools/chroot.js';
@@ -58,6 +58,38 @@ export async function writeGrubDefaults(root: string): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+export const INITRAMFS_LVM_SCRIPT_PATH = 'etc/initramfs-tools/scripts/local-block/fuel-forge-lvm';
+
+/**
+ * Debian 12's initramfs activates LVM only from udev events (69-lvm.rules): when
+ * the PVs of the root VG (Fuel's `os`, often spread over two disks) appear at
+ * once, each scan can find the VG incomplete and none activates it — the node
+ * then drops to "(initramfs)" with `/dev/mapper/os-root does not exist` (seen in
+ * the lab; Debian #1082403 has the same workaround). initramfs-tools runs the
+ * local-block scripts on every turn of its wait for the root device, so this one
+ * activates whatever VGs are complete by then.
+ */
+export const INITRAMFS_LVM_SCRIPT = [
+  '#!/bin/sh',
+  '# fuel-forge: activate complete LVM volume groups while waiting for the root device.',
+  'PREREQ=""',
+  'prereqs() { echo "$PREREQ"; }',
+  'case "$1" in prereqs) prereqs; exit 0 ;; esac',
+  'command -v lvm >/dev/null 2>&1 || exit 0',
+  'lvm vgchange -aay --sysinit >/dev/null 2>&1',
+  'exit 0',
+  '',
+].join('\n');
+
+/** Adds INITRAMFS_LVM_SCRIPT and rebuilds the image's initramfs with it. */
+export async function addInitramfsLvmActivation(ctx: Ctx, root: string): Promise<void> {
+  const path = join(root, INITRAMFS_LVM_SCRIPT_PATH);
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, INITRAMFS_LVM_SCRIPT);
+  await chmod(path, 0o755);
+  await chrootRun(ctx, root, ['update-initramfs', '-u', '-k', 'all'], { timeoutMs: 20 * 60_000 });
 }
 
 export async function removePerNodeState(root: string): Promise<void> {

@@ -1,8 +1,9 @@
-// Package sets of the OS images. `full` adds admin tools (xfsprogs, parted, sudo, …); `tiny`
-// is the smallest image that still boots Fuel's layouts (LVM root, MD /boot), gets
-// DHCP and runs cloud-init (tests and the lab).
+// Package sets of the OS images. `tiny` is the smallest image that still boots Fuel's
+// layouts (LVM root, MD /boot), gets DHCP and runs cloud-init (disk tests); `deploy`
+// adds what a provisioned node needs before Fuel's deployment can start on it
+// (mcollective, puppet, rsync: the lab's nodes); `full` adds admin tools on top.
 
-export type ImageProfile = 'full' | 'tiny';
+export type ImageProfile = 'full' | 'deploy' | 'tiny';
 
 const TINY: readonly string[] = [
   'linux-image-amd64',
@@ -36,8 +37,15 @@ const TINY: readonly string[] = [
   'dbus',
 ];
 
+/**
+ * Fuel's deployment reaches a node over SSH (openssh-server is in TINY) and
+ * mcollective (its server, with the rabbitmq connector over STOMP), then applies
+ * puppet code it rsyncs from the master.
+ */
+const DEPLOY: readonly string[] = [...TINY, 'mcollective', 'puppet', 'rsync'];
+
 const FULL: readonly string[] = [
-  ...TINY,
+  ...DEPLOY,
   'xfsprogs',
   'e2fsprogs',
   'dosfstools',
@@ -55,6 +63,7 @@ export interface ProfileSpec {
 }
 
 export function profileSpec(profile: ImageProfile): ProfileSpec {
-  return profile === 'tiny' ? { variant: 'minbase', packages: TINY } : { variant: 'minbase', packages: FULL };
+  const packages = profile === 'tiny' ? TINY : profile === 'deploy' ? DEPLOY : FULL;
+  return { variant: 'minbase', packages };
 }
 
