@@ -10,7 +10,7 @@
 // Each failure names its cause (authorized_keys, mco_password, …); the node is then
 // reported to Nailgun as `error`, else as `ready`.
 import { parse as parseYaml } from 'yaml';
-import { isForgeError } from '../../agent/core/errors.js';
+import { ForgeError, isForgeError } from '../../agent/core/errors.js';
 import type { Runner } from '../../agent/core/runner.js';
 import type { DeployServices } from '../master/deploy-services.js';
 import type { MockNode, StartedNailgun } from '../mocks/nailgun.js';
@@ -79,7 +79,7 @@ async function phase<T>(ctx: DeployContext, name: string, timeoutMs: number, fn:
   try {
     return await ctx.stages.run(name, timeoutMs, fn);
   } catch (e) {
-    return e instanceof Error ? e : new Error(String(e));
+    return e instanceof Error ? e : new ForgeError('LAB_FAILED', String(e));
   }
 }
 
@@ -108,14 +108,14 @@ async function checkMcollective(ctx: DeployContext, uid: string, t: DeployTarget
   const name = `mcollective: the node answers as ${uid} (mco ping, rpcutil inventory)`;
   const r = await phase(ctx, `${t.name}: mco ping ${uid}`, timeoutMs, async (signal) => {
     for (;;) {
-      if (signal.aborted) throw new Error(`mco ping never heard ${uid}`);
+      if (signal.aborted) throw new ForgeError('ABORTED', `mco ping never heard ${uid}`);
       const ping = await s.exec(mcoPingArgv(), { timeoutMs: 60_000 });
       const heard = pingIdentities(ping.stdout);
       if (heard.includes(uid)) return heard;
       // The broker refused this node's login: retrying cannot help, name the setting.
       const refused = refusedLogins(await s.brokerLog()).filter((x) => x.from === ip);
       if (refused.length) {
-        throw new Error(`the broker refused the node's STOMP login as '${refused[0]?.user ?? '?'}' ${refused.length} time(s) (from ${ip}): ks_meta.mco_password (or mco_user) does not match the broker's`);
+        throw new ForgeError('LAB_FAILED', `the broker refused the node's STOMP login as '${refused[0]?.user ?? '?'}' ${refused.length} time(s) (from ${ip}): ks_meta.mco_password (or mco_user) does not match the broker's`, { field: 'ks_meta.mco_password' });
       }
       await new Promise((res) => setTimeout(res, 5000));
     }
@@ -154,7 +154,7 @@ async function runDeployment(ctx: DeployContext, uid: string, t: DeployTarget, i
       const x = await sshRun(runner, key, ip, argv, { timeoutMs, signal, ...(input === undefined ? {} : { input }) });
       // puppet apply --detailed-exitcodes: 2 = changes applied.
       if (x.exitCode !== 0 && !(argv[0] === 'puppet' && x.exitCode === 2)) {
-        throw new Error(`${argv.join(' ')} on the node: exit ${x.exitCode}: ${lastLines(x.stderr || x.stdout)}`);
+        throw new ForgeError('TOOL_FAILED', `${argv.join(' ')} on the node: exit ${x.exitCode}: ${lastLines(x.stderr || x.stdout)}`, { command: argv });
       }
       return x.stdout;
     };
