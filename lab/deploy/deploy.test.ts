@@ -87,8 +87,14 @@ describe('deployNode', () => {
     expect(nailgun?.node(node.id)).toMatchObject({ status: 'error', errorType: 'deploy', errorMessage: expect.stringMatching(/authorized_keys.*mco_password/) });
   });
 
-  it('a refusal from another node\'s address is not this node\'s: it waits, then says nobody refused it', async () => {
-    const other = "<0.9.0> accepting STOMP connection <0.9.0> (10.97.3.150:1 -> 10.97.3.4:61613)\n<0.9.0> STOMP login failed for user 'mcollective': authentication failed";
+  it('a refusal from another address, or from this one before the node booted, is not this node\'s: it waits, then says nobody refused it', async () => {
+    const other = [
+      "<0.9.0> accepting STOMP connection <0.9.0> (10.97.3.150:1 -> 10.97.3.4:61613)",
+      "<0.9.0> STOMP login failed for user 'mcollective': authentication failed",
+      // The same address, an hour before this node was discovered: the node that had the lease then.
+      `2020-01-01 00:00:00.000001+00:00 [info] <0.10.0> accepting STOMP connection <0.10.0> (${IP}:2 -> 10.97.3.4:61613)`,
+      "2020-01-01 00:00:00.000002+00:00 [warning] <0.10.0> STOMP login failed for user 'mcollective': authentication failed",
+    ].join('\n');
     const { node, ctx } = await setup((argv) => (remote(argv) === 'hostname --fqdn' ? { stdout: 'n\n' } : argv.includes('ping') ? { stdout: '' } : undefined), other);
     const out = await deployNode({ ...ctx, timeouts: { ...ctx.timeouts, mcollective: 1500 } }, { name: 'node-3', macs: [MAC], role: 'compute' }, node);
     expect(out.checks[1]).toMatchObject({ ok: false, detail: expect.stringContaining(`the broker refused no login from ${IP}`) });

@@ -103,7 +103,12 @@ async function checkSsh(ctx: DeployContext, t: DeployTarget, ip: string, timeout
   return { name: 'ssh: root login with the master key', ok: false, detail };
 }
 
-async function checkMcollective(ctx: DeployContext, uid: string, t: DeployTarget, ip: string, timeoutMs: number): Promise<Check> {
+/**
+ * `since`: when the node last booted into the bootstrap. Its address may have been
+ * another node's before (a powered-off node's lease is handed on), and the broker's
+ * log keeps that node's refused logins.
+ */
+async function checkMcollective(ctx: DeployContext, uid: string, t: DeployTarget, ip: string, since: number, timeoutMs: number): Promise<Check> {
   const s = ctx.deploy.services;
   const name = `mcollective: the node answers as ${uid} (mco ping, rpcutil inventory)`;
   const r = await phase(ctx, `${t.name}: mco ping ${uid}`, timeoutMs, async (signal) => {
@@ -113,7 +118,7 @@ async function checkMcollective(ctx: DeployContext, uid: string, t: DeployTarget
       const heard = pingIdentities(ping.stdout);
       if (heard.includes(uid)) return heard;
       // The broker refused this node's login: retrying cannot help, name the setting.
-      const refused = refusedLogins(await s.brokerLog()).filter((x) => x.from === ip);
+      const refused = refusedLogins(await s.brokerLog()).filter((x) => x.from === ip && (x.at === undefined || x.at >= since));
       if (refused.length) {
         throw new ForgeError('LAB_FAILED', `the broker refused the node's STOMP login as '${refused[0]?.user ?? '?'}' ${refused.length} time(s) (from ${ip}): ks_meta.mco_password (or mco_user) does not match the broker's`, { field: 'ks_meta.mco_password' });
       }
@@ -205,7 +210,7 @@ export async function deployNode(ctx: DeployContext, t: DeployTarget, node: Mock
   } else {
     const ssh = await checkSsh(ctx, t, ip, to.ssh);
     checks.push(ssh);
-    checks.push(await checkMcollective(ctx, uid, t, ip, to.mcollective));
+    checks.push(await checkMcollective(ctx, uid, t, ip, node.discoveredAt, to.mcollective));
     checks.push(ssh.ok
       ? await runDeployment(ctx, uid, t, ip, to.puppet)
       : { name: `deployment: puppet from the master applied (uid ${uid}, role ${t.role})`, ok: false, detail: 'not started: the master cannot log in (ssh failed)' });

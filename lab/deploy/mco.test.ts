@@ -17,7 +17,7 @@ const BROKER_LOG = [
 
 describe('mco and broker output', () => {
   it('finds refused STOMP logins and the address each came from', () => {
-    expect(refusedLogins(BROKER_LOG).map((r) => [r.user, r.from])).toEqual([['mcollective', '10.97.151.100']]);
+    expect(refusedLogins(BROKER_LOG).map((r) => [r.user, r.from, r.at])).toEqual([['mcollective', '10.97.151.100', Date.parse('2026-11-29T04:29:45.975Z')]]);
     expect(refusedLogins(BROKER_LOG.split('\n').filter((l) => !l.includes('login failed')).join('\n'))).toEqual([]);
   });
 

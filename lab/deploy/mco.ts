@@ -37,7 +37,17 @@ export function parseInventory(stdout: string): InventoryReply[] {
 export interface RefusedLogin {
   user: string;
   from: string;
+  /** When RabbitMQ logged it (ms since the epoch), if the line has its timestamp. */
+  at: number | undefined;
   line: string;
+}
+
+/** RabbitMQ's `2026-11-29 04:29:45.975802+00:00` as ms since the epoch. */
+function logTime(line: string): number | undefined {
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d{1,3})?\d*([+-]\d\d:\d\d|Z)/.exec(line);
+  if (!m) return undefined;
+  const t = Date.parse(`${m[1]}T${m[2]}${m[3] ?? ''}${m[4]}`);
+  return Number.isNaN(t) ? undefined : t;
 }
 
 /**
@@ -52,7 +62,10 @@ export function refusedLogins(log: string): RefusedLogin[] {
     const accept = /(<[\d.]+>) accepting STOMP connection <[\d.]+> \(([\d.]+):\d+ ->/.exec(raw);
     if (accept?.[1] && accept[2]) from.set(accept[1], accept[2]);
     const refused = /(<[\d.]+>) STOMP login failed for user '([^']*)'/.exec(raw);
-    if (refused?.[1] && refused[2] !== undefined) out.push({ user: refused[2], from: from.get(refused[1]) ?? '?', line: raw.trim() });
+    if (refused?.[1] && refused[2] !== undefined) {
+      const line = stripAnsi(raw).trim();
+      out.push({ user: refused[2], from: from.get(refused[1]) ?? '?', at: logTime(line), line });
+    }
   }
   return out;
 }
