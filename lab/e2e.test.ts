@@ -115,12 +115,12 @@ const bootedFromDisk = once(async () => {
   const verify = await verifyOnNode(env, n, node);
   if (verify.exitCode !== 0) return { attempt, verify, initrdFetches: 0, body: undefined, brokerDownFailures: undefined };
   const initrdFetches = lab.cobbler.bootRequests.filter((q) => q.path === 'initrd.img').length;
-  await lab.services.stopBroker();
+  await lab.deploy.services.stopBroker();
   let brokerDownFailures: number | undefined;
   try {
     const body = await rebootToDisk(env, n, node);
     const ip = await lab.deploy.nodeIp(mac);
-    if (ip) await forgetHostKey(runner, lab.key, ip);
+    if (ip) await forgetHostKey(runner, lab.deploy.key, ip);
     brokerDownFailures = await stages.run(`${n.name}: broker down until mcollective tried it`, 120_000, async () => {
       for (let i = 0; i < 30; i++) {
         const failed = ip ? await mcoFailedAttempts(lab.deploy, ip) : undefined;
@@ -131,7 +131,7 @@ const bootedFromDisk = once(async () => {
     });
     return { attempt, verify, initrdFetches, body, brokerDownFailures };
   } finally {
-    await lab.services.startBroker();
+    await lab.deploy.services.startBroker();
   }
 });
 

@@ -15,9 +15,9 @@ import { CleanupStack } from '../agent/core/cleanup.js';
 import { ForgeError } from '../agent/core/errors.js';
 import type { Runner } from '../agent/core/runner.js';
 import type { DeployEnv } from './deploy/deploy.js';
-import { createLabKey, type LabKey } from './deploy/ssh.js';
+import { createLabKey } from './deploy/ssh.js';
 import type { McoSettings } from './master/deploy-config.js';
-import { startDeployServices, type DeployServices } from './master/deploy-services.js';
+import { startDeployServices } from './master/deploy-services.js';
 import { startMasterNetwork, type MasterNetwork } from './master/master-net.js';
 import { CobblerClient, startCobbler, type StartedCobbler } from './mocks/cobbler.js';
 import { startNailgun, type StartedNailgun } from './mocks/nailgun.js';
@@ -51,8 +51,6 @@ export interface Lab extends AsyncDisposable {
   /** Base URL of the image server container: `${imagesUrl}/<file>`. */
   imagesUrl: string;
   /** The master's SSH key, broker, puppet code and mco client. */
-  key: LabKey;
-  services: DeployServices;
   deploy: DeployEnv;
   /** How nodeData() should point a node at this lab's master (Nailgun, DNS, broker, key). */
   nodeFor(uid: string, hostname: string, macs: string[]): LabNode;
@@ -72,7 +70,7 @@ export interface LabOptions {
 
 /** The orchestrator's view of a lab: its mocks, the caller's stage timer and log, and the nodes' consoles. */
 export function orchestratorEnv(lab: Lab, stages: Stages, log: (line: string) => void): OrchestratorEnv {
-  return { nailgun: lab.nailgun, cobbler: lab.client, stages, log, serialTail: (name) => lab.serialTail(name), deploy: lab.deploy };
+  return { nailgun: lab.nailgun, cobbler: lab.client, stages, log, serialTail: (name) => lab.serialTail(name) };
 }
 
 export async function startLab(o: LabOptions): Promise<Lab> {
@@ -166,8 +164,6 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       serialTail: (name, chars = 4000) => vms.get(name)?.serialText().slice(-chars) ?? '',
       masterUrl,
       imagesUrl: master.imagesUrl,
-      key,
-      services,
       deploy,
       nodeFor: (uid, hostname, macs) => ({
         uid, hostname, macs, masterUrl, nameServer: master.dnsmasqIp, mcoHost: master.brokerIp, publicKey: key.publicKey,

@@ -11,7 +11,6 @@ import type { TaskResult } from '../agent/bootstrap/protocol.js';
 import { z } from 'zod';
 import { ForgeError } from '../agent/core/errors.js';
 import { parseJsonAs } from '../agent/core/parse-json.js';
-import type { DeployEnv } from './deploy/deploy.js';
 import type { CobblerClient } from './mocks/cobbler.js';
 import type { MockNode, StartedNailgun } from './mocks/nailgun.js';
 import type { Stages } from './stages.js';
@@ -52,8 +51,6 @@ export interface OrchestratorEnv {
   timeouts?: Partial<NodeTimeouts>;
   /** A node's serial console tail, quoted when it never calls back (what did it boot into?). */
   serialTail?: (name: string) => string;
-  /** The master's deployment side (SSH key, broker, puppet code): what runs after first boot. */
-  deploy?: DeployEnv;
 }
 
 export interface ProvisionAttempt {
@@ -109,8 +106,9 @@ export function parseReport(stdout: string): ProvisionReportView | undefined {
   return maybe(provisionReportView, text.slice(start));
 }
 
-async function putNode(env: OrchestratorEnv, id: number, body: Record<string, unknown>): Promise<void> {
-  await fetch(`${env.nailgun.url}/api/nodes/${id}`, { method: 'PUT', body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
+/** A node update as Astute sends it to Nailgun (PUT /api/nodes/:id: status, progress, error). */
+export async function putNode(nailgun: StartedNailgun, id: number, body: Record<string, unknown>): Promise<void> {
+  await fetch(`${nailgun.url}/api/nodes/${id}`, { method: 'PUT', body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
 }
 
 /** Registers the node with netboot on, powers it on and waits for a new discovery report. */
@@ -161,7 +159,7 @@ export async function runProvision(env: OrchestratorEnv, n: OrchestratedNode, no
     for (const [path, content] of Object.entries(o.extraUploads ?? {})) await uploadFile(env, mac, path, content);
     await uploadFile(env, mac, PROVISION_JSON, JSON.stringify(data, null, 2));
   });
-  await putNode(env, node.id, { status: 'provisioning', progress: 0 });
+  await putNode(env.nailgun, node.id, { status: 'provisioning', progress: 0 });
   let reported = 0;
   const result = await env.stages.run(`${n.name}: ${o.stage ?? 'provision'}`, to.provision, () =>
     runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(o.runArgs ?? [])], to.provision, (l) => {
@@ -172,13 +170,13 @@ export async function runProvision(env: OrchestratorEnv, n: OrchestratedNode, no
       const progress = pct === undefined ? reported : Math.round(10 + pct * 0.8);
       if (progress >= reported + 5) {
         reported = progress;
-        void putNode(env, node.id, { progress });
+        void putNode(env.nailgun, node.id, { progress });
       }
     }));
   const report = parseReport(result.stdout);
   if (result.exitCode !== 0) {
     const why = report?.error ? `${report.error.code}: ${report.error.message}` : result.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ');
-    await putNode(env, node.id, { status: 'error', error_type: 'provision', error_msg: why.slice(0, 500) });
+    await putNode(env.nailgun, node.id, { status: 'error', error_type: 'provision', error_msg: why.slice(0, 500) });
   }
   return { result, report };
 }
@@ -199,7 +197,7 @@ export async function verifyOnNode(env: OrchestratorEnv, n: OrchestratedNode, no
   const r = await env.stages.run(`${n.name}: provision verify (node)`, to.verify, () =>
     runTask(env, n.macs[0] as string, ['provision', 'verify', '--input', PROVISION_JSON], to.verify));
   if (r.exitCode !== 0) {
-    await putNode(env, node.id, { status: 'error', error_type: 'provision', error_msg: 'verify failed' });
+    await putNode(env.nailgun, node.id, { status: 'error', error_type: 'provision', error_msg: 'verify failed' });
     throw new ForgeError('VERIFY_MISMATCH', `provision verify failed on ${n.name}:\n${r.stdout.slice(-2000)}`, { details: { stderrTail: r.stderrTail } });
   }
   return r;

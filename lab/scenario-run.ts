@@ -17,7 +17,7 @@ import {
   bootToBootstrap, provisionOrThrow, rebootToDisk, runTask, verifyOnNode, type OrchestratedNode, type OrchestratorEnv,
   type ProvisionReportView,
 } from './orchestrator.js';
-import { deployNode, type DeployOutcome } from './deploy/deploy.js';
+import { deployNode } from './deploy/deploy.js';
 import { imageDataFor, nodeData, type LabScenario } from './scenario.js';
 import { expectFirstBoot, firstBootChecks, type Check } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
@@ -25,8 +25,6 @@ import { hostDiskChecks } from './verify/host-disk.js';
 export interface ScenarioRun {
   checks: Check[];
   report: ProvisionReportView | undefined;
-  /** The deployment's start after first boot (ssh, mcollective, puppet). */
-  deploy: DeployOutcome | undefined;
 }
 
 /** The first keep_data filesystem of a plan, if any (device + mount). */
@@ -133,5 +131,5 @@ export async function runScenarioOnNode(
       checks.push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
     }
   }
-  return { checks, report: attempt.report, deploy };
+  return { checks, report: attempt.report };
 }

@@ -24,7 +24,7 @@ const remote = (argv: readonly string[]): string | undefined => (argv[0] === 'ss
 function fakeServices(runner: RecordingRunner, brokerLog: string): DeployServices {
   const exec = (argv: readonly string[]): Promise<RunResult> => runner.run(['docker', 'exec', 'deploy', ...argv], { okExitCodes: ANY_EXIT });
   return {
-    brokerIp: '10.97.3.4', deployIp: '10.97.3.5', mco: { user: 'mcollective', password: 'marionette', vhost: 'mcollective', pskey: 'unset' },
+    brokerIp: '10.97.3.4', deployIp: '10.97.3.5',
     puppetUrl: 'rsync://10.97.3.5/puppet/', exec, brokerLog: async () => brokerLog,
     stopBroker: async () => undefined, startBroker: async () => undefined, dispose: async () => undefined,
     [Symbol.asyncDispose]: async () => undefined,

@@ -14,6 +14,7 @@ import { ForgeError, isForgeError } from '../../agent/core/errors.js';
 import type { Runner } from '../../agent/core/runner.js';
 import type { DeployServices } from '../master/deploy-services.js';
 import type { MockNode, StartedNailgun } from '../mocks/nailgun.js';
+import { putNode } from '../orchestrator.js';
 import type { Stages } from '../stages.js';
 import type { Check } from '../verify/first-boot.js';
 import { mcoInventoryArgv, mcoPingArgv, parseInventory, pingIdentities, refusedLogins } from './mco.js';
@@ -192,10 +193,6 @@ export async function mcoFailedAttempts(d: DeployEnv, ip: string): Promise<numbe
   if (x.exitCode !== 0) return undefined;
   const broker = `@${d.services.brokerIp}:`;
   return x.stdout.split('\n').filter((l) => l.includes(broker) && /Connection to \S+ failed on attempt/.test(l)).length;
-}
-
-async function putNode(nailgun: StartedNailgun, id: number, body: Record<string, unknown>): Promise<void> {
-  await fetch(`${nailgun.url}/api/nodes/${id}`, { method: 'PUT', body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
 }
 
 /** ssh, then mcollective, then the deployment step; Nailgun hears `ready` only when all three passed. */

@@ -28,7 +28,6 @@ export const MCO_CLIENT_CFG = '/etc/mcollective/client.cfg';
 export interface DeployServices extends AsyncDisposable {
   readonly brokerIp: string;
   readonly deployIp: string;
-  readonly mco: McoSettings;
   /** rsync URL of the puppet code, as nodes reach it. */
   readonly puppetUrl: string;
   /** Runs a command in the deployment container (mco, with MCO_CLIENT_CFG). Never throws on a non-zero exit. */
@@ -85,7 +84,6 @@ export async function startDeployServices(o: DeployServicesOptions): Promise<Dep
     const s: DeployServices = {
       brokerIp: master.brokerIp,
       deployIp: master.deployIp,
-      mco: o.mco,
       puppetUrl: `rsync://${master.deployIp}/${RSYNC_MODULE}/`,
       exec: (argv, x = {}) => runner.run(execArgv(id(deploy), argv, { stdin: x.input !== undefined }), {
         timeoutMs: x.timeoutMs ?? 120_000, okExitCodes: ANY_EXIT, ...(x.input === undefined ? {} : { input: x.input }),
