@@ -14,8 +14,9 @@ import { buildImage } from '../agent/host/image/build-image.js';
 import { buildBootstrap } from '../agent/host/ramdisk/build.js';
 import { publishImage } from './images.js';
 import { orchestratorEnv, startLab } from './lab.js';
-import { runScenarioOnNode } from './scenario-run.js';
+import { LAB_METHODS, runScenarioOnNode, type LabMethod } from './scenario-run.js';
 import { disksFromInventory, imageDataFor, LAB_SCENARIOS, labScenario, retargetToVm, type LabScenarioName } from './scenario.js';
+import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 import { loadInventory } from '../agent/inventory/load.js';
 import type { VmDiskSpec } from './vm/qemu.js';
 import { Stages } from './stages.js';
@@ -29,21 +30,24 @@ const out = (l: string): void => {
 };
 
 const USAGE = [
-  'usage: tsx lab/cli.ts demo [--scenario NAME] [--keep]     provision one VM end to end',
+  'usage: tsx lab/cli.ts demo [--scenario NAME] [--method image|classic] [--keep]     provision one VM end to end',
+  '         methods: image (default; the agent from the bootstrap) or classic (debian-installer with a preseed Cobbler renders)',
   `         scenarios: ${LAB_SCENARIOS.join(', ')} (default two-disks-raid-lvm)`,
   '       tsx lab/cli.ts replay <provision.json> [--inventory FILE] [--disk-mib N,N] [--keep-image]',
   '                                   a field case in a VM: its layout on VM disks, `provision run` + `verify`',
 ].join('\n');
 
 async function demo(args: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({ args, options: { scenario: { type: 'string' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { scenario: { type: 'string' }, method: { type: 'string' }, keep: { type: 'boolean' } } });
   const name = (values.scenario ?? 'two-disks-raid-lvm') as LabScenarioName;
   if (!(LAB_SCENARIOS as readonly string[]).includes(name)) throw new ForgeError('USAGE', `unknown scenario ${name}\n${USAGE}`, { field: 'scenario' });
+  const method = (values.method ?? 'image') as LabMethod;
+  if (!LAB_METHODS.includes(method)) throw new ForgeError('USAGE', `unknown method ${method}: image or classic\n${USAGE}`, { field: 'method' });
   const runner = new ExecaRunner();
   mkdirSync(join(cacheDir(), 'lab'), { recursive: true });
   const ctx = createCtx({ runner, signal, log: createLogger([fileSink(join(cacheDir(), 'lab', 'build.log'))]) });
   const stages = new Stages(out, signal);
-  out(`fuel-forge lab demo: scenario ${name} (build log: ${join(cacheDir(), 'lab', 'build.log')})`);
+  out(`fuel-forge lab demo: scenario ${name}, method ${method} (build log: ${join(cacheDir(), 'lab', 'build.log')})`);
   const boot = await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx));
   // The deploy profile: the node must serve the deployment after first boot (mcollective, puppet).
   const built = await stages.run('OS image, deploy profile (build or cache)', 60 * 60_000, () => buildImage(ctx, { profile: 'deploy' }));
@@ -55,9 +59,9 @@ async function demo(args: string[], signal: AbortSignal): Promise<number> {
       startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir, keepDir: values.keep ?? false }));
     out(`master: Nailgun ${lab.masterUrl}, images ${lab.imagesUrl}, bridge ${lab.master.bridge} (${lab.master.subnet})`);
     const r = await runScenarioOnNode({
-      lab, runner, image, scenario: labScenario(name),
+      lab, runner, image, scenario: labScenario(name), method,
       env: orchestratorEnv(lab, stages, out),
-      node: { name: 'node-1', hostname: 'node-1.domain.tld', macs: [labMac(1)], profile: 'bootstrap', role: 'compute' },
+      node: { name: 'node-1', hostname: 'node-1.domain.tld', macs: [labMac(1)], profile: DEFAULT_PROFILES.bootstrap, role: 'compute' },
     });
     checks.push(...r.checks);
     if (values.keep) out(`lab directory kept: ${lab.dir}`);

@@ -39,6 +39,7 @@ import { deployNode, mcoFailedAttempts } from './deploy/deploy.js';
 import { forgetHostKey } from './deploy/ssh.js';
 import { runScenarioOnNode } from './scenario-run.js';
 import { imageDataFor, labPublicKey, labScenario, nodeData } from './scenario.js';
+import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 import { Stages } from './stages.js';
 import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
@@ -47,7 +48,7 @@ import { diskHasData } from './vm/qemu-img.js';
 
 const runner = new ExecaRunner();
 const scenario = labScenario('two-disks-raid-lvm');
-const n: OrchestratedNode = { name: 'node-11', hostname: 'node-11.domain.tld', macs: [labMac(11)], profile: 'bootstrap', role: 'compute' };
+const n: OrchestratedNode = { name: 'node-11', hostname: 'node-11.domain.tld', macs: [labMac(11)], profile: DEFAULT_PROFILES.bootstrap, role: 'compute' };
 const mac = n.macs[0] as string;
 const stages = new Stages((l) => process.stdout.write(l + '\n'));
 // The agent's per-read stall timer, short so a downed image server shows quickly.
@@ -281,7 +282,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   }, TEST_TIMEOUT);
 
   it('Ceph OSD node with a key the master lacks and a wrong mco_password: provisioned and typed as the data says; deployment refused naming both', async () => {
-    const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: 'bootstrap', role: 'ceph-osd' };
+    const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: DEFAULT_PROFILES.bootstrap, role: 'ceph-osd' };
     const r = await runScenarioOnNode({
       lab, env, runner, image: good, scenario: labScenario('ceph-osd'), node: ceph,
       alterData: (d) => {

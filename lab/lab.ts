@@ -27,6 +27,13 @@ import type { Stages } from './stages.js';
 import { chooseAccel } from './vm/accel.js';
 import { bootstrapAppend, type BootstrapFiles } from './vm/bootstrap-files.js';
 import { startVm, type StartedVm, type VmDiskSpec } from './vm/qemu.js';
+import { profileSpec } from '../agent/host/image/profiles.js';
+import type { Inventory } from '../agent/inventory/types.js';
+import { classicKickstart } from './classic/kickstart.js';
+import { archiveCheckError, checkInstallerArchive, DI_FILES, INSTALLER_APPEND, placeInstallerFiles } from './classic/installer.js';
+import { INSTALLER_COMPONENTS } from './classic/preseed.js';
+import { APT_PROXY_PORT, startAptProxy, type AptProxy } from './master/apt-proxy.js';
+import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 
 export interface LabNodeSpec {
   name: string;
@@ -54,6 +61,13 @@ export interface Lab extends AsyncDisposable {
   deploy: DeployEnv;
   /** How nodeData() should point a node at this lab's master (Nailgun, DNS, broker, key). */
   nodeFor(uid: string, hostname: string, macs: string[]): LabNode;
+  /**
+   * Classic method's pre_provision (once per lab): the installer's kernel and
+   * initrd into Cobbler's Debian profile, the master's Debian archive (a caching
+   * proxy of the host's mirror) started, and checked to serve every installer
+   * component the installer will download — refused, naming them, otherwise.
+   */
+  prepareClassic(o?: { checkArchive?: boolean }): Promise<AptProxy>;
   dispose(): Promise<void>;
 }
 
@@ -111,10 +125,27 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       }
       return spec.macs.map((mac, i) => ({ mac, netdev: { kind: 'tap', ifname: (t as string[])[i] as string } }));
     };
+    const installerDir = join(dir, 'cobbler', DEFAULT_PROFILES.os);
+    mkdirSync(installerDir, { recursive: true });
+    // The master's Debian archive as nodes reach it: apt-cacher-ng on the host's bridge address.
+    const archive = { host: `${host}:${APT_PROXY_PORT}`, directory: '/debian', suite: 'bookworm' };
     const cobbler = await startCobbler({
       host,
       tftpRoot,
-      profiles: { bootstrap: { dir: o.bootstrap.dir, append: bootstrapAppend(masterUrl) } },
+      profiles: {
+        [DEFAULT_PROFILES.bootstrap]: { dir: o.bootstrap.dir, append: bootstrapAppend(masterUrl), distro: 'bootstrap-2' },
+        [DEFAULT_PROFILES.os]: {
+          dir: installerDir, kernel: DI_FILES.kernel, initrd: DI_FILES.initrd, distro: 'debian12-installer', append: INSTALLER_APPEND,
+          kickstart: classicKickstart({
+            inventoryOf: (sys) => {
+              const mac = Object.values(sys.interfaces).map((i) => i['mac_address']).find(Boolean);
+              return mac ? (nailgun.nodeByMac(mac)?.inventory as Inventory | undefined) : undefined;
+            },
+            mirror: archive,
+            packages: profileSpec('deploy').packages,
+          }),
+        },
+      },
       guestBaseUrl: (port) => `http://${host}:${port}`,
       power: async (sys, action) => {
         const spec = specs.get(sys.name);
@@ -145,6 +176,23 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       },
     });
     stack.defer('mock Cobbler', () => cobbler.close());
+    nailgun.cluster.engine = { url: `${cobbler.url}/cobbler_api`, username: 'cobbler', password: 'cobbler', master_ip: host };
+    let archiveProxy: Promise<AptProxy> | undefined;
+    const prepareClassic = async (p: { checkArchive?: boolean } = {}): Promise<AptProxy> => {
+      archiveProxy ??= (async () => {
+        await placeInstallerFiles(installerDir);
+        const proxy = await startAptProxy({ runner: o.runner, bindAddress: host, port: APT_PROXY_PORT });
+        stack.defer('Debian archive (apt-cacher-ng)', () => proxy.dispose());
+        return proxy;
+      })();
+      const proxy = await archiveProxy;
+      if (p.checkArchive ?? true) {
+        const url = `http://${archive.host}${archive.directory}`;
+        const err = archiveCheckError(await checkInstallerArchive({ archiveUrl: url, suite: archive.suite, wanted: INSTALLER_COMPONENTS }), url);
+        if (err) throw err;
+      }
+      return proxy;
+    };
     // VMs come and go with power actions: release whichever are current, each reported.
     stack.defer('VMs', async () => {
       const each = new CleanupStack({ code: 'LAB_FAILED' });
@@ -165,6 +213,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       masterUrl,
       imagesUrl: master.imagesUrl,
       deploy,
+      prepareClassic,
       nodeFor: (uid, hostname, macs) => ({
         uid, hostname, macs, masterUrl, nameServer: master.dnsmasqIp, mcoHost: master.brokerIp, publicKey: key.publicKey,
       }),

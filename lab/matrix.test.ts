@@ -13,6 +13,7 @@ import { orchestratorEnv, startLab, type Lab } from './lab.js';
 import type { OrchestratorEnv } from './orchestrator.js';
 import { runScenarioOnNode } from './scenario-run.js';
 import { LAB_SCENARIOS, labScenario, type LabScenarioName } from './scenario.js';
+import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 import { Stages } from './stages.js';
 import { labMac } from './vm/qemu.js';
 
@@ -29,7 +30,7 @@ async function scenarioOnNewNode(name: LabScenarioName): Promise<void> {
   const i = nodeIndex++;
   const r = await runScenarioOnNode({
     lab, env, runner, image, scenario: labScenario(name),
-    node: { name: `node-${i}`, hostname: `node-${i}.domain.tld`, macs: [labMac(i)], profile: 'bootstrap' },
+    node: { name: `node-${i}`, hostname: `node-${i}.domain.tld`, macs: [labMac(i)], profile: DEFAULT_PROFILES.bootstrap },
   });
   for (const c of r.checks) expect(c, `${name}: ${c.name}: ${c.detail}`).toMatchObject({ ok: true });
 }

@@ -23,6 +23,8 @@ export interface NodeTimeouts {
   provision: number;
   verify: number;
   firstBoot: number;
+  /** Classic method: from the installer's PXE boot to its nopxe call (debian-installer's whole run). */
+  install: number;
 }
 
 export const DEFAULT_TIMEOUTS: NodeTimeouts = {
@@ -32,6 +34,7 @@ export const DEFAULT_TIMEOUTS: NodeTimeouts = {
   provision: 20 * 60_000,
   verify: 5 * 60_000,
   firstBoot: 10 * 60_000,
+  install: 90 * 60_000,
 };
 
 export interface OrchestratedNode {
@@ -86,7 +89,7 @@ function maybe<S extends z.ZodType>(schema: S, text: string): z.output<S> | unde
 
 export const PROVISION_JSON = '/tmp/provision.json';
 
-const timeoutsOf = (env: OrchestratorEnv): NodeTimeouts => ({ ...DEFAULT_TIMEOUTS, ...env.timeouts });
+export const timeoutsOf = (env: OrchestratorEnv): NodeTimeouts => ({ ...DEFAULT_TIMEOUTS, ...env.timeouts });
 
 export async function runTask(env: OrchestratorEnv, mac: string, argv: string[], timeoutMs: number, onLine?: (l: string) => void): Promise<TaskResult> {
   const t = env.nailgun.enqueue(mac, { kind: 'run', argv, timeoutMs });
@@ -212,6 +215,12 @@ export async function rebootToDisk(env: OrchestratorEnv, n: OrchestratedNode, no
   });
   const before = node.provisioned.length;
   await env.stages.run(`${n.name}: reboot`, to.register, () => env.cobbler.power(n.name, 'reboot'));
+  return waitForFirstBoot(env, n, node, before);
+}
+
+/** Waits for the node's first-boot call-back number `before + 1` (cloud-init's last step on the installed system). */
+export async function waitForFirstBoot(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode, before: number): Promise<unknown> {
+  const to = timeoutsOf(env);
   try {
     const body = await env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
       pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));

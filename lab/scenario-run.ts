@@ -1,8 +1,12 @@
 // One scenario on one lab node, the happy path Astute drives: PXE → discovery →
-// provision → verify on the node → netboot off → reboot → first boot → the
+// Nailgun's provisioning message → the method's branch → first boot → the
 // deployment's start (ssh, mcollective, puppet; node `ready`), then the
-// host-side check of every disk after power-off. keep_data scenarios provision
-// twice and prove the kept filesystem's files survived the second run.
+// host-side check of every disk after power-off. Image method: provision →
+// verify on the node → netboot off → reboot; keep_data scenarios provision
+// twice and prove the kept filesystem's files survived the second run. Classic
+// method: Cobbler's installer profile, debian-installer with the rendered
+// preseed, nopxe, the installer's own reboot. The checks after first boot are
+// the same for both.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runner } from '../agent/core/runner.js';
@@ -18,13 +22,27 @@ import {
   type ProvisionReportView,
 } from './orchestrator.js';
 import { deployNode } from './deploy/deploy.js';
+import type { MockNode } from './mocks/nailgun.js';
+import { nativeProvision } from './native-provision.js';
+import { dispatchProvision, requestProvision } from './provision-dispatch.js';
 import { imageDataFor, nodeData, type LabScenario } from './scenario.js';
 import { expectFirstBoot, firstBootChecks, type Check } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
 
+export type LabMethod = 'image' | 'classic';
+export const LAB_METHODS: readonly LabMethod[] = ['image', 'classic'];
+
 export interface ScenarioRun {
   checks: Check[];
   report: ProvisionReportView | undefined;
+}
+
+/** What either branch hands to the common checks. */
+interface BranchOutcome {
+  firstBoot: unknown;
+  plan: Plan | undefined;
+  report: ProvisionReportView | undefined;
+  checks: Check[];
 }
 
 /** The first keep_data filesystem of a plan, if any (device + mount). */
@@ -67,39 +85,33 @@ export async function runScenarioOnNode(
     lab: Lab; env: OrchestratorEnv; runner: Runner; scenario: LabScenario; node: OrchestratedNode; image: PublishedImage; runArgs?: string[];
     /** Changes the node's data after the lab filled it in (e.g. a key or mco password the master does not have). */
     alterData?: (data: Record<string, any>) => void;
+    /** The cluster's provisioning method (default image). */
+    method?: LabMethod;
   },
 ): Promise<ScenarioRun> {
   const { lab, env, scenario: s, node: n } = o;
-  const mac = n.macs[0] as string;
   const checks: Check[] = [];
   lab.addNode({ name: n.name, macs: n.macs, disks: s.disks });
   const node = await bootToBootstrap(env, n);
   const data = nodeData(s, lab.nodeFor(String(node.id), n.hostname, n.macs), imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
   o.alterData?.(data);
-  const run = o.runArgs ? { runArgs: o.runArgs } : {};
-  // keep_data marks data of an earlier deployment: the first one is made without it,
-  // as Fuel does, and the agent refuses a kept partition that is not on the disk.
-  const firstData = withoutKeepData(data);
-  let attempt = await provisionOrThrow(env, n, node, firstData, run);
-  const kept = keptFs(planOf(data, node.inventory));
-  if (kept) {
-    // keep_data: data written after the first deployment must survive the second one.
-    const before = await env.stages.run(`${n.name}: write into ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, true));
-    attempt = await provisionOrThrow(env, n, node, data, { ...run, stage: 'provision (again, keep_data)' });
-    const after = await env.stages.run(`${n.name}: read kept ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, false));
-    checks.push({ name: `keep_data ${kept.mount} survived re-provisioning`, ok: before.length === 64 && before === after, detail: `sha256 before ${before.slice(0, 12)}…, after ${after.slice(0, 12)}…` });
-  }
-  const img = attempt.report?.images?.[0];
-  checks.push({
-    name: 'image checksum = published',
-    ok: img?.verified === true && img.md5 === o.image.meta.raw_md5 && img.sha256 === o.image.meta.raw_sha256,
-    detail: `raw md5 ${img?.md5 ?? '-'}, published ${o.image.meta.raw_md5}`,
+  // Nailgun's side: the node's data, the cluster's method, the provisioning request → one message for Astute.
+  lab.nailgun.setProvisionData(node.id, data);
+  lab.nailgun.cluster.method = o.method === 'classic' ? 'cobbler' : 'image';
+  await requestProvision(lab.nailgun, [node.id]);
+  const msg = await lab.nailgun.takeRpc(10_000);
+  const [out] = await dispatchProvision<BranchOutcome>(msg, {
+    image: () => imageBranch(o, node, data),
+    native: async (entry) => {
+      await env.stages.run(`${n.name}: pre_provision (installer files, archive check)`, 30 * 60_000, () => lab.prepareClassic());
+      const r = await nativeProvision(env, n, node, entry);
+      return { firstBoot: r.firstBoot, plan: planOf(data, node.inventory), report: undefined, checks: [] };
+    },
   });
-  const verify = await verifyOnNode(env, n, node);
-  checks.push({ name: 'provision verify on node', ok: verify.exitCode === 0, detail: `exit ${verify.exitCode}` });
-  const body = await rebootToDisk(env, n, node);
-  const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
-  checks.push(...firstBootChecks(body, expectFirstBoot(data, { plan })));
+  if (!out) throw new ForgeError('LAB_FAILED', `no outcome for ${n.name}`);
+  checks.push(...out.checks);
+  const { plan, report } = out;
+  checks.push(...firstBootChecks(out.firstBoot, expectFirstBoot(data, { plan })));
   checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
   // What the master did next in Fuel: reach the node and start the deployment.
   const ran = o.runner.history.length;
@@ -131,5 +143,36 @@ export async function runScenarioOnNode(
       checks.push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
     }
   }
-  return { checks, report: attempt.report };
+  return { checks, report };
+}
+
+/** Astute's image_provision for one node: the agent from the bootstrap, verify, netboot off, reboot. */
+async function imageBranch(o: { env: OrchestratorEnv; node: OrchestratedNode; image: PublishedImage; runArgs?: string[] }, node: MockNode, data: Record<string, any>): Promise<BranchOutcome> {
+  const { env, node: n } = o;
+  const mac = n.macs[0] as string;
+  const checks: Check[] = [];
+  const run = o.runArgs ? { runArgs: o.runArgs } : {};
+  // keep_data marks data of an earlier deployment: the first one is made without it,
+  // as Fuel does, and the agent refuses a kept partition that is not on the disk.
+  const firstData = withoutKeepData(data);
+  let attempt = await provisionOrThrow(env, n, node, firstData, run);
+  const kept = keptFs(planOf(data, node.inventory));
+  if (kept) {
+    // keep_data: data written after the first deployment must survive the second one.
+    const before = await env.stages.run(`${n.name}: write into ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, true));
+    attempt = await provisionOrThrow(env, n, node, data, { ...run, stage: 'provision (again, keep_data)' });
+    const after = await env.stages.run(`${n.name}: read kept ${kept.mount}`, 120_000, () => keepDataProbe(env, mac, kept.device, false));
+    checks.push({ name: `keep_data ${kept.mount} survived re-provisioning`, ok: before.length === 64 && before === after, detail: `sha256 before ${before.slice(0, 12)}…, after ${after.slice(0, 12)}…` });
+  }
+  const img = attempt.report?.images?.[0];
+  checks.push({
+    name: 'image checksum = published',
+    ok: img?.verified === true && img.md5 === o.image.meta.raw_md5 && img.sha256 === o.image.meta.raw_sha256,
+    detail: `raw md5 ${img?.md5 ?? '-'}, published ${o.image.meta.raw_md5}`,
+  });
+  const verify = await verifyOnNode(env, n, node);
+  checks.push({ name: 'provision verify on node', ok: verify.exitCode === 0, detail: `exit ${verify.exitCode}` });
+  const firstBoot = await rebootToDisk(env, n, node);
+  const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
+  return { firstBoot, plan, report: attempt.report, checks };
 }

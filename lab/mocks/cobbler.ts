@@ -1,11 +1,17 @@
 // Mock Cobbler: the XML-RPC subset Astute uses (login, find_system,
 // get_system_handle/new_system, modify_system, save_system, remove_system, sync,
-// power_system, get_system) on POST /cobbler_api, plus HTTP serving of the boot
-// files under /cblr/<profile>/. On sync it writes the per-MAC boot configs into
-// the TFTP root it owns: the profile's kernel when netboot is enabled, a local
-// disk boot otherwise — so a node whose netboot was never disabled boots the
-// bootstrap again, as on a real master.
+// power_system, get_system, get_profiles, get_distros) on POST /cobbler_api, plus
+// HTTP serving of the boot files under /cblr/<profile>/. On sync it writes the
+// per-MAC boot configs into the TFTP root it owns: the profile's kernel when
+// netboot is enabled, a local disk boot otherwise — so a node whose netboot was
+// never disabled boots the bootstrap again, as on a real master. Installer
+// profiles (classic provisioning) also render each system's preseed at sync, from
+// the system's ks_meta, served where Cobbler serves kickstarts
+// (/cblr/svc/op/ks/system/<name>, template files under
+// /cblr/svc/op/template/system/<name>/path/…), and the installer's last step
+// GETs /cblr/svc/op/nopxe/system/<name> to turn its netboot off.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { ForgeError } from '../../agent/core/errors.js';
 import { HttpError, listen, readBody, type Listening } from './http.js';
@@ -13,10 +19,44 @@ import { StaticFiles } from './static-files.js';
 import { faultResponse, methodCall, methodResponse, parseMethodCall, parseMethodResponse, type XmlRpcValue } from './xmlrpc.js';
 
 export interface CobblerProfile {
-  /** Directory holding vmlinuz and initrd.img, served at /cblr/<profile>/. */
+  /** Directory holding the kernel and initrd, served at /cblr/<profile>/. */
   dir: string;
+  /** File names in `dir` (default vmlinuz, initrd.img; Debian's installer: linux, initrd.gz). */
+  kernel?: string;
+  initrd?: string;
+  /** The distro this profile boots (get_distros/get_profiles); default the profile's name. */
+  distro?: string;
   /** Kernel command line; `{master}` etc. are left to the caller. */
   append: string;
+  /**
+   * Cobbler's kickstart template for an installer profile: the system's preseed
+   * (and extra files it fetches) from its fields. Its presence makes the PXE entry
+   * an automated install (auto=true priority=critical url=<ks URL>).
+   */
+  kickstart?: (sys: CobblerSystem, urls: SystemUrls) => RenderedKickstart;
+}
+
+export interface SystemUrls {
+  ks: string;
+  nopxe: string;
+  /** Base of the system's template files: `${template}/<path>`. */
+  template: string;
+}
+
+export interface RenderedKickstart {
+  text: string;
+  /** Served at /cblr/svc/op/template/system/<name>/path/<path>. */
+  files?: Record<string, string>;
+}
+
+/** One request a booted system made to Cobbler's services (ks, template, nopxe). */
+export interface SvcRequest {
+  op: 'ks' | 'template' | 'nopxe';
+  system: string;
+  path: string;
+  status: number;
+  remote: string;
+  at: number;
 }
 
 export interface CobblerSystem {
@@ -27,6 +67,10 @@ export interface CobblerSystem {
   /** interface name → fields (mac_address, ip_address, …). */
   interfaces: Record<string, Record<string, string>>;
   kernelOptions: string;
+  /** Cobbler's ks_meta: what the kickstart template reads (Fuel: pm_data, mco_*, authorized_keys, …). */
+  ksMeta: Record<string, XmlRpcValue>;
+  /** Every other field Astute set (power_*, name_servers, interfaces_extra, …), kept as given. */
+  fields: Record<string, XmlRpcValue>;
 }
 
 export type PowerAction = 'on' | 'off' | 'reboot' | 'status';
@@ -55,6 +99,10 @@ export interface StartedCobbler extends AsyncDisposable {
   readonly syncs: number;
   /** Boot-file HTTP requests (the node fetched its kernel: it PXE-booted). */
   readonly bootRequests: StaticFiles['requests'];
+  /** Requests to /cblr/svc/op/… (preseed fetched, nopxe called), in order. */
+  readonly svcRequests: SvcRequest[];
+  /** The preseed sync rendered for a system (undefined when its profile has no kickstart). */
+  kickstart(name: string): RenderedKickstart | undefined;
   close(): Promise<void>;
 }
 
@@ -71,6 +119,27 @@ export function renderBootIpxe(): string {
   return '#!ipxe\nchain ipxe/${mac:hexhyp}.ipxe || goto local\n:local\necho fuel-forge: no system for ${mac}, booting local disk\nexit\n';
 }
 
+export const systemUrls = (base: string, name: string): SystemUrls => {
+  const n = encodeURIComponent(name);
+  return { ks: `${base}/cblr/svc/op/ks/system/${n}`, nopxe: `${base}/cblr/svc/op/nopxe/system/${n}`, template: `${base}/cblr/svc/op/template/system/${n}/path` };
+};
+
+/**
+ * The kernel command line of a system: the profile's, the system's own options,
+ * and for an installer profile what Cobbler adds to a Debian preseed install —
+ * automatic mode, the preseed URL, and the host name the installer needs before
+ * it has read the preseed.
+ */
+export function systemAppend(sys: CobblerSystem, profile: CobblerProfile, base: string): string {
+  const parts = [profile.append, sys.kernelOptions];
+  if (profile.kickstart) {
+    const [host, ...domain] = (sys.hostname || sys.name).split('.');
+    parts.push(`auto=true priority=critical url=${systemUrls(base, sys.name).ks} hostname=${host ?? sys.name}`);
+    if (domain.length) parts.push(`domain=${domain.join('.')}`);
+  }
+  return parts.filter(Boolean).join(' ');
+}
+
 export function renderSystemIpxe(sys: CobblerSystem, profile: CobblerProfile | undefined, base: string): string {
   if (!sys.netbootEnabled || !profile) {
     // `exit` hands the boot back to the firmware, which takes the next device in its
@@ -80,14 +149,35 @@ export function renderSystemIpxe(sys: CobblerSystem, profile: CobblerProfile | u
     return `#!ipxe\n# ${sys.name}: netboot disabled, boot the local disk\nexit\n`;
   }
   const url = `${base}/cblr/${sys.profile}`;
-  const append = [profile.append, sys.kernelOptions].filter(Boolean).join(' ');
-  return `#!ipxe\n# ${sys.name}: profile ${sys.profile}\nkernel ${url}/vmlinuz initrd=initrd.img ${append}\ninitrd ${url}/initrd.img\nboot\n`;
+  const [kernel, initrd] = [profile.kernel ?? 'vmlinuz', profile.initrd ?? 'initrd.img'];
+  return `#!ipxe\n# ${sys.name}: profile ${sys.profile}\nkernel ${url}/${kernel} initrd=${initrd} ${systemAppend(sys, profile, base)}\ninitrd ${url}/${initrd}\nboot\n`;
 }
 
-export function renderPxelinux(sys: CobblerSystem, profile: CobblerProfile | undefined): string {
+export function renderPxelinux(sys: CobblerSystem, profile: CobblerProfile | undefined, base: string): string {
   if (!sys.netbootEnabled || !profile) return `DEFAULT local\nPROMPT 0\nLABEL local\n  LOCALBOOT -1\n`;
-  const append = [profile.append, sys.kernelOptions].filter(Boolean).join(' ');
-  return `DEFAULT ${sys.profile}\nPROMPT 0\nLABEL ${sys.profile}\n  KERNEL /cblr/${sys.profile}/vmlinuz\n  INITRD /cblr/${sys.profile}/initrd.img\n  APPEND ${append}\n`;
+  const [kernel, initrd] = [profile.kernel ?? 'vmlinuz', profile.initrd ?? 'initrd.img'];
+  return `DEFAULT ${sys.profile}\nPROMPT 0\nLABEL ${sys.profile}\n  KERNEL /cblr/${sys.profile}/${kernel}\n  INITRD /cblr/${sys.profile}/${initrd}\n  APPEND ${systemAppend(sys, profile, base)}\n`;
+}
+
+/** Cobbler's kernel_options as a struct (Astute sends one) or a string: `k=v k2=v2`. */
+function kernelOptionsText(v: XmlRpcValue): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)) {
+    return Object.entries(v).map(([k, x]) => (x === null || x === '' ? k : `${k}=${String(x)}`)).join(' ');
+  }
+  return '';
+}
+
+/** ks_meta as a struct, or Cobbler's string form `k=v k2=v2` (values JSON when they parse). */
+function ksMetaOf(v: XmlRpcValue): Record<string, XmlRpcValue> {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)) return structuredClone(v);
+  if (typeof v !== 'string') return {};
+  const out: Record<string, XmlRpcValue> = {};
+  for (const w of v.split(/\s+/).filter(Boolean)) {
+    const [k, ...rest] = w.split('=');
+    out[k as string] = rest.join('=');
+  }
+  return out;
 }
 
 export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
@@ -97,6 +187,8 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
   const calls: { method: string; params: XmlRpcValue[] }[] = [];
   const statics = new Map(Object.entries(o.profiles).map(([k, p]) => [k, new StaticFiles(p.dir)]));
   const bootRequests: StaticFiles['requests'] = [];
+  const svcRequests: SvcRequest[] = [];
+  const kickstarts = new Map<string, RenderedKickstart>();
   let syncs = 0;
   let seq = 0;
   let port = 0;
@@ -113,19 +205,35 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
     if (typeof token !== 'string' || !tokens.has(token)) fail('invalid token');
   };
   const handle = (h: XmlRpcValue | undefined): CobblerSystem => handles.get(String(h)) ?? fail(`unknown handle ${String(h)}`);
-  const fresh = (name: string): CobblerSystem => ({ name, hostname: '', profile: '', netbootEnabled: false, interfaces: {}, kernelOptions: '' });
+  const fresh = (name: string): CobblerSystem => ({ name, hostname: '', profile: '', netbootEnabled: false, interfaces: {}, kernelOptions: '', ksMeta: {}, fields: {} });
   const view = (s: CobblerSystem): XmlRpcValue => ({
     name: s.name,
     hostname: s.hostname,
     profile: s.profile,
     netboot_enabled: s.netbootEnabled,
     kernel_options: s.kernelOptions,
+    ks_meta: structuredClone(s.ksMeta),
+    ...structuredClone(s.fields),
     interfaces: Object.fromEntries(Object.entries(s.interfaces).map(([k, v]) => [k, { ...v }])),
   });
 
-  const sync = (): void => {
-    syncs++;
-    const base = o.guestBaseUrl ? o.guestBaseUrl(port) : `http://127.0.0.1:${port}`;
+  const baseUrl = (): string => (o.guestBaseUrl ? o.guestBaseUrl(port) : `http://127.0.0.1:${port}`);
+  /** Renders every installer system's preseed first: a template that fails stops the sync, nothing half-written. */
+  const renderKickstarts = (): Map<string, RenderedKickstart> => {
+    const out = new Map<string, RenderedKickstart>();
+    for (const s of systems.values()) {
+      const prof = o.profiles[s.profile];
+      if (!s.netbootEnabled || !prof?.kickstart) continue;
+      try {
+        out.set(s.name, prof.kickstart(s, systemUrls(baseUrl(), s.name)));
+      } catch (e) {
+        fail(`system ${s.name}: kickstart template of profile ${s.profile} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return out;
+  };
+  const writeBootConfigs = (): void => {
+    const base = baseUrl();
     for (const d of ['ipxe', 'pxelinux.cfg']) {
       for (const f of readdirSync(join(o.tftpRoot, d))) rmSync(join(o.tftpRoot, d, f), { force: true });
     }
@@ -135,9 +243,16 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
         if (!mac) continue;
         const prof = o.profiles[s.profile];
         writeFileSync(join(o.tftpRoot, 'ipxe', `${macHyphen(mac)}.ipxe`), renderSystemIpxe(s, prof, base));
-        writeFileSync(join(o.tftpRoot, 'pxelinux.cfg', `01-${macHyphen(mac)}`), renderPxelinux(s, prof));
+        writeFileSync(join(o.tftpRoot, 'pxelinux.cfg', `01-${macHyphen(mac)}`), renderPxelinux(s, prof, base));
       }
     }
+  };
+  const sync = (): void => {
+    const rendered = renderKickstarts();
+    syncs++;
+    kickstarts.clear();
+    for (const [k, v] of rendered) kickstarts.set(k, v);
+    writeBootConfigs();
   };
 
   const modify = (s: CobblerSystem, key: string, value: XmlRpcValue): void => {
@@ -158,7 +273,11 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
         return;
       case 'kernel_options':
       case 'kopts':
-        s.kernelOptions = typeof value === 'string' ? value : '';
+        s.kernelOptions = kernelOptionsText(value);
+        return;
+      case 'ks_meta':
+      case 'ksmeta':
+        s.ksMeta = ksMetaOf(value);
         return;
       case 'modify_interface':
       case 'interfaces': {
@@ -178,7 +297,8 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
         delete s.interfaces[String(value)];
         return;
       default:
-        // Tolerant like Cobbler for the many fields Astute sets that the lab does not use.
+        // Kept as given (power_*, name_servers, interfaces_extra, …): templates may read them.
+        s.fields[key] = structuredClone(value);
         return;
     }
   };
@@ -207,6 +327,11 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
       return s ? view(s) : '~';
     },
     get_systems: () => [...systems.values()].map(view),
+    get_profiles: () => Object.entries(o.profiles).map(([name, p]) => ({ name, distro: p.distro ?? name, kernel_options: p.append, kickstart: p.kickstart ? `/cblr/svc/op/ks/profile/${name}` : '' })),
+    get_distros: () => [...new Set(Object.entries(o.profiles).map(([name, p]) => p.distro ?? name))].map((d) => {
+      const [pname, p] = Object.entries(o.profiles).find(([n, x]) => (x.distro ?? n) === d) as [string, CobblerProfile];
+      return { name: d, kernel: join(p.dir, p.kernel ?? 'vmlinuz'), initrd: join(p.dir, p.initrd ?? 'initrd.img'), profile: pname };
+    }),
     get_system_handle: (p) => {
       auth(p[1]);
       const s = systems.get(str(p[0], 'name')) ?? fail(`unknown system name ${String(p[0])}`);
@@ -253,7 +378,36 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
     },
   };
 
+  /** Cobbler's services a booted system calls: its preseed, template files, and netboot off. */
+  const svc = (req: IncomingMessage, res: ServerResponse, op: SvcRequest['op'], name: string, path: string): void => {
+    const rec = (status: number): void => {
+      svcRequests.push({ op, system: name, path, status, remote: req.socket.remoteAddress ?? '', at: Date.now() });
+    };
+    const s = systems.get(name);
+    const send = (status: number, body: string): void => {
+      rec(status);
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (!s) return send(404, `# no system ${name}\n`);
+    if (op === 'nopxe') {
+      // Cobbler's own nopxe: netboot off and that system's PXE entry rewritten at once.
+      s.netbootEnabled = false;
+      writeBootConfigs();
+      return send(200, 'True');
+    }
+    const ks = kickstarts.get(name);
+    if (!ks) return send(404, `# system ${name}: no kickstart rendered (profile ${s.profile}, netboot ${s.netbootEnabled})\n`);
+    if (op === 'ks') return send(200, ks.text);
+    const file = ks.files?.[path];
+    return file === undefined ? send(404, `# system ${name}: no template file ${path}\n`) : send(200, file);
+  };
+
   const srv: Listening = await listen(o.host ?? '127.0.0.1', o.port ?? 0, async (req, res, url) => {
+    const sv = /^\/cblr\/svc\/op\/(ks|nopxe|template)\/system\/([^/]+)(?:\/path\/(.+))?$/.exec(url.pathname);
+    if (sv && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST')) {
+      return svc(req, res, sv[1] as SvcRequest['op'], decodeURIComponent(sv[2] as string), sv[3] ?? '');
+    }
     const m = /^\/cblr\/([\w.-]+)\/(.+)$/.exec(url.pathname);
     if ((req.method === 'GET' || req.method === 'HEAD') && m) {
       const st = statics.get(m[1] as string);
@@ -287,6 +441,8 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
       return syncs;
     },
     bootRequests,
+    svcRequests,
+    kickstart: (n) => kickstarts.get(n),
     close: () => srv.close(),
     [Symbol.asyncDispose]: () => srv.close(),
   };
@@ -304,7 +460,11 @@ export class CobblerClient {
     this.#token = String(await this.call('login', user, password));
   }
   /** Creates or updates a system and syncs, as Astute does before provisioning. */
-  async upsertSystem(s: { name: string; hostname: string; profile: string; netbootEnabled: boolean; macs: Record<string, string>; kernelOptions?: string }): Promise<void> {
+  async upsertSystem(s: {
+    name: string; hostname: string; profile: string; netbootEnabled: boolean; macs: Record<string, string>; kernelOptions?: XmlRpcValue;
+    /** Further fields as Astute sets them from provisioning_info (ks_meta, power_*, name_servers, …). */
+    fields?: Record<string, XmlRpcValue>;
+  }): Promise<void> {
     const found = (await this.call('find_system', { name: s.name })) as string[];
     const h = found.length ? await this.call('get_system_handle', s.name, this.#token) : await this.call('new_system', this.#token);
     await this.call('modify_system', h, 'name', s.name, this.#token);
@@ -312,8 +472,13 @@ export class CobblerClient {
     await this.call('modify_system', h, 'profile', s.profile, this.#token);
     await this.call('modify_system', h, 'netboot_enabled', s.netbootEnabled, this.#token);
     if (s.kernelOptions !== undefined) await this.call('modify_system', h, 'kernel_options', s.kernelOptions, this.#token);
+    for (const [k, v] of Object.entries(s.fields ?? {})) await this.call('modify_system', h, k, v, this.#token);
     await this.call('modify_system', h, 'modify_interface', Object.fromEntries(Object.entries(s.macs).map(([i, m]) => [`macaddress-${i}`, m])), this.#token);
     await this.call('save_system', h, this.#token);
+  }
+  async getSystem(name: string): Promise<Record<string, XmlRpcValue> | undefined> {
+    const r = await this.call('get_system', name);
+    return typeof r === 'object' && r !== null && !Array.isArray(r) && !(r instanceof Uint8Array) ? r : undefined;
   }
   async setNetboot(name: string, enabled: boolean): Promise<void> {
     const h = await this.call('get_system_handle', name, this.#token);

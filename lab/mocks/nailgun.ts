@@ -8,6 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DiscoveryReport, Task, TaskResult } from '../../agent/bootstrap/protocol.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import { HttpError, listen, readJson, sendJson, type Listening } from './http.js';
+import {
+  DEFAULT_PROFILES, PROVISION_METHODS, provisionMessage, type CobblerEngine, type ProvisionMethod, type ProvisionRpc, type ReleaseProfiles,
+} from './provision-rpc.js';
 import { StaticFiles } from './static-files.js';
 
 export type NodeStatus = 'discover' | 'provisioning' | 'provisioned' | 'error' | 'ready';
@@ -52,6 +55,17 @@ export interface NailgunOptions {
   imagesDir?: string;
   /** Extra static trees (e.g. { bootstrap: dir } → /bootstrap/…). */
   staticDirs?: Record<string, string>;
+  /** The one cluster every node joins: its provisioning method (default image) and Cobbler. */
+  cluster?: { method?: ProvisionMethod; engine?: CobblerEngine; profiles?: ReleaseProfiles };
+}
+
+/** Cluster 1 as Nailgun holds it: the method attribute and the release's Cobbler profiles. */
+export interface MockCluster {
+  id: number;
+  name: string;
+  method: ProvisionMethod;
+  profiles: ReleaseProfiles;
+  engine: CobblerEngine;
 }
 
 export interface StartedNailgun extends AsyncDisposable {
@@ -68,6 +82,13 @@ export interface StartedNailgun extends AsyncDisposable {
   enqueue(mac: string, task: TaskInput): TaskRecord;
   task(id: string): TaskRecord | undefined;
   tasks(): TaskRecord[];
+  readonly cluster: MockCluster;
+  /** Provisioning messages for Astute, oldest first (PUT /api/clusters/1/provision queues one). */
+  readonly rpcs: ProvisionRpc[];
+  /** Waits for the next provisioning message not taken yet. */
+  takeRpc(timeoutMs: number): Promise<ProvisionRpc>;
+  /** Every REST request (method, path with query), in order: the exchange a test can replay. */
+  readonly requests: { method: string; path: string }[];
   /** Resolves when the task has a result (or rejects after timeoutMs). Log lines stream to onLog. */
   awaitResult(id: string, timeoutMs: number, onLog?: (line: string) => void): Promise<TaskResult>;
   close(): Promise<void>;
@@ -114,7 +135,55 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
     meta: n.inventory,
     agent_version: n.agentVersion,
     online: true,
+    cluster: cluster.id,
   });
+  const cluster: MockCluster = {
+    id: 1,
+    name: 'lab',
+    method: opts.cluster?.method ?? 'image',
+    profiles: opts.cluster?.profiles ?? DEFAULT_PROFILES,
+    engine: opts.cluster?.engine ?? { url: 'http://127.0.0.1/cobbler_api', username: 'cobbler', password: 'cobbler', master_ip: '127.0.0.1' },
+  };
+  const rpcs: ProvisionRpc[] = [];
+  let rpcTaken = 0;
+  const rpcWaiters = new Set<() => void>();
+  const requests: { method: string; path: string }[] = [];
+  // Nailgun's attribute as its UI edits it: editable.provision.method.value.
+  const attributesView = (): Record<string, unknown> => ({
+    editable: {
+      provision: {
+        method: {
+          value: cluster.method,
+          type: 'radio',
+          values: [
+            { data: 'image', label: 'Image' },
+            { data: 'cobbler', label: 'Classic (use for legacy systems)' },
+          ],
+        },
+      },
+    },
+  });
+  const provisionNodes = (ids: number[]): ProvisionRpc => {
+    const docs = ids.map((id) => {
+      const n = nodeOr404(String(id));
+      if (!isObj(n.provision)) throw new HttpError(400, `node ${id}: no provisioning data`);
+      return n.provision;
+    });
+    let msg: ProvisionRpc;
+    try {
+      msg = provisionMessage({ method: cluster.method, engine: cluster.engine, profiles: cluster.profiles, nodes: docs });
+    } catch (e) {
+      throw new HttpError(400, e instanceof Error ? e.message : String(e));
+    }
+    for (const id of ids) {
+      const n = nodes.get(id) as MockNode;
+      n.status = 'provisioning';
+      n.progress = 0;
+    }
+    rpcs.push(msg);
+    for (const w of [...rpcWaiters]) w();
+    return msg;
+  };
 
   const discover = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readJson(req);
@@ -154,6 +223,33 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
     const p = url.pathname;
     const method = req.method ?? 'GET';
     let m: RegExpExecArray | null;
+    if (p.startsWith('/api/')) requests.push({ method, path: p + url.search });
+    if ((m = /^\/api(?:\/v1)?\/clusters\/(\d+)(\/.*)?$/.exec(p))) {
+      if (Number(m[1]) !== cluster.id) throw new HttpError(404, `cluster ${m[1]} not found`);
+      const sub = (m[2] ?? '/').replace(/\/$/, '');
+      if (method === 'GET' && sub === '') return sendJson(res, 200, { id: cluster.id, name: cluster.name, release_id: 1, status: 'new' });
+      if (method === 'GET' && sub === '/attributes') return sendJson(res, 200, attributesView());
+      if (method === 'PUT' && sub === '/attributes') {
+        const body = await readJson(req);
+        const v = isObj(body) && isObj(body['editable']) && isObj(body['editable']['provision']) && isObj(body['editable']['provision']['method'])
+          ? body['editable']['provision']['method']['value'] : undefined;
+        if (!(PROVISION_METHODS as readonly unknown[]).includes(v)) {
+          throw new HttpError(400, `editable.provision.method.value: must be one of ${PROVISION_METHODS.join(', ')}, got ${JSON.stringify(v)}`);
+        }
+        cluster.method = v as ProvisionMethod;
+        return sendJson(res, 200, attributesView());
+      }
+      if (method === 'PUT' && sub === '/provision') {
+        const ids = (url.searchParams.get('nodes') ?? '').split(',').filter(Boolean).map(Number);
+        if (ids.length === 0 || ids.some((x) => !Number.isInteger(x))) throw new HttpError(400, 'provision: ?nodes=<id,id,…> is required');
+        const msg = provisionNodes(ids);
+        return sendJson(res, 202, { uuid: msg.args.task_uuid, name: 'provision', status: 'running', cluster: cluster.id });
+      }
+      throw new HttpError(404, `${method} ${p}: no such endpoint`);
+    }
+    if (method === 'GET' && (m = /^\/api(?:\/v1)?\/releases\/1\/?$/.exec(p))) {
+      return sendJson(res, 200, { id: 1, name: 'Debian 12 (lab)', operating_system: 'Debian', profiles: cluster.profiles });
+    }
     if ((method === 'GET' || method === 'HEAD') && p.startsWith('/targetimages/')) {
       if (!images) throw new HttpError(404, 'no images directory configured');
       return images.serve(req, res, p.slice('/targetimages/'.length));
@@ -268,6 +364,25 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
     },
     task: (id) => tasks.get(id),
     tasks: () => [...tasks.values()],
+    cluster,
+    rpcs,
+    requests,
+    takeRpc: (timeoutMs) =>
+      new Promise<ProvisionRpc>((resolve, reject) => {
+        const check = (): void => {
+          if (rpcTaken < rpcs.length) {
+            rpcWaiters.delete(check);
+            clearTimeout(timer);
+            resolve(rpcs[rpcTaken++] as ProvisionRpc);
+          }
+        };
+        const timer = setTimeout(() => {
+          rpcWaiters.delete(check);
+          reject(new ForgeError('LAB_TIMEOUT', `mock nailgun: no provisioning message after ${timeoutMs} ms`));
+        }, timeoutMs);
+        rpcWaiters.add(check);
+        check();
+      }),
     awaitResult: (id, timeoutMs, onLog) =>
       new Promise<TaskResult>((resolve, reject) => {
         const rec = tasks.get(id);
