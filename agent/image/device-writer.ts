@@ -1,33 +1,49 @@
-// The sink of the image pipeline: large positioned writes to the target, several in
-// flight so the disk works while the next block is decompressed. The first MiB is
-// held back in memory and written only after the whole image checked out, so a
-// half-written target never carries a boot sector or superblock (field failure #10).
+// The sink of the image pipeline: the decompressed bytes are copied once into
+// page-aligned shared blocks (slot-pool.ts); each full block is hashed by the
+// hash workers (hash-workers.ts) and written at its position at the same time,
+// several blocks in flight so the disk works while the next block fills. With an
+// O_DIRECT handle the blocks bypass the page cache (written once, not copied
+// into the cache and written back at fsync); the last partial sector goes
+// through the buffered handle. The first MiB is held back in memory and written
+// only after the whole image checked out, so a half-written target never
+// carries a boot sector or superblock (field failure #10).
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { ForgeError } from '../core/errors.js';
+import type { Algo } from './hashers.js';
+import { WorkerHashers } from './hash-workers.js';
+import { ALIGN, SlotPool } from './slot-pool.js';
 
 export interface DeviceWriterOptions {
   /** Bytes at the start held back until commitHead() (0: write everything in order). */
   headBytes: number;
-  /** Gather this much before one writev. */
+  /** Bytes per block (one write, one hash message); a multiple of 4096. */
   blockBytes: number;
   maxInFlight: number;
-  /** Sees every chunk in order before it is queued (hashing, size checks); may throw to abort. */
+  /** Sees every chunk in order before it is queued (size checks, progress); may throw to abort. */
   onData(chunk: Buffer): void;
+  /** Digests of the bytes, computed in worker threads. */
+  algos: readonly Algo[];
   /** For messages: what is written where (`image … -> /dev/sda3`). */
   what?: string;
+  /** An O_DIRECT handle on the same target for the aligned part of each block; absent: all through `fh`. */
+  direct?: FileHandle | undefined;
 }
 
 export const HEAD_BYTES = 1 << 20;
 
 export class DeviceWriter extends Writable {
   readonly #fh: FileHandle | undefined;
+  #direct: FileHandle | undefined;
   readonly #o: DeviceWriterOptions;
-  readonly #head: Buffer;
+  readonly #pool: SlotPool;
+  readonly #hash: WorkerHashers;
+  readonly #headLen: number;
   #headFill = 0;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  /** Device offset of the first pending byte. */
+  /** The slot being filled, and how full it is. */
+  #slot: number | undefined;
+  #fill = 0;
+  /** Device offset of the next block. */
   #pos: number;
   readonly #inFlight = new Set<Promise<void>>();
   #error: unknown;
@@ -37,9 +53,13 @@ export class DeviceWriter extends Writable {
   /** `fh` undefined: hash and count only (verifying a local file before converting it). */
   constructor(fh: FileHandle | undefined, o: DeviceWriterOptions) {
     super({ highWaterMark: 8 << 20, decodeStrings: false });
+    if (o.blockBytes % ALIGN) throw new ForgeError('USAGE', `blockBytes must be a multiple of ${ALIGN}, got ${o.blockBytes}`);
     this.#fh = fh;
+    this.#direct = fh ? o.direct : undefined;
     this.#o = o;
-    this.#head = Buffer.alloc(o.headBytes);
+    this.#headLen = o.headBytes;
+    this.#pool = new SlotPool({ slotBytes: o.blockBytes, count: o.maxInFlight + 1, reservedBytes: o.headBytes });
+    this.#hash = new WorkerHashers(o.algos, this.#pool.sab);
     this.#pos = o.headBytes;
   }
 
@@ -52,58 +72,112 @@ export class DeviceWriter extends Writable {
       return;
     }
     this.bytes += chunk.length;
+    this.#take(chunk).then(() => cb(), cb);
+  }
+
+  async #take(chunk: Buffer): Promise<void> {
     let c = chunk;
-    if (this.#headFill < this.#head.length) {
-      const n = Math.min(this.#head.length - this.#headFill, c.length);
-      c.copy(this.#head, this.#headFill, 0, n);
+    if (this.#headFill < this.#headLen) {
+      const n = Math.min(this.#headLen - this.#headFill, c.length);
+      c.copy(this.#pool.reservedView(this.#headLen), this.#headFill, 0, n);
       this.#headFill += n;
       c = c.subarray(n);
+      // The head is hashed first, once whole: the workers see the bytes in image order.
+      if (this.#headFill === this.#headLen) this.#track(this.#hash.update(0, this.#headLen));
     }
-    if (c.length && this.#fh) {
-      this.#pending.push(c);
-      this.#pendingBytes += c.length;
+    while (c.length) {
+      if (this.#slot === undefined) {
+        this.#slot = await this.#pool.acquire();
+        if (this.#error) throw this.#error;
+        this.#fill = 0;
+      }
+      const n = Math.min(this.#pool.slotBytes - this.#fill, c.length);
+      c.copy(this.#pool.view(this.#slot), this.#fill, 0, n);
+      this.#fill += n;
+      c = c.subarray(n);
+      if (this.#fill === this.#pool.slotBytes) this.#submit();
     }
-    if (this.#pendingBytes >= this.#o.blockBytes) this.#flush().then(() => cb(), cb);
-    else cb();
+  }
+
+  /** Hash and write the current slot (both at once); the slot is free again when both are done. */
+  #submit(): void {
+    const slot = this.#slot as number;
+    const len = this.#fill;
+    const pos = this.#pos;
+    this.#slot = undefined;
+    this.#pos += len;
+    const hashed = this.#hash.update(this.#pool.offset(slot), len);
+    const written = this.#fh ? this.#writeBlock(this.#pool.view(slot, len), pos) : Promise.resolve();
+    const both = Promise.all([hashed, written]).then(() => this.#pool.release(slot));
+    this.#track(both);
+  }
+
+  #track(p: Promise<unknown>): void {
+    const q = p.then(
+      () => undefined,
+      (e: unknown) => {
+        this.#error ??= e;
+      },
+    );
+    this.#inFlight.add(q);
+    void q.then(() => this.#inFlight.delete(q));
+  }
+
+  /** The aligned part through O_DIRECT (when we have it), the rest — a last partial sector — buffered. */
+  async #writeBlock(buf: Buffer, pos: number): Promise<void> {
+    const fh = this.#fh as FileHandle;
+    const direct = this.#direct;
+    const aligned = direct && pos % ALIGN === 0 ? buf.length - (buf.length % ALIGN) : 0;
+    if (direct && aligned) {
+      try {
+        await writeAll(direct, [buf.subarray(0, aligned)], pos, this.#o.what);
+      } catch (e) {
+        // A device or driver that refuses direct I/O (EINVAL): the rest goes through the page cache.
+        if ((e as { code?: unknown }).code !== 'EINVAL') throw e;
+        this.#direct = undefined;
+        await writeAll(fh, [buf], pos, this.#o.what);
+        return;
+      }
+    }
+    if (aligned < buf.length) await writeAll(fh, [buf.subarray(aligned)], pos + aligned, this.#o.what);
   }
 
   override _final(cb: (e?: Error | null) => void): void {
-    this.#flush()
-      .then(() => this.#drain())
-      .then(() => cb(), cb);
+    (async () => {
+      // An image shorter than the head: hash what there is.
+      if (this.#headFill < this.#headLen && this.#headFill > 0) this.#track(this.#hash.update(0, this.#headFill));
+      if (this.#slot !== undefined && this.#fill > 0) this.#submit();
+      await this.#drain();
+    })().then(() => cb(), cb);
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    // Writes still in flight must land before anyone writes the same offsets again.
-    void Promise.allSettled([...this.#inFlight]).then(() => cb(err));
-  }
-
-  /** Start one write of everything pending; wait only when too many are in flight. */
-  async #flush(): Promise<void> {
-    if (this.#pendingBytes && this.#fh) {
-      const bufs = this.#pending;
-      const pos = this.#pos;
-      this.#pos += this.#pendingBytes;
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      const p: Promise<void> = writeAll(this.#fh, bufs, pos, this.#o.what).catch((e: unknown) => {
-        this.#error ??= e;
-      });
-      this.#inFlight.add(p);
-      void p.then(() => this.#inFlight.delete(p));
-    }
-    while (this.#inFlight.size >= this.#o.maxInFlight) await Promise.race(this.#inFlight);
-    if (this.#error) throw this.#error;
+    // Writes still in flight must land before anyone writes the same offsets again. A
+    // finished stream keeps its hash workers for digests(); close() ends them.
+    void Promise.allSettled([...this.#inFlight])
+      .then(() => (err ? this.#hash.close() : undefined))
+      .then(() => cb(err), () => cb(err));
   }
 
   async #drain(): Promise<void> {
-    await Promise.all([...this.#inFlight]);
+    while (this.#inFlight.size) await Promise.all([...this.#inFlight]);
     if (this.#error) throw this.#error;
   }
 
-  /** The held-back start of the image, to write once verified. */
+  /** The digests of every byte accepted (after the stream finished). */
+  async digests(): Promise<Partial<Record<Algo, string>>> {
+    await this.#drain();
+    return this.#hash.digest();
+  }
+
+  /** Stops the hash workers (after digests(), or when the pass failed). */
+  close(): Promise<void> {
+    return this.#hash.close();
+  }
+
+  /** The held-back start of the image, to write once verified (a copy: the shared memory goes with the writer). */
   get head(): Buffer {
-    return this.#head.subarray(0, this.#headFill);
+    return Buffer.from(this.#pool.reservedView(this.#headFill));
   }
 }
 

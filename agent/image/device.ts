@@ -39,3 +39,17 @@ export async function openTarget(device: string, what: string): Promise<FileHand
     );
   }
 }
+
+/**
+ * A second handle on an opened target for O_DIRECT writes (the page cache would
+ * hold every byte of the image and write it again at fsync). Opened without
+ * O_EXCL: the exclusive claim is the first handle's. Undefined where the device
+ * or filesystem refuses direct I/O — the caller then writes through its handle.
+ */
+export async function openDirect(device: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(device, constants.O_WRONLY | constants.O_DIRECT);
+  } catch {
+    return undefined;
+  }
+}

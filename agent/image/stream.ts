@@ -37,6 +37,8 @@ export const DEFAULT_STREAM: Omit<StreamOptions, 'fetch'> = {
 export interface StreamTarget {
   /** Open handle on the device or file; undefined to hash only. */
   fh: FileHandle | undefined;
+  /** O_DIRECT handle on the same device for the bulk of the writes (openDirect); absent: all through fh. */
+  direct?: FileHandle | undefined;
   /** Name for messages (device path). */
   name: string;
   /** Bytes the target can hold (a larger image fails before it overruns). */
@@ -148,7 +150,7 @@ async function onePass(
 ): Promise<PassResult> {
   const expected = img.expected;
   const shown = redactUrl(img.uri);
-  const raw = new Hashers(wantedAlgos(expected.raw, ['md5', 'sha256']));
+  let rawBytes = 0;
   const wireAlgos = wantedAlgos(expected.container, []);
   const wire = wireAlgos.length ? new Hashers(wireAlgos) : undefined;
   const source = openSource(ctx, {
@@ -165,8 +167,10 @@ async function onePass(
     headBytes,
     blockBytes: o.blockBytes,
     maxInFlight: o.maxInFlight,
+    algos: wantedAlgos(expected.raw, ['md5', 'sha256']),
+    direct: target.direct,
     onData: (chunk) => {
-      const after = raw.bytes + chunk.length;
+      const after = rawBytes + chunk.length;
       if (rawLimit !== undefined && after > rawLimit) {
         throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is larger than its stated size ${rawLimit} (already ${after} bytes at offset ${state.offset} of the download)`, {
           details: { uri: shown, expected: rawLimit, actual: after, offset: state.offset, stream: 'raw' },
@@ -174,36 +178,39 @@ async function onePass(
       }
       if (target.capacity !== undefined && after > target.capacity) {
         throw new ForgeError('IMAGE_WRITE_FAILED', `${what}: image does not fit: ${after} bytes > ${target.capacity} bytes of ${target.name} (download offset ${state.offset})`, {
-          details: { uri: shown, capacity: target.capacity, offset: raw.bytes, device: target.name },
+          details: { uri: shown, capacity: target.capacity, offset: rawBytes, device: target.name },
         });
       }
-      raw.update(chunk);
+      rawBytes = after;
       progress.tick(after, state.offset, state.total);
     },
   });
   const dec = decompressor(ctx, img.container);
   const input = Readable.from(hashedSource, { objectMode: false, highWaterMark: 4 << 20 });
+  let digests: Partial<Record<Algo, string>>;
   try {
     if (dec) await pipeline(input, dec.stream, writer);
     else await pipeline(input, writer);
     if (dec?.proc) await dec.proc.result;
+    digests = await writer.digests();
   } catch (e) {
     dec?.proc?.kill();
     if (e instanceof RestartRequired || isForgeError(e)) throw e;
     // A decompressor that died explains an EPIPE better than the EPIPE does.
     const procErr = dec?.proc ? await dec.proc.result.then(() => undefined, (x: unknown) => x) : undefined;
-    throw classify(e, procErr, what, shown, state.offset, raw.bytes);
+    throw classify(e, procErr, what, shown, state.offset, rawBytes);
+  } finally {
+    await writer.close();
   }
-  progress.tick(raw.bytes, state.offset, state.total, true);
-  const digests = raw.digest();
-  if (rawLimit !== undefined && raw.bytes !== rawLimit) {
-    throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is ${raw.bytes} bytes, expected ${rawLimit} (download ended at offset ${state.offset})`, {
-      details: { uri: shown, expected: rawLimit, actual: raw.bytes, offset: state.offset, stream: 'raw' },
+  progress.tick(rawBytes, state.offset, state.total, true);
+  if (rawLimit !== undefined && rawBytes !== rawLimit) {
+    throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is ${rawBytes} bytes, expected ${rawLimit} (download ended at offset ${state.offset})`, {
+      details: { uri: shown, expected: rawLimit, actual: rawBytes, offset: state.offset, stream: 'raw' },
     });
   }
   compare(expected.raw, digests, 'image', what, shown, state.offset);
   if (wire) compare(expected.container, wire.digest(), 'compressed file', what, shown, state.offset);
-  return { bytes: raw.bytes, digests, head: writer.head };
+  return { bytes: rawBytes, digests, head: writer.head };
 }
 
 function compare(exp: Digests, got: Partial<Record<Algo, string>>, label: string, what: string, uri: string, offset: number): void {

@@ -5,7 +5,7 @@ import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import type { Plan } from '../plan/types.js';
-import { inspectTarget, openTarget, type TargetInfo } from './device.js';
+import { inspectTarget, openDirect, openTarget, type TargetInfo } from './device.js';
 import { finishTarget } from './finish.js';
 import { writeQcow2 } from './qcow2.js';
 import { DEFAULT_STREAM, streamImage, type StreamOptions, type StreamResult } from './stream.js';
@@ -115,9 +115,11 @@ export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = 
     } else {
       const what = `image ${redactUrl(image.uri)} -> ${target.device}`;
       const fh = await openTarget(target.device, what);
+      const direct = await openDirect(target.device);
       try {
-        r = await streamImage(ctx, image, { fh, name: target.device, capacity: target.size, holdHead: true }, so);
+        r = await streamImage(ctx, image, { fh, direct, name: target.device, capacity: target.size, holdHead: true }, so);
       } finally {
+        await direct?.close();
         await fh.close();
       }
     }
