@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANY_EXIT, ExecaRunner, type RunResult } from '../../agent/core/runner.js';
 import { archiveStats, readHostMirrors, startAptProxy, type AptProxy } from './apt-proxy.js';
-import { DOCKER, LAB_LABEL, OWNER_PID_LABEL, execArgv, rmForceArgv } from './docker-cli.js';
+import { containerIpArgv, execArgv, rmForceArgv, runHelperArgv } from './docker-cli.js';
 import { startMasterNetwork, type MasterNetwork } from './master-net.js';
 
 const runner = new ExecaRunner();
@@ -31,14 +31,8 @@ beforeAll(async () => {
   proxy = await startAptProxy({ runner, bindAddress: master.gatewayIp });
   // A lab client: the master image (apt is in it) on the bridge, the lab's dnsmasq as its only
   // name server, labelled so the master network's disposal sweeps it whatever happens here.
-  client = (await runner.run([
-    DOCKER, 'run', '--detach', '--network', master.name, '--dns', master.dnsmasqIp,
-    '--label', `${LAB_LABEL}=${master.name}`, '--label', `${OWNER_PID_LABEL}=${process.pid}`,
-    '--name', `${master.name}-aptclient`, master.image, 'sleep', 'infinity',
-  ], { timeoutMs: 60_000 })).stdout.trim();
-  clientIp = (await runner.run([DOCKER, 'inspect', '--format', `{{(index .NetworkSettings.Networks "${master.name}").IPAddress}}`, client], {
-    timeoutMs: 30_000, readOnly: true,
-  })).stdout.trim();
+  client = (await runner.run(runHelperArgv({ network: master.name, dns: master.dnsmasqIp, name: `${master.name}-aptclient`, image: master.image }), { timeoutMs: 60_000 })).stdout.trim();
+  clientIp = (await runner.run(containerIpArgv(client, master.name), { timeoutMs: 30_000, readOnly: true })).stdout.trim();
 }, 15 * 60_000);
 
 afterAll(async () => {

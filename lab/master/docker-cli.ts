@@ -77,3 +77,14 @@ export const startArgv = (id: string): string[] => [DOCKER, 'start', id];
 export const execArgv = (id: string, argv: readonly string[], o: { stdin?: boolean } = {}): string[] =>
   [DOCKER, 'exec', ...(o.stdin ? ['--interactive'] : []), id, ...argv];
 export const stateArgv = (id: string): string[] => [DOCKER, 'inspect', '--format', '{{.State.Status}}', id];
+
+/** A long-lived helper container on a lab network (`sleep infinity`), labelled so the network's disposal sweeps it. */
+export const runHelperArgv = (o: { network: string; dns: string; name: string; image: string; ownerPid?: number }): string[] => [
+  DOCKER, 'run', '--detach', '--network', o.network, '--dns', o.dns,
+  '--label', `${LAB_LABEL}=${o.network}`, '--label', `${OWNER_PID_LABEL}=${o.ownerPid ?? process.pid}`,
+  '--name', o.name, o.image, 'sleep', 'infinity',
+];
+
+/** A container's address on one network. */
+export const containerIpArgv = (id: string, network: string): string[] =>
+  [DOCKER, 'inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, id];
