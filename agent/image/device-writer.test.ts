@@ -61,11 +61,12 @@ describe('a short write that makes no progress', () => {
 
 describe('DeviceWriter: blocks hashed in workers, aligned writes through O_DIRECT, the head held back', () => {
   /** A handle that records writev calls into a byte array (a device in memory). */
-  function memTarget(size: number, o: { failWith?: string } = {}): { fh: FileHandle; bytes: Buffer; calls: { pos: number; len: number }[] } {
+  function memTarget(size: number, o: { failWith?: string; failAfterMs?: number } = {}): { fh: FileHandle; bytes: Buffer; calls: { pos: number; len: number }[] } {
     const bytes = Buffer.alloc(size);
     const calls: { pos: number; len: number }[] = [];
     const fh = {
       writev: async (bufs: Buffer[], pos: number) => {
+        if (o.failAfterMs) await new Promise((r) => setTimeout(r, o.failAfterMs));
         if (o.failWith) throw Object.assign(new Error(o.failWith), { code: o.failWith });
         let at = pos;
         for (const b of bufs) {
@@ -126,8 +127,10 @@ describe('DeviceWriter: blocks hashed in workers, aligned writes through O_DIREC
     expect(digests.md5).toBe(sum('md5', input));
   });
 
-  it('a direct write failing otherwise (EIO) fails the stream, naming nothing fake', async () => {
-    const direct = memTarget(1 << 20, { failWith: 'EIO' });
-    await expect(run(Buffer.alloc(300_000, 3), 70_000, { headBytes: 0, direct })).rejects.toMatchObject({ code: 'EIO' });
-  });
+  it('a direct write failing otherwise (EIO) fails the stream — also when later blocks wait for a slot the failed one held', async () => {
+    // Slow to fail: the writer has filled every slot and waits for one when the failures arrive.
+    const direct = memTarget(4 << 20, { failWith: 'EIO', failAfterMs: 200 });
+    // 2 MB in 64 KiB blocks through 4 slots: the writer must not wait forever for the failed block's slot.
+    await expect(run(Buffer.alloc(2_000_000, 3), 70_000, { headBytes: 0, direct })).rejects.toMatchObject({ code: 'EIO' });
+  }, 10_000);
 });

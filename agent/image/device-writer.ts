@@ -108,7 +108,14 @@ export class DeviceWriter extends Writable {
     this.#pos += len;
     const hashed = this.#hash.update(this.#pool.offset(slot), len);
     const written = this.#fh ? this.#writeBlock(this.#pool.view(slot, len), pos) : Promise.resolve();
-    const both = Promise.all([hashed, written]).then(() => this.#pool.release(slot));
+    // The slot is released once both are settled, whatever happened — a failed block must not leave #take
+    // waiting for a slot forever — and after #error is set, so the next taker sees the failure, not a free slot.
+    const both = Promise.allSettled([hashed, written]).then((r) => {
+      const bad = r.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (bad) this.#error ??= bad.reason;
+      this.#pool.release(slot);
+      if (bad) throw bad.reason;
+    });
     this.#track(both);
   }
 
