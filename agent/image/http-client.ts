@@ -211,6 +211,12 @@ class RateWindow {
   }
 }
 
+/** The reason the stall timer of a finished read is cancelled with (never seen outside readWithStall). */
+const TIMER_DONE = Symbol('read finished');
+/** Settled at once: raced against a read, it wins only when the read is still pending. */
+const PENDING = Symbol('read pending');
+const pending = Promise.resolve(PENDING);
+
 /**
  * The body's chunks, each read bounded by the stall timer and, when set, the
  * whole connection by a minimum rate. Time the consumer spends between reads (a
@@ -225,9 +231,6 @@ class RateWindow {
  * not the issue on a 1 GiB node (the stream is never buffered); the time is. A server
  * just above the rate still ends: the body is bounded by Content-Length/the image size.
  */
-/** The reason the stall timer of a finished read is cancelled with (never seen outside readWithStall). */
-const TIMER_DONE = Symbol('read finished');
-
 export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { destroy(e?: Error): void }, limits: ReadLimits): AsyncGenerator<Buffer> {
   const stallMs = limits.stallTimeoutMs;
   const rate = new RateWindow(limits.minBytesPerSec ?? 0, limits.rateWindowMs ?? 0);
@@ -240,6 +243,15 @@ export async function* readWithStall(ctx: Ctx, body: AsyncIterable<Buffer> & { d
   try {
     for (;;) {
       const next = it.next();
+      // Data already buffered (the usual case when the disk, not the network, sets the pace): no
+      // timer, no waiting — a timer and an AbortController per 64 KiB read cost more than the read.
+      const ready = await Promise.race([next, pending]);
+      if (ready !== PENDING) {
+        rate.add(0, ready.done ? 0 : ready.value.length);
+        if (ready.done) return;
+        yield ready.value;
+        continue;
+      }
       const t0 = ctx.clock.now();
       // Waited so far on this read: whole timer slices, or the clock if it says more.
       let waited = 0;
