@@ -74,7 +74,6 @@ class HashWorker {
 
 export class WorkerHashers {
   readonly #workers: HashWorker[];
-  bytes = 0;
 
   constructor(algos: readonly Algo[], sab: SharedArrayBuffer) {
     this.#workers = [...new Set(algos)].map((a) => new HashWorker(a, sab));
@@ -82,7 +81,6 @@ export class WorkerHashers {
 
   /** Hashes bytes [off, off+len) of the shared memory; resolves when every algorithm has them. */
   async update(off: number, len: number): Promise<void> {
-    this.bytes += len;
     await Promise.all(this.#workers.map((w) => w.send({ op: 'update', off, len })));
   }
 

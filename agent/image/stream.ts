@@ -150,7 +150,6 @@ async function onePass(
 ): Promise<PassResult> {
   const expected = img.expected;
   const shown = redactUrl(img.uri);
-  let rawBytes = 0;
   const wireAlgos = wantedAlgos(expected.container, []);
   const wire = wireAlgos.length ? new Hashers(wireAlgos) : undefined;
   const source = openSource(ctx, {
@@ -170,7 +169,8 @@ async function onePass(
     algos: wantedAlgos(expected.raw, ['md5', 'sha256']),
     direct: target.direct,
     onData: (chunk) => {
-      const after = rawBytes + chunk.length;
+      // writer.bytes counts the chunks accepted before this one (onData runs first).
+      const after = writer.bytes + chunk.length;
       if (rawLimit !== undefined && after > rawLimit) {
         throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is larger than its stated size ${rawLimit} (already ${after} bytes at offset ${state.offset} of the download)`, {
           details: { uri: shown, expected: rawLimit, actual: after, offset: state.offset, stream: 'raw' },
@@ -178,10 +178,9 @@ async function onePass(
       }
       if (target.capacity !== undefined && after > target.capacity) {
         throw new ForgeError('IMAGE_WRITE_FAILED', `${what}: image does not fit: ${after} bytes > ${target.capacity} bytes of ${target.name} (download offset ${state.offset})`, {
-          details: { uri: shown, capacity: target.capacity, offset: rawBytes, device: target.name },
+          details: { uri: shown, capacity: target.capacity, offset: writer.bytes, device: target.name },
         });
       }
-      rawBytes = after;
       progress.tick(after, state.offset, state.total);
     },
   });
@@ -198,19 +197,19 @@ async function onePass(
     if (e instanceof RestartRequired || isForgeError(e)) throw e;
     // A decompressor that died explains an EPIPE better than the EPIPE does.
     const procErr = dec?.proc ? await dec.proc.result.then(() => undefined, (x: unknown) => x) : undefined;
-    throw classify(e, procErr, what, shown, state.offset, rawBytes);
+    throw classify(e, procErr, what, shown, state.offset, writer.bytes);
   } finally {
     await writer.close();
   }
-  progress.tick(rawBytes, state.offset, state.total, true);
-  if (rawLimit !== undefined && rawBytes !== rawLimit) {
-    throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is ${rawBytes} bytes, expected ${rawLimit} (download ended at offset ${state.offset})`, {
-      details: { uri: shown, expected: rawLimit, actual: rawBytes, offset: state.offset, stream: 'raw' },
+  progress.tick(writer.bytes, state.offset, state.total, true);
+  if (rawLimit !== undefined && writer.bytes !== rawLimit) {
+    throw new ForgeError('IMAGE_SIZE_MISMATCH', `${what}: image is ${writer.bytes} bytes, expected ${rawLimit} (download ended at offset ${state.offset})`, {
+      details: { uri: shown, expected: rawLimit, actual: writer.bytes, offset: state.offset, stream: 'raw' },
     });
   }
   compare(expected.raw, digests, 'image', what, shown, state.offset);
   if (wire) compare(expected.container, wire.digest(), 'compressed file', what, shown, state.offset);
-  return { bytes: rawBytes, digests, head: writer.head };
+  return { bytes: writer.bytes, digests, head: writer.head };
 }
 
 function compare(exp: Digests, got: Partial<Record<Algo, string>>, label: string, what: string, uri: string, offset: number): void {
