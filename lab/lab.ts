@@ -32,7 +32,7 @@ import type { Inventory } from '../agent/inventory/types.js';
 import { classicKickstart } from './classic/kickstart.js';
 import { archiveCheckError, checkInstallerArchive, DI_FILES, INSTALLER_APPEND, placeInstallerFiles } from './classic/installer.js';
 import { INSTALLER_COMPONENTS } from './classic/preseed.js';
-import { APT_PROXY_PORT, startAptProxy, type AptProxy } from './master/apt-proxy.js';
+import { APT_PROXY_PORT, ARCHIVE_DIRECTORY, startAptProxy, type AptProxy } from './master/apt-proxy.js';
 import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 
 export interface LabNodeSpec {
@@ -128,7 +128,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     const installerDir = join(dir, 'cobbler', DEFAULT_PROFILES.os);
     mkdirSync(installerDir, { recursive: true });
     // The master's Debian archive as nodes reach it: apt-cacher-ng on the host's bridge address.
-    const archive = { host: `${host}:${APT_PROXY_PORT}`, directory: '/debian', suite: 'bookworm' };
+    const archive = { host: `${host}:${APT_PROXY_PORT}`, directory: ARCHIVE_DIRECTORY, suite: 'bookworm' };
     const cobbler = await startCobbler({
       host,
       tftpRoot,
@@ -187,8 +187,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       })();
       const proxy = await archiveProxy;
       if (p.checkArchive ?? true) {
-        const url = `http://${archive.host}${archive.directory}`;
-        const err = archiveCheckError(await checkInstallerArchive({ archiveUrl: url, suite: archive.suite, wanted: INSTALLER_COMPONENTS }), url);
+        // The URL the preseed gives the node (archive.host + directory) is the proxy's own.
+        const err = archiveCheckError(await checkInstallerArchive({ archiveUrl: proxy.url, suite: archive.suite, wanted: INSTALLER_COMPONENTS }), proxy.url);
         if (err) throw err;
       }
       return proxy;

@@ -25,13 +25,10 @@ export function systemFields(entry: ProvisionNodeEntry): Record<string, XmlRpcVa
 export interface NativeOutcome {
   /** The first-boot call-back's body. */
   firstBoot: unknown;
-  /** When the installer fetched its preseed and when it called nopxe (ms since epoch), if seen. */
-  installStartedAt: number | undefined;
-  installedAt: number;
 }
 
 /**
- * One node through the classic method. `installerDone` lets the lab fail fast
+ * One node through the classic method. `installerFailed` lets the lab fail fast
  * when it sees the installer give up (e.g. on its serial console) instead of
  * waiting out the install timeout.
  */
@@ -40,7 +37,7 @@ export async function nativeProvision(
   n: OrchestratedNode,
   node: MockNode,
   entry: ProvisionNodeEntry,
-  o: { installerFailed?: () => string | undefined; ksFetchedAt?: () => number | undefined } = {},
+  o: { installerFailed?: () => string | undefined } = {},
 ): Promise<NativeOutcome> {
   const to = timeoutsOf(env);
   const macs = Object.fromEntries(Object.entries(entry.interfaces).map(([i, v]) => [i, v.mac_address]));
@@ -70,8 +67,6 @@ export async function nativeProvision(
     if (e instanceof Error && tail) e.message += `\n--- ${n.name} serial console (tail) ---\n${tail}`;
     throw e;
   }
-  const installedAt = Date.now();
   await putNode(env.nailgun, node.id, { progress: 90 });
-  const firstBoot = await waitForFirstBoot(env, n, node, before);
-  return { firstBoot, installStartedAt: o.ksFetchedAt?.(), installedAt };
+  return { firstBoot: await waitForFirstBoot(env, n, node, before) };
 }

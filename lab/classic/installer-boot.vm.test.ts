@@ -61,8 +61,7 @@ describe('classic method: debian-installer reads the preseed mock Cobbler render
     expect(msg.method).toBe('native_provision');
 
     const proxy = await lab.prepareClassic({ checkArchive: false });
-    const archiveUrl = `${proxy.url}`;
-    const check = await checkInstallerArchive({ archiveUrl, suite: 'bookworm', wanted: INSTALLER_COMPONENTS });
+    const check = await checkInstallerArchive({ archiveUrl: proxy.url, suite: 'bookworm', wanted: INSTALLER_COMPONENTS });
     const env = { ...orchestratorEnv(lab, stages, () => undefined), timeouts: { install: 15 * 60_000 } };
     const serial = (): string => lab.serialTail(n.name, 200_000);
     let evidenceDone = false;

@@ -11,6 +11,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ForgeError } from '../../agent/core/errors.js';
+import { controlStanzas } from '../../agent/host/build/apt-sources.js';
 
 /** Where Debian's package installs the text-mode netboot installer for amd64. */
 export const DI_NETBOOT_DIR = '/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64';
@@ -68,13 +69,12 @@ export interface UdebEntry {
 /** A Packages index (Debian control stanzas) → the fields the check needs. */
 export function parsePackages(text: string): Map<string, UdebEntry> {
   const out = new Map<string, UdebEntry>();
-  for (const stanza of text.split(/\n\s*\n/)) {
-    const field = (k: string): string => new RegExp(`^${k}: (.*)$`, 'm').exec(stanza)?.[1]?.trim() ?? '';
-    const name = field('Package');
+  for (const f of controlStanzas(text)) {
+    const name = f.get('package');
     if (!name) continue;
     // Alternatives (a | b): the first is what anna would take; versions do not matter here.
-    const depends = field('Depends').split(',').map((d) => d.split('|')[0]?.trim().split(/[\s(]/)[0] ?? '').filter(Boolean);
-    out.set(name, { name, priority: field('Priority'), filename: field('Filename'), depends });
+    const depends = (f.get('depends') ?? '').split(',').map((d) => d.split('|')[0]?.trim().split(/[\s(]/)[0] ?? '').filter(Boolean);
+    out.set(name, { name, priority: f.get('priority') ?? '', filename: f.get('filename') ?? '', depends });
   }
   return out;
 }

@@ -9,22 +9,11 @@ import { buildConfigDrive } from '../../agent/configdrive/build.js';
 import type { Inventory } from '../../agent/inventory/types.js';
 import { buildPlan } from '../../agent/plan/build.js';
 import { parseProvisionData } from '../../agent/schema/load.js';
-import type { CobblerSystem, RenderedKickstart, SystemUrls } from '../mocks/cobbler.js';
+import { parseKeyValues, type CobblerSystem, type RenderedKickstart, type SystemUrls } from '../mocks/cobbler.js';
 import { renderPreseed } from './preseed.js';
 import { ForgeError } from '../../agent/core/errors.js';
 
 type Doc = Record<string, any>;
-
-/** kernel_options as Cobbler keeps them (`k=v k2=v2`) back into the data's map. */
-function kernelOptionsMap(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const w of text.split(/\s+/).filter(Boolean)) {
-    const i = w.indexOf('=');
-    if (i < 0) out[w] = '';
-    else out[w.slice(0, i)] = w.slice(i + 1);
-  }
-  return out;
-}
 
 /** The provision document a Cobbler system holds (what Astute set from provisioning_info). */
 export function systemDocument(sys: CobblerSystem): Doc {
@@ -32,7 +21,7 @@ export function systemDocument(sys: CobblerSystem): Doc {
     ...structuredClone(sys.fields),
     hostname: sys.hostname,
     interfaces: Object.fromEntries(Object.entries(sys.interfaces).map(([k, v]) => [k, { ...v }])),
-    kernel_options: kernelOptionsMap(sys.kernelOptions),
+    kernel_options: parseKeyValues(sys.kernelOptions),
     ks_meta: structuredClone(sys.ksMeta),
   };
 }

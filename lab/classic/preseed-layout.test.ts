@@ -13,7 +13,8 @@ import { typeGuidFor, wantsLegacyBoot } from '../../agent/plan/type-guid.js';
 import type { Plan } from '../../agent/plan/types.js';
 import { parseProvisionData } from '../../agent/schema/load.js';
 import { fuelSamplePlan, scenarioPlan } from './test-plans.js';
-import { earlyScript, mountable, PARTMAN_STEP_DIRS, shq, typeFixes } from './preseed-layout.js';
+import { shellQuote } from '../deploy/ssh.js';
+import { earlyScript, mountable, PARTMAN_STEP_DIRS, typeFixes } from './preseed-layout.js';
 
 const PLANS: Record<string, () => Plan | Promise<Plan>> = {
   'single-disk': () => scenarioPlan('single-disk'),
@@ -25,7 +26,7 @@ const PLANS: Record<string, () => Plan | Promise<Plan>> = {
   'swift-storage': () => scenarioPlan('swift-storage'),
 };
 
-/** POSIX sh words of one line, for the forms shq and the templates write (bare, '…', "…", \x). */
+/** POSIX sh words of one line, for the forms shellQuote and the templates write (bare, '…', "…", \x). */
 function words(line: string): string[] {
   const out: string[] = [];
   let cur: string | undefined;
@@ -154,8 +155,8 @@ describe.each(Object.entries(PLANS))('early script for %s', (_name, planOf) => {
       const file = join(tmp, `${i}-${d.device.replaceAll('/', '_')}.img`);
       writeFileSync(file, '');
       spawnSync('truncate', ['-s', `${d.size}M`, file]);
-      const line = s.split('\n').find((l) => l.startsWith(`run parted -s -a none ${shq(d.device)} `)) as string;
-      const r = spawnSync('sh', ['-c', `run() { "$@"; }; ${line.replace(` ${shq(d.device)} `, ` ${shq(file)} `)}`]);
+      const line = s.split('\n').find((l) => l.startsWith(`run parted -s -a none ${shellQuote(d.device)} `)) as string;
+      const r = spawnSync('sh', ['-c', `run() { "$@"; }; ${line.replace(` ${shellQuote(d.device)} `, ` ${shellQuote(file)} `)}`]);
       expect(r.stderr.toString()).toBe('');
       const table = JSON.parse(spawnSync('sfdisk', ['--json', file]).stdout.toString()).partitiontable;
       const fixed = new Set(typeFixes(plan).filter((f) => f.disk === d.device).map((f) => f.num));
@@ -237,7 +238,7 @@ describe('early script details', () => {
     const file = join(tmp, 'hostile.img');
     writeFileSync(file, '');
     spawnSync('truncate', ['-s', `${d.size}M`, file]);
-    const r = spawnSync('sh', ['-c', `run() { "$@"; }; ${line.replace(` ${shq(d.device)} `, ` ${shq(file)} `)}`], { cwd: tmp });
+    const r = spawnSync('sh', ['-c', `run() { "$@"; }; ${line.replace(` ${shellQuote(d.device)} `, ` ${shellQuote(file)} `)}`], { cwd: tmp });
     expect(r.stderr.toString()).toBe('');
     const names = JSON.parse(spawnSync('sfdisk', ['--json', file]).stdout.toString()).partitiontable.partitions.map((p: any) => p.name);
     expect(names).toContain(hostile);

@@ -23,6 +23,7 @@ import type { Plan, PlannedDisk, PlannedFs, PlannedPartition } from '../../agent
 import { wipeRanges } from '../../agent/partition/wipe-new.js';
 import { lvcreateArgv, pvcreateArgv, vgcreateArgv } from '../../agent/tools/lvm.js';
 import { mdCreateArgv } from '../../agent/tools/mdadm.js';
+import { shellQuote } from '../deploy/ssh.js';
 import { mkfsArgv } from '../../agent/tools/mkfs.js';
 
 /** Where both scripts log (in the installer; the late script copies it into the target). */
@@ -34,15 +35,7 @@ export const PARTMAN_STEP_DIRS = ['init.d', 'display.d', 'check.d', 'commit.d', 
 /** The init script that ran us (partman-base 226): left alone, it has already run. */
 const EARLY_COMMAND_SCRIPT = '/lib/partman/init.d/01early_command';
 
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** One shell word: bare when it holds nothing the shell reads, else single-quoted ('\'' for a quote). */
-export function shq(s: string): string {
-  if (SAFE_WORD.test(s)) return s;
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-export const shArgv = (argv: readonly string[]): string => argv.map(shq).join(' ');
+export const shArgv = (argv: readonly string[]): string => argv.map(shellQuote).join(' ');
 
 /** A logged, checked command line (the `run` function of scriptPrelude). */
 export const runLine = (argv: readonly string[]): string => `run ${shArgv(argv)}`;
@@ -143,7 +136,7 @@ const mdModule = (level: string): string => (level === 'raid5' || level === 'rai
 /** A mount point under "$T", validated like the agent's target paths ("/../etc" is refused). */
 export function targetWord(mount: string): string {
   const rel = targetPath('/target', mount).slice('/target'.length);
-  return rel === '' ? '"$T"' : `"$T"${shq(rel)}`;
+  return rel === '' ? '"$T"' : `"$T"${shellQuote(rel)}`;
 }
 
 export function mountable(plan: Plan): PlannedFs[] {
@@ -162,7 +155,7 @@ export function fstabTemplate(plan: Plan): { text: string; marks: { device: stri
 
 /** Writes `content` verbatim (printf, single-quoted: nothing in it is expanded). */
 export function putLine(path: string, content: string): string {
-  return `printf '%s' ${shq(content)} >${path}`;
+  return `printf '%s' ${shellQuote(content)} >${path}`;
 }
 
 // ---- the early script ---------------------------------------------------------
@@ -171,7 +164,7 @@ export function earlyScript(plan: Plan): string {
   const L = scriptPrelude('early');
   L.push(`trap 'rc=$?; if [ "$rc" -ne 0 ]; then log "FAILED (exit $rc)"; fi' EXIT`);
   L.push(
-    `log ${shq(`start: ${plan.parteds.length} disks, ${plan.mds.length} arrays, ${plan.vgs.length} VGs, ${plan.lvs.length} LVs, ${plan.fss.length} filesystems`)}`,
+    `log ${shellQuote(`start: ${plan.parteds.length} disks, ${plan.mds.length} arrays, ${plan.vgs.length} VGs, ${plan.lvs.length} LVs, ${plan.fss.length} filesystems`)}`,
   );
 
   // Modules may be built in or already loaded: best effort, a real lack fails below.
@@ -185,8 +178,8 @@ export function earlyScript(plan: Plan): string {
     // Both GPT headers, and both ends of every planned partition (old MD 1.0
     // superblocks at the end, LVM labels and filesystems at the start), as the agent's wipe-new step.
     L.push(runLine(['dd', 'if=/dev/zero', `of=${d.device}`, 'bs=1M', 'count=1', 'conv=fsync']));
-    L.push(`sectors=$(blockdev --getsz ${shq(d.device)})`);
-    L.push(`run dd if=/dev/zero of=${shq(d.device)} bs=512 "seek=$((sectors - 2048))" count=2048 conv=fsync`);
+    L.push(`sectors=$(blockdev --getsz ${shellQuote(d.device)})`);
+    L.push(`run dd if=/dev/zero of=${shellQuote(d.device)} bs=512 "seek=$((sectors - 2048))" count=2048 conv=fsync`);
     for (const p of d.partitions) {
       for (const r of wipeRanges(p.size)) {
         L.push(runLine(['dd', 'if=/dev/zero', `of=${d.device}`, 'bs=1M', `seek=${p.begin + r.offset / MiB}`, `count=${r.length / MiB}`, 'conv=fsync']));
@@ -199,12 +192,12 @@ export function earlyScript(plan: Plan): string {
     L.push(runLine(partedArgv(d, `parteds[${i}]`)));
   });
   L.push('udevadm settle --timeout=30 >/dev/null 2>&1 || true');
-  for (const d of plan.parteds) for (const p of d.partitions) L.push(`wait_node ${shq(p.device)}`);
+  for (const d of plan.parteds) for (const p of d.partitions) L.push(`wait_node ${shellQuote(p.device)}`);
 
   if (plan.mds.length) L.push('', '# MD arrays.');
   for (const md of plan.mds) {
     L.push(runLine(mdCreateArgv({ device: md.device, name: md.name, level: md.level, metadata: md.metadata, members: md.members })));
-    L.push(`wait_node ${shq(md.device)}`);
+    L.push(`wait_node ${shellQuote(md.device)}`);
   }
 
   if (plan.pvs.length) L.push('', '# LVM: PVs, VGs, LVs.');
@@ -212,19 +205,19 @@ export function earlyScript(plan: Plan): string {
   for (const vg of plan.vgs) L.push(runLine(lvmArgv(vgcreateArgv(vg.name, vg.pvs))));
   for (const lv of plan.lvs) {
     L.push(runLine(lvmArgv(lvcreateArgv(lv.vg, lv.name, lv.size))));
-    L.push(`wait_node ${shq(lv.device)}`);
+    L.push(`wait_node ${shellQuote(lv.device)}`);
   }
 
   L.push('', '# Filesystems and swap (the root filesystem too: no image in classic mode).');
   for (const fs of plan.fss) {
-    L.push(`wait_node ${shq(fs.device)}`);
+    L.push(`wait_node ${shellQuote(fs.device)}`);
     L.push(runLine(installerMkfsArgv(fs)));
   }
 
   L.push('', '# Mounted under the target, / first; swap on.');
   for (const fs of mountable(plan)) {
     L.push(`mkdir -p ${targetWord(fs.mount)}`);
-    L.push(`run mount -t ${shq(fs.type)} ${shq(fs.device)} ${targetWord(fs.mount)}`);
+    L.push(`run mount -t ${shellQuote(fs.type)} ${shellQuote(fs.device)} ${targetWord(fs.mount)}`);
   }
   for (const fs of plan.fss.filter((f) => f.type === 'swap')) L.push(runLine(['swapon', fs.device]));
 
@@ -233,8 +226,8 @@ export function earlyScript(plan: Plan): string {
   L.push('mkdir -p "$S" "$T/etc"');
   L.push(putLine('"$S/fstab"', text));
   for (const m of marks) {
-    L.push(`u=$(blkid -c /dev/null -s UUID -o value ${shq(m.device)}) || u=''`);
-    L.push(`case "$u" in ''|*[!0-9A-Fa-f-]*) log ${shq(`no filesystem UUID on ${m.device}`)}; exit 1 ;; esac`);
+    L.push(`u=$(blkid -c /dev/null -s UUID -o value ${shellQuote(m.device)}) || u=''`);
+    L.push(`case "$u" in ''|*[!0-9A-Fa-f-]*) log ${shellQuote(`no filesystem UUID on ${m.device}`)}; exit 1 ;; esac`);
     L.push(`sed -i "s/${m.mark}/$u/" "$S/fstab"`);
   }
   L.push('run cp "$S/fstab" "$T/etc/fstab"');

@@ -24,14 +24,15 @@
 //   popularity-contest, no firmware lookups, no tasks; apt only from o.mirror.
 // - The scripts travel base64-encoded (busybox in the installer has base64): one
 //   debconf line, no quoting through debconf's parser. Every value from the data
-//   is a validated debconf value or a single-quoted shell word (shq).
+//   is a validated debconf value or a single-quoted shell word (shellQuote).
 import { CLOUD_DATASOURCE_FILE, cloudDatasourceCfg, GRUB_DROPIN_FILE, grubDropIn, LVM_ACTIVATE_UNIT, LVM_ACTIVATE_WANTS, lvmActivateUnit } from '../../agent/bootloader/target-files.js';
 import { targetPath } from '../../agent/bootloader/target-path.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import { DATASOURCE_CFG, DATASOURCE_CFG_PATH, INITRAMFS_LVM_SCRIPT, INITRAMFS_LVM_SCRIPT_PATH } from '../../agent/host/image/finish-rootfs.js';
 import type { Plan } from '../../agent/plan/types.js';
 import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv } from '../../agent/tools/grub.js';
-import { earlyScript, layoutComments, putLine, runLine, scriptPrelude, shq, typeFixes } from './preseed-layout.js';
+import { shellQuote } from '../deploy/ssh.js';
+import { earlyScript, layoutComments, putLine, runLine, scriptPrelude, typeFixes } from './preseed-layout.js';
 
 export interface PreseedOptions {
   hostname: string;
@@ -198,7 +199,7 @@ export function refuseKeepData(plan: Plan): void {
 // ---- the late script ------------------------------------------------------------
 
 /** A path in the target as a shell word: "$T" plus the single-quoted rest. */
-const inTarget = (abs: string): string => `"$T"${shq(abs.startsWith('/') ? abs : `/${abs}`)}`;
+const inTarget = (abs: string): string => `"$T"${shellQuote(abs.startsWith('/') ? abs : `/${abs}`)}`;
 const parentOf = (abs: string): string => abs.replace(/\/[^/]+$/, '') || '/';
 
 function putFile(lines: string[], rel: string, content: string, mode: string): void {
@@ -234,7 +235,7 @@ function lateScript(plan: Plan, o: PreseedOptions, c: Checked): string {
     const url = `${c.seedUrl}/${f.split('/').map(encodeURIComponent).join('/')}`;
     if (!dirs.has(parentOf(dest))) L.push(`mkdir -p ${inTarget(parentOf(dest))}`);
     dirs.add(parentOf(dest));
-    L.push(`run wget -q -O ${inTarget(dest)} ${shq(url)}`);
+    L.push(`run wget -q -O ${inTarget(dest)} ${shellQuote(url)}`);
   }
   putFile(L, DATASOURCE_CFG_PATH, DATASOURCE_CFG, '0644');
   putFile(L, CLOUD_DATASOURCE_FILE, cloudDatasourceCfg(), '0644');
@@ -250,7 +251,7 @@ function lateScript(plan: Plan, o: PreseedOptions, c: Checked): string {
     putFile(L, INITRAMFS_LVM_SCRIPT_PATH, INITRAMFS_LVM_SCRIPT, '0755');
     putFile(L, LVM_ACTIVATE_UNIT, lvmActivateUnit(plan.vgs.map((v) => v.name)), '0644');
     L.push(`mkdir -p ${inTarget(parentOf(`/${LVM_ACTIVATE_WANTS}`))}`);
-    L.push(`ln -sf ${shq(`/${LVM_ACTIVATE_UNIT}`)} ${inTarget(LVM_ACTIVATE_WANTS)}`);
+    L.push(`ln -sf ${shellQuote(`/${LVM_ACTIVATE_UNIT}`)} ${inTarget(LVM_ACTIVATE_WANTS)}`);
   }
   const fixes = typeFixes(plan);
   if (fixes.length) {
@@ -264,12 +265,12 @@ function lateScript(plan: Plan, o: PreseedOptions, c: Checked): string {
   for (const disk of plan.bootloader.disks) L.push(runLine(['in-target', ...grubInstallBiosArgv(disk)]));
   if (plan.bootloader.espDevice) L.push(runLine(['in-target', ...grubInstallEfiArgv('/boot/efi')]));
   L.push(runLine(['in-target', ...grubMkconfigArgv()]));
-  L.push(`FORGE_PARAMS=${shq(c.kernelParams)} awk ${shq(GRUB_PARAMS_CHECK)} "$T/boot/grub/grub.cfg" >>"$LOG" 2>&1 || { log "grub.cfg lacks the planned kernel parameters"; exit 1; }`);
+  L.push(`FORGE_PARAMS=${shellQuote(c.kernelParams)} awk ${shellQuote(GRUB_PARAMS_CHECK)} "$T/boot/grub/grub.cfg" >>"$LOG" 2>&1 || { log "grub.cfg lacks the planned kernel parameters"; exit 1; }`);
 
   if (o.authorizedKeys.length) {
     L.push('', "# root's authorized keys.");
     L.push('mkdir -p "$T/root/.ssh" && chmod 0700 "$T/root/.ssh"');
-    L.push(`printf '%s\\n' ${o.authorizedKeys.map(shq).join(' ')} >"$T/root/.ssh/authorized_keys"`);
+    L.push(`printf '%s\\n' ${o.authorizedKeys.map(shellQuote).join(' ')} >"$T/root/.ssh/authorized_keys"`);
     L.push('chmod 0600 "$T/root/.ssh/authorized_keys"');
   }
 

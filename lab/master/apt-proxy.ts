@@ -11,7 +11,7 @@
 // parsePortHolders (`ss -ltnp`). startAptProxy runs it through the runner.
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { connect, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CleanupStack } from '../../agent/core/cleanup.js';
@@ -22,7 +22,7 @@ import { tail, type Runner, type StartedProcess } from '../../agent/core/runner.
 import { parseAptSources, readAptSources, type AptSource } from '../../agent/host/build/apt-sources.js';
 import { acquireBuildLock } from '../../agent/host/build/build-lock.js';
 import { forgeCacheDir } from '../../agent/host/build/cache-dir.js';
-import { tcpPort } from '../vm/wait.js';
+import { portAnswers, tcpPort } from '../vm/wait.js';
 
 /** apt-cacher-ng's registered port (and the Debian package's daemon's). */
 export const APT_PROXY_PORT = 3142;
@@ -301,17 +301,6 @@ export interface AptProxy extends AsyncDisposable {
   requests(): Promise<AptProxyRequest[]>;
   /** Stops apt-cacher-ng, checks that it is gone and the port closed, removes config and logs. Idempotent. */
   dispose(): Promise<void>;
-}
-
-/** One TCP connect: true when something accepts on host:port. */
-function portAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    s.setTimeout(timeoutMs);
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => { s.destroy(); resolve(false); });
-  });
 }
 
 const readText = (p: string): Promise<string> => readFile(p, 'utf8').catch(() => '');

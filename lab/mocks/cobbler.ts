@@ -162,22 +162,30 @@ export function renderPxelinux(sys: CobblerSystem, profile: CobblerProfile | und
 /** Cobbler's kernel_options as a struct (Astute sends one) or a string: `k=v k2=v2`. */
 function kernelOptionsText(v: XmlRpcValue): string {
   if (typeof v === 'string') return v;
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)) {
-    return Object.entries(v).map(([k, x]) => (x === null || x === '' ? k : `${k}=${String(x)}`)).join(' ');
-  }
+  if (isStruct(v)) return Object.entries(v).map(([k, x]) => (x === null || x === '' ? k : `${k}=${String(x)}`)).join(' ');
   return '';
 }
 
-/** ks_meta as a struct, or Cobbler's string form `k=v k2=v2` (values JSON when they parse). */
-function ksMetaOf(v: XmlRpcValue): Record<string, XmlRpcValue> {
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)) return structuredClone(v);
-  if (typeof v !== 'string') return {};
-  const out: Record<string, XmlRpcValue> = {};
-  for (const w of v.split(/\s+/).filter(Boolean)) {
-    const [k, ...rest] = w.split('=');
-    out[k as string] = rest.join('=');
+/** An XML-RPC struct (not an array, base64 or scalar). */
+export function isStruct(v: XmlRpcValue | undefined): v is { [k: string]: XmlRpcValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** Cobbler's string form of kernel_options and ks_meta, `k=v k2 k3=v3`, as a map (a bare word maps to ''). */
+export function parseKeyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of text.split(/\s+/).filter(Boolean)) {
+    const i = w.indexOf('=');
+    if (i < 0) out[w] = '';
+    else out[w.slice(0, i)] = w.slice(i + 1);
   }
   return out;
+}
+
+/** ks_meta as a struct, or in Cobbler's string form `k=v k2=v2` (values stay strings). */
+function ksMetaOf(v: XmlRpcValue): Record<string, XmlRpcValue> {
+  if (isStruct(v)) return structuredClone(v);
+  return typeof v === 'string' ? parseKeyValues(v) : {};
 }
 
 export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
@@ -281,7 +289,7 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
         return;
       case 'modify_interface':
       case 'interfaces': {
-        if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) fail(`${key} must be a struct`);
+        if (!isStruct(value)) fail(`${key} must be a struct`);
         for (const [k, v] of Object.entries(value as Record<string, XmlRpcValue>)) {
           // Cobbler's "field-ifname" keys: macaddress-eth0, ipaddress-eth0, …
           const m = /^([a-z_]+)-(.+)$/.exec(k);
@@ -478,7 +486,7 @@ export class CobblerClient {
   }
   async getSystem(name: string): Promise<Record<string, XmlRpcValue> | undefined> {
     const r = await this.call('get_system', name);
-    return typeof r === 'object' && r !== null && !Array.isArray(r) && !(r instanceof Uint8Array) ? r : undefined;
+    return isStruct(r) ? r : undefined;
   }
   async setNetboot(name: string, enabled: boolean): Promise<void> {
     const h = await this.call('get_system_handle', name, this.#token);

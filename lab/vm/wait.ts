@@ -97,16 +97,20 @@ export function serialLine(path: string, re: RegExp, opts: WaitOptions & { fromO
   };
 }
 
+/** One TCP connect: true when something accepts on host:port within `timeoutMs`. */
+export function portAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.setTimeout(timeoutMs);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => { s.destroy(); resolve(false); });
+  });
+}
+
 export function tcpPort(host: string, port: number, opts: WaitOptions): Wait<void> {
   const what = `TCP port ${host}:${port}`;
-  const probe = (): Promise<true | undefined> =>
-    new Promise((resolve) => {
-      const s = connect({ host, port });
-      s.setTimeout(1000);
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(undefined));
-      s.once('timeout', () => { s.destroy(); resolve(undefined); });
-    });
+  const probe = async (): Promise<true | undefined> => ((await portAnswers(host, port)) ? true : undefined);
   return {
     what,
     timeoutMs: opts.timeoutMs,

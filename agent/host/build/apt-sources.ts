@@ -23,8 +23,13 @@ function parseOneLine(text: string): AptSource[] {
   return out;
 }
 
-function parseDeb822(text: string): AptSource[] {
-  const out: AptSource[] = [];
+/**
+ * Debian control stanzas (deb822: sources, Packages indexes, dpkg status): each a
+ * map of lower-cased field name → its first line, trimmed. Comment lines are skipped;
+ * continuation lines (leading space) are not fields and are ignored.
+ */
+export function controlStanzas(text: string): Map<string, string>[] {
+  const out: Map<string, string>[] = [];
   for (const stanza of text.split(/\n\s*\n/)) {
     const fields = new Map<string, string>();
     for (const raw of stanza.split('\n')) {
@@ -32,6 +37,14 @@ function parseDeb822(text: string): AptSource[] {
       const m = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
       if (m?.[1] && m[2] !== undefined) fields.set(m[1].toLowerCase(), m[2].trim());
     }
+    if (fields.size) out.push(fields);
+  }
+  return out;
+}
+
+function parseDeb822(text: string): AptSource[] {
+  const out: AptSource[] = [];
+  for (const fields of controlStanzas(text)) {
     if (!(fields.get('types') ?? '').split(/\s+/).includes('deb')) continue;
     if ((fields.get('enabled') ?? 'yes').toLowerCase() === 'no') continue;
     const uris = (fields.get('uris') ?? '').split(/\s+/).filter(Boolean);
