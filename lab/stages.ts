@@ -7,6 +7,8 @@ import { Sequence } from '../agent/core/sequence.js';
 export interface StageRecord {
   stage: string;
   ok: boolean;
+  /** ISO time the stage started (the report's timeline). */
+  startedAt?: string;
   ms: number;
   detail?: string;
 }
@@ -42,6 +44,7 @@ export class Stages {
     return this.#seq.records.map((r) => ({
       stage: r.name,
       ok: r.outcome === 'ok',
+      startedAt: r.startedAt,
       ms: r.durationMs,
       ...(r.error ? { detail: String(r.error['message']) } : {}),
     }));
