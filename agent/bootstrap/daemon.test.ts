@@ -206,3 +206,18 @@ describe('bootstrap daemon against a real HTTP master', () => {
     expect(master.discoveries).toHaveLength(1);
   });
 });
+
+describe('idle polling', () => {
+  it('spreads the wait over ±50 % of the interval so nodes booted together do not poll in step; the mean stays the interval', async () => {
+    const { idlePollMs } = await import('./daemon.js');
+    expect([0, 0.25, 0.5, 0.999].map((r) => idlePollMs(2000, () => r))).toEqual([1000, 1500, 2000, 2998]);
+    let seed = 1;
+    const lcg = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const waits = Array.from({ length: 2000 }, () => idlePollMs(2000, lcg));
+    const mean = waits.reduce((a, b) => a + b, 0) / waits.length;
+    expect(Math.abs(mean - 2000)).toBeLessThan(50);
+    // 100 nodes' first idle poll after the same instant: spread over a second, not one burst.
+    const firstPolls = waits.slice(0, 100);
+    expect(Math.max(...firstPolls) - Math.min(...firstPolls)).toBeGreaterThan(1500);
+  });
+});

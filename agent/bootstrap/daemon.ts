@@ -32,6 +32,15 @@ export interface DaemonOptions {
   random?: () => number;
 }
 
+/**
+ * The wait between idle polls: the interval spread over ±50 % at random. Nodes
+ * powered on together would otherwise poll the master in step, all of them in
+ * the same instant every interval (field failure 16); the mean stays the interval.
+ */
+export function idlePollMs(pollMs: number, random: () => number): number {
+  return Math.round(pollMs * (0.5 + random()));
+}
+
 export async function readMacs(sysClassNet = '/sys/class/net'): Promise<string[]> {
   const names = (await readdir(sysClassNet).catch(() => [] as string[])).filter((n) => n !== 'lo').sort();
   const macs: string[] = [];
@@ -68,6 +77,7 @@ export async function runDaemon(ctx: Ctx, o: DaemonOptions = {}): Promise<number
     say('FORGE-BOOTSTRAP: no forge.master on the kernel command line; idle');
     return 0;
   }
+  const random = o.random ?? Math.random;
   const client = new MasterClient({ master: params.master, clock: ctx.clock, signal: ctx.signal, ...(o.random ? { random: o.random } : {}) });
   const macs = await readMacs(o.sysClassNet);
   const first = macs[0];
@@ -89,7 +99,7 @@ export async function runDaemon(ctx: Ctx, o: DaemonOptions = {}): Promise<number
       if (n % 5 === 0) say(`FORGE-BOOTSTRAP: poll failed: ${(e as Error).message}`);
     });
     if (!task) {
-      await ctx.clock.sleep(params.pollMs, ctx.signal);
+      await ctx.clock.sleep(idlePollMs(params.pollMs, random), ctx.signal);
       continue;
     }
     done++;

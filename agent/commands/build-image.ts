@@ -9,6 +9,7 @@ import { cacheDirOption, commaList, debootstrapOptions, defineOptions, jsonOptio
 
 const options = defineOptions({
   profile: { type: 'string', arg: 'PROFILE', choices: ['full', 'deploy', 'tiny'], default: 'full', help: 'package set: full (deploy + XFS, parted, sudo, …), deploy (tiny + mcollective, puppet, rsync) or tiny' },
+  hardware: { type: 'string', arg: 'KIND', choices: ['any', 'vm'], default: 'any', help: 'kernel modules kept: any (every driver) or vm (QEMU devices only; smaller, faster to write and boot)' },
   ...debootstrapOptions,
   'repo-setup': { type: 'string', arg: 'FILE', help: 'apt repositories: a repo_setup object or a whole provision.json (ks_meta.repo_setup)' },
   compression: { type: 'string', arg: 'FORMAT', choices: ['gzip', 'xz', 'zstd'], default: 'gzip', help: 'container of the image file' },
@@ -36,6 +37,7 @@ export const command = optionCommand({
     const ctx = createCtx({ signal: env.signal });
     const built = await buildImage(ctx, {
       profile: values.profile,
+      hardware: values.hardware,
       compression: values.compression,
       ...(values.suite ? { suite: values.suite } : {}),
       ...(values.mirror ? { mirror: values.mirror } : {}),

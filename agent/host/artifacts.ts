@@ -25,12 +25,16 @@ function buildCtx(): Ctx {
 
 /** The `tiny` test image (debian bookworm, gzip): bootloader and whole-run tests use it. */
 export function ensureTinyImage(ctx: Ctx = buildCtx(), o: Omit<BuildImageOptions, 'profile'> = {}): Promise<BuiltImage> {
-  return once(`image:tiny:${JSON.stringify(o)}`, () => buildImage(ctx, { ...o, profile: 'tiny' }));
+  // VM hardware: its users are loop devices and QEMU guests, and every one of them writes it whole.
+  return once(`image:tiny:${JSON.stringify(o)}`, () => buildImage(ctx, { hardware: 'vm', ...o, profile: 'tiny' }));
 }
 
-/** The `deploy` image (tiny + mcollective, puppet, rsync): the lab's nodes, ready for deployment. */
+/**
+ * The `deploy` image (tiny + mcollective, puppet, rsync): the lab's nodes, ready for
+ * deployment. Built for VM hardware unless told otherwise: lab nodes are QEMU machines.
+ */
 export function ensureDeployImage(ctx: Ctx = buildCtx(), o: Omit<BuildImageOptions, 'profile'> = {}): Promise<BuiltImage> {
-  return once(`image:deploy:${JSON.stringify(o)}`, () => buildImage(ctx, { ...o, profile: 'deploy' }));
+  return once(`image:deploy:${JSON.stringify(o)}`, () => buildImage(ctx, { hardware: 'vm', ...o, profile: 'deploy' }));
 }
 
 /** vmlinuz + initrd.img of the bootstrap ramdisk with the current agent bundled in. */

@@ -77,6 +77,22 @@ def cloud_init_stages():
     return out
 
 
+def boot_analysis():
+    # Where the first boot went, in systemd's and cloud-init's own words. systemd
+    # times the boot only once it is over, which can be a moment after cloud-final.
+    run(["timeout", "60", "systemctl", "is-system-running", "--wait"])
+    out = {}
+    rc, text, err = run(["systemd-analyze", "time"])
+    out["time"] = (text if rc == 0 else err).strip()[:400]
+    rc, text, _ = run(["systemd-analyze", "blame", "--no-pager"])
+    out["blame"] = [l.strip() for l in text.splitlines() if l.strip()][:15] if rc == 0 else []
+    rc, text, _ = run(["systemd-analyze", "critical-chain", "--no-pager"])
+    out["critical_chain"] = [l.rstrip() for l in text.splitlines() if l.strip()][:30] if rc == 0 else []
+    rc, text, _ = run(["cloud-init", "analyze", "blame"])
+    out["cloud_init_blame"] = [l.strip() for l in text.splitlines() if l.strip()][:15] if rc == 0 else []
+    return out
+
+
 def datasource(status):
     ds = status.get("datasource")
     try:
@@ -185,6 +201,7 @@ def send():
         "status": "provisioned",
         "cloud_init": status,
         "cloud_init_stages": cloud_init_stages(),
+        "boot_analysis": boot_analysis(),
         "datasource": datasource(status),
         "boot_finished": os.path.exists("/var/lib/cloud/instance/boot-finished"),
         "facts": facts(),

@@ -24,10 +24,12 @@ import {
 } from './finish-rootfs.js';
 import { type ImageMeta, readImageMeta, writeImageMeta } from './meta.js';
 import { type ImageProfile, profileSpec } from './profiles.js';
+import { IMAGE_HARDWARE, type ImageHardware, pruneSpecFor } from './hardware.js';
+import { pruneRoot } from '../build/prune-root.js';
 import { defaultRepos, type RepoSetupRepo, validateRepos, writeRepos } from './repos.js';
 
 /** Bump when the build steps change what ends up in an image: invalidates every cached image. */
-export const IMAGE_BUILDER_VERSION = 4;
+export const IMAGE_BUILDER_VERSION = 5;
 
 export interface BuildImageOptions {
   /** Distribution family; only debian is reachable on CI machines (ubuntu would need its mirror). */
@@ -36,12 +38,14 @@ export interface BuildImageOptions {
   /** Default: the mirror apt uses on this machine for `suite`. */
   mirror?: string;
   profile?: ImageProfile;
+  /** `vm`: only QEMU's drivers (the lab's images); default `any`. */
+  hardware?: ImageHardware;
   /** Extra packages on top of the profile's. */
   packages?: readonly string[];
   /** The image's apt sources (repo_setup.repos form). Default: the build mirror, `main`. */
   repos?: readonly RepoSetupRepo[];
   compression?: Compression;
-  /** Image file base name (default `<distro>-<suite>-<profile>`). */
+  /** Image file base name (default `<distro>-<suite>-<profile>`, `-vm` added for VM hardware). */
   name?: string;
   /** `uri` in the metadata: `<baseUri>/<file>`; default a file:// URI of the cached file. */
   baseUri?: string;
@@ -68,6 +72,7 @@ interface ResolvedInputs {
   suite: string;
   mirror: string;
   profile: ImageProfile;
+  hardware: ImageHardware;
   variant: string | null;
   packages: string[];
   repos: RepoSetupRepo[];
@@ -89,6 +94,8 @@ export async function resolveImageInputs(o: BuildImageOptions): Promise<Resolved
     if (!PKG_RE.test(p)) throw new ForgeError('USAGE', `--packages: not a Debian package name: ${JSON.stringify(p)}`, { field: 'packages' });
   }
   const profile = o.profile ?? 'full';
+  const hardware = o.hardware ?? 'any';
+  if (!IMAGE_HARDWARE.includes(hardware)) throw new ForgeError('USAGE', `--hardware: any or vm, not ${String(hardware)}`, { field: 'hardware' });
   const spec = profileSpec(profile);
   const packages = [...new Set([...spec.packages, ...(o.packages ?? [])])].sort();
   const repos = [...(o.repos ?? defaultRepos(mirror.replace(/\/+$/, ''), suite))];
@@ -99,11 +106,12 @@ export async function resolveImageInputs(o: BuildImageOptions): Promise<Resolved
     suite,
     mirror: mirror.replace(/\/+$/, ''),
     profile,
+    hardware,
     variant: spec.variant ?? null,
     packages,
     repos,
     compression: o.compression ?? 'gzip',
-    name: o.name ?? `${distro}-${suite}-${profile}`,
+    name: o.name ?? `${distro}-${suite}-${profile}${hardware === 'vm' ? '-vm' : ''}`,
   };
 }
 
@@ -141,6 +149,9 @@ async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDi
   await writeNetworkConfig(root);
   await writeGrubDefaults(root);
   await configureLocale(ctx, root);
+  const prune = pruneSpecFor(inputs.hardware);
+  // Before the initramfs is rebuilt: it takes the modules that are left.
+  if (prune) await pruneRoot(ctx, root, prune);
   await addInitramfsLvmActivation(ctx, root);
   const manifest = await chrootRun(ctx, root, ['dpkg-query', '-W', '-f', '${Package} ${Version}\n'], { readOnly: true });
   await writeFile(join(work, 'packages.txt'), manifest.stdout);

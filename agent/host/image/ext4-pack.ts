@@ -1,6 +1,6 @@
 // Packs a root filesystem directory into a raw ext4 image file with
-// `mkfs.ext4 -d` (no mount, no loop device), shrinks it to its contents plus
-// headroom, and compresses it.
+// `mkfs.ext4 -d` (no mount, no loop device), as small as its contents plus
+// headroom allow.
 import { rm, stat, truncate } from 'node:fs/promises';
 import type { Ctx } from '../../core/context.js';
 import { ForgeError } from '../../core/errors.js';
@@ -36,6 +36,20 @@ async function resizeKiB(ctx: Ctx, image: string, sizeKiB: number): Promise<void
   await ctx.run(resize2fsArgv(image, sizeKiB), { timeoutMs: 20 * 60_000 });
 }
 
+/**
+ * The first size tried: the content, ext4's own overhead (inode tables, bitmaps,
+ * the journal; ~5 % plus a fixed part) and the headroom. resize2fs -M cannot get
+ * there from a generous start: its minimum keeps a third of the deploy image free.
+ */
+export function firstSizeKiB(usedKiB: number): number {
+  return Math.ceil(usedKiB * 1.05) + headroomKiB(usedKiB) + 48 * MiB_KiB;
+}
+
+/**
+ * Every node writes the whole raw image, so it is made as small as its content
+ * allows: mkfs at the tight size first, 10 % more each time it does not fit,
+ * then grown to the headroom if it came out short.
+ */
 export async function packExt4(
   ctx: Ctx,
   dir: string,
@@ -43,8 +57,7 @@ export async function packExt4(
   opts: { label?: string } = {},
 ): Promise<PackResult> {
   const used = await duKiB(ctx, dir);
-  // Start generously (metadata, inode tables), then shrink.
-  let size = Math.ceil(used * 1.4) + 256 * MiB_KiB;
+  let size = firstSizeKiB(used);
   for (let attempt = 0; ; attempt++) {
     await rm(image, { force: true });
     try {
@@ -54,19 +67,18 @@ export async function packExt4(
       );
       break;
     } catch (e) {
-      if (!(e instanceof ToolError) || attempt >= 2 || !/space|inode/i.test(e.result.stderr)) throw e;
-      size *= 2;
+      if (!(e instanceof ToolError) || attempt >= 8 || !/space|inode|allocat/i.test(e.result.stderr)) throw e;
+      size = Math.ceil((size * 1.1) / 4096) * 4096;
     }
   }
   await ctx.run(e2fsckFixArgv(image), { okExitCodes: [0, 1], timeoutMs: 20 * 60_000 });
-  await ctx.run(resize2fsArgv(image), { timeoutMs: 20 * 60_000 });
-  const min = await ext4Geometry(ctx, image);
-  const usedKiB = ((min.blockCount - min.freeBlocks) * min.blockSize) / 1024;
-  const target = Math.ceil(((min.blockCount * min.blockSize) / 1024 + headroomKiB(usedKiB)) / 4096) * 4096;
-  await resizeKiB(ctx, image, target);
+  const made = await ext4Geometry(ctx, image);
+  const usedKiB = ((made.blockCount - made.freeBlocks) * made.blockSize) / 1024;
+  const shortKiB = headroomKiB(usedKiB) - (made.freeBlocks * made.blockSize) / 1024;
+  if (shortKiB > 0) await resizeKiB(ctx, image, Math.ceil(((made.blockCount * made.blockSize) / 1024 + shortKiB) / 4096) * 4096);
   const g = await ext4Geometry(ctx, image);
   const bytes = g.blockCount * g.blockSize;
-  // resize2fs leaves the file at its old length when shrinking: cut it to the filesystem.
+  // mkfs sized the file; a grow extends it. Either way the file is the filesystem.
   await truncate(image, bytes);
   const st = await stat(image);
   return { rawSize: st.size, blockCount: g.blockCount, freeBlocks: g.freeBlocks };

@@ -46,7 +46,7 @@ describe('tiny OS image', () => {
   });
 
   it('a second build with the same inputs comes from the cache', async () => {
-    const again = await (await import('./build-image.js')).buildImage(ctx, { profile: 'tiny' });
+    const again = await (await import('./build-image.js')).buildImage(ctx, { profile: 'tiny', hardware: 'vm' });
     expect(again.cached).toBe(true);
     expect(again.meta.sha256).toBe(built.meta.sha256);
   });
@@ -84,6 +84,22 @@ describe('tiny OS image', () => {
     for (const f of ['usr/bin/busybox', 'usr/sbin/lvm', 'usr/lib/udev/rules.d/69-lvm.rules', 'usr/sbin/mdadm', 'scripts/local-block/fuel-forge-lvm']) {
       expect(files.some((p) => p === f || p.replace(/^usr\//, '') === f.replace(/^usr\//, '')), f).toBe(true);
     }
+  });
+
+  it('built for VM hardware: the initramfs has the drivers lab machines boot from, the image none of the absent hardware', async () => {
+    const kernel = /initrd\.img-(\d\S+-amd64)/.exec(await ls('/boot'))?.[1];
+    const initrd = join(work, 'initrd-vm.img.zst');
+    await debugfs(ctx, raw, `dump /boot/initrd.img-${String(kernel)} ${initrd}`);
+    const files = await cpioList(ctx, await decompressFile(ctx, 'zstd', initrd));
+    const modules = new Set(files.filter((f) => f.endsWith('.ko')).map((f) => f.split('/').pop()));
+    for (const m of ['virtio_blk.ko', 'virtio_pci.ko', 'virtio_net.ko', 'nvme.ko', 'ahci.ko', 'sd_mod.ko', 'raid1.ko', 'dm-mod.ko', 'ext4.ko']) {
+      expect(modules.has(m), m).toBe(true);
+    }
+    const kdir = `/usr/lib/modules/${String(kernel)}/kernel`;
+    expect(await ls(kdir)).not.toMatch(/\bsound\b/);
+    expect(await ls(`${kdir}/drivers`)).not.toMatch(/\b(gpu|media|infiniband|usb)\b/);
+    expect(await ls(`${kdir}/drivers`)).toMatch(/\bvirtio\b/);
+    expect(built.meta.raw_size).toBeLessThan(900 * 2 ** 20);
   });
 
   it('has the system bus systemd-logind needs to act on the ACPI power button', async () => {

@@ -2,15 +2,15 @@
 // cached on its own key so re-bundling the agent never re-runs debootstrap.
 // Leaves: <cache>/bootstrap/rootfs-<key>/{root/, vmlinuz, kernel-version, base.cpio.zst}.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mirrorForSuite, readAptSources } from '../build/apt-sources.js';
 import { cachedBuild } from '../build/cached-build.js';
 import type { Ctx } from '../../core/context.js';
 import { ForgeError } from '../../core/errors.js';
-import { chrootRun } from '../../tools/chroot.js';
 import { debootstrapCached } from '../build/debootstrap-cached.js';
 import { packCpio } from './pack.js';
+import { keepOnly, pruneRoot } from '../build/prune-root.js';
 import { GCONV_DIR, GCONV_KEPT, KEPT_DRIVER_DIRS, PRUNED_MODULE_DIRS, PRUNED_PATHS, RAMDISK_PACKAGES } from './packages.js';
 
 /** Bump when the rootfs steps change: forces a new debootstrap. */
@@ -65,31 +65,14 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** Removes everything under `dir` that is neither a kept path nor a parent of one. */
-async function keepOnly(dir: string, kept: readonly string[], prefix = ''): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const rel = prefix + name;
-    if (kept.includes(rel)) continue;
-    if (kept.some((k) => k.startsWith(rel + '/'))) await keepOnly(join(dir, name), kept, rel + '/');
-    else await rm(join(dir, name), { recursive: true, force: true });
-  }
-}
-
 async function prune(ctx: Ctx, root: string, inputs: RootfsInputs): Promise<{ kernelVersion: string }> {
-  const versions = await readdir(join(root, 'usr/lib/modules'));
-  const kernelVersion = versions.sort().pop();
-  if (!kernelVersion) throw new ForgeError('BUILD_FAILED', 'the ramdisk root has no /usr/lib/modules/<version>');
-  const kdir = join(root, 'usr/lib/modules', kernelVersion, 'kernel');
-  for (const d of inputs.prunedModules) await rm(join(kdir, d), { recursive: true, force: true });
-  await keepOnly(join(kdir, 'drivers'), inputs.keptDrivers);
-  for (const p of inputs.prunedPaths) await rm(join(root, p), { recursive: true, force: true });
+  const r = await pruneRoot(ctx, root, { prunedModules: inputs.prunedModules, keptDrivers: inputs.keptDrivers, prunedPaths: inputs.prunedPaths });
   await keepOnly(join(root, GCONV_DIR), inputs.keptGconv);
+  // Pruned paths include apt's caches: the directories tools expect come back empty.
   for (const d of ['var/log', 'var/lib/dhcp', 'var/cache/apt/archives/partial', 'var/lib/apt/lists/partial', 'run', 'tmp']) {
     await mkdir(join(root, d), { recursive: true });
   }
-  // Module dependency index must match what is left.
-  await chrootRun(ctx, root, ['depmod', '-a', kernelVersion]);
-  return { kernelVersion };
+  return r;
 }
 
 export async function buildRamdiskRootfs(
