@@ -32,6 +32,7 @@ const SYSTEM = [
   'agent/run/cancel.test.ts', // the provision CLI sent SIGTERM mid-image on a loop device, then re-run
   'agent/run/provision-loop.test.ts', // whole provision run on a loop device with the tiny OS image
   'agent/testing/loop-disks.test.ts', // the loop-device helper itself
+  'lab/report/browser.test.ts', // a run report opened in headless Chromium (Debian's chromium, from ci/setup)
   'properties/partition.property.test.ts', // generated layouts on loop devices
 ];
 

@@ -45,12 +45,22 @@ import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
 import { labMac } from './vm/qemu.js';
 import { diskHasData } from './vm/qemu-img.js';
+import { NodeRecord, runReportOf } from './report/record.js';
+import { writeRunReport } from './report/render.js';
+import { inspectReport } from './report/browser.js';
 
 const runner = new ExecaRunner();
 const scenario = labScenario('two-disks-raid-lvm');
 const n: OrchestratedNode = { name: 'node-11', hostname: 'node-11.domain.tld', macs: [labMac(11)], profile: DEFAULT_PROFILES.bootstrap, role: 'compute' };
 const mac = n.macs[0] as string;
 const stages = new Stages((l) => process.stdout.write(l + '\n'));
+// The run's HTML report (reports/lab-e2e.html): what each test found about each node.
+const startedAt = new Date();
+const records = { node11: new NodeRecord(n.name, 'two-disks-raid-lvm', 'image'), node12: new NodeRecord('node-12', 'ceph-osd', 'image') };
+const report = () => runReportOf({
+  kind: 'e2e', title: 'lab end to end (fast tier)', startedAt, stages: stages.records,
+  rerun: 'npx vitest run --project vm lab/e2e.test.ts', nodes: [records.node11, records.node12],
+});
 // The agent's per-read stall timer, short so a downed image server shows quickly.
 const RUN_ARGS = ['--stall-timeout', '10'];
 // Per test: a whole image write or a reboot under TCG, with room for a loaded machine.
@@ -92,6 +102,7 @@ const provisioned = once(async () => {
     runArgs: RUN_ARGS,
     stage: 'provision (image server down at 30%)',
     onLine: (l) => {
+      records.node11.agentLine(l);
       if (!downed && (imageProgress(l) ?? 0) >= 30) {
         downed = true;
         void (async () => {
@@ -161,6 +172,9 @@ afterAll(async () => {
   process.stdout.write(`\n== lab stage timings ==\n${stages.table()}\n`);
   mkdirSync('reports', { recursive: true });
   writeFileSync('reports/lab-stages.json', JSON.stringify(stages.records, null, 2) + '\n');
+  // Written whatever happened: a failed run's report is the one people open.
+  records.node11.finish(lab?.serialTail(n.name, 16_000));
+  process.stdout.write(`report: ${writeRunReport(report(), 'reports', 'lab-e2e').html}\n`);
   await lab?.dispose();
   if (imagesDir) rmSync(imagesDir, { recursive: true, force: true });
 }, 120_000);
@@ -242,6 +256,10 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     const plan = finalPlan(final);
     expect(plan).toBeDefined();
     const checks = firstBootChecks(body, expectFirstBoot(goodData, { plan }));
+    if (plan) records.node11.report.plan = plan;
+    const img = final.report?.images?.[0];
+    records.node11.report.images = [{ target: '/', expected: { md5: good.meta.raw_md5, sha256: good.meta.raw_sha256 }, ...(img ? { found: { md5: img.md5, sha256: img.sha256 } } : {}) }];
+    records.node11.addChecks(checks);
     expect(checks.map((c) => c.name)).toContain('every planned filesystem mounted at boot');
     for (const c of checks) expect(c, c.detail).toMatchObject({ ok: true });
     expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(false);
@@ -254,6 +272,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     const { node } = await bootstrapped();
     const { outcome, brokerDownFailures } = await deployed();
     for (const c of outcome.checks) process.stdout.write(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+    records.node11.addChecks(outcome.checks);
     expect(outcome.checks.map((c) => c.name.split(':')[0])).toEqual(['ssh', 'mcollective', 'deployment']);
     for (const c of outcome.checks) expect(c, c.detail).toMatchObject({ ok: true });
     expect(outcome.checks[1]?.detail).toContain(`rpcutil inventory from ${node.id}:`);
@@ -277,6 +296,8 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     expect(plan).toBeDefined();
     for (const [i, disk] of (m?.files.disks ?? []).entries()) {
       const host = await hostDiskChecks(runner, disk, lab.dir, plan, i);
+      records.node11.addChecks(host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
+      (records.node11.report.found ??= [])[i] = host.view;
       for (const c of host.checks) expect(c, `${disk}: ${c.detail}`).toMatchObject({ ok: true });
     }
   }, TEST_TIMEOUT);
@@ -284,7 +305,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
   it('Ceph OSD node with a key the master lacks and a wrong mco_password: provisioned and typed as the data says; deployment refused naming both', async () => {
     const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: DEFAULT_PROFILES.bootstrap, role: 'ceph-osd' };
     const r = await runScenarioOnNode({
-      lab, env, runner, image: good, scenario: labScenario('ceph-osd'), node: ceph,
+      lab, env, runner, image: good, scenario: labScenario('ceph-osd'), node: ceph, record: records.node12,
       alterData: (d) => {
         d.ks_meta.authorized_keys = [labPublicKey('not-the-master')];
         d.ks_meta.mco_password = 'not-the-broker-password';
@@ -315,4 +336,28 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     process.stdout.write(`containment: ${JSON.stringify(c)}\n`);
     expect(c).toEqual({ attempts: 0, dropped: 0, leaked: 0 });
   }, 60_000);
+
+  it('the run report, opened in Chromium: both nodes\' disks drawn as planned and as found, and every verdict cell as checked', async () => {
+    records.node11.finish(lab.serialTail(n.name, 16_000));
+    const { html } = writeRunReport(report(), 'reports', 'lab-e2e');
+    const seen = await inspectReport(html, 'reports/lab-e2e.png');
+    for (const rec of [records.node11, records.node12]) {
+      const r = rec.report;
+      const drawn = seen.nodes.find((x) => x.name === r.name);
+      expect(drawn, r.name).toBeDefined();
+      const planned = (r.plan?.parteds ?? []).flatMap((d) => d.partitions.map((p) => [p.device, p.size]));
+      expect(planned.length).toBeGreaterThan(0);
+      expect(drawn?.partitions.filter((p) => p.side === 'planned').map((p) => [p.part, p.sizeMiB])).toEqual(planned);
+      // What the host read after power-off is drawn too, and it matches the plan: nothing flagged.
+      const found = (r.found ?? []).flatMap((v) => v?.partitions ?? []);
+      expect(found.length).toBeGreaterThan(0);
+      expect(drawn?.partitions.filter((p) => p.side === 'found')).toHaveLength(found.length);
+      expect(drawn?.partitions.filter((p) => p.diff)).toEqual([]);
+      expect(drawn?.checks).toEqual(r.checks.map((c) => ({ name: c.name, verdict: c.ok ? 'PASS' : 'FAIL' })));
+    }
+    // The Ceph node's refused deployment shows as FAIL cells; node-11 passed everything.
+    expect(seen.nodes.find((x) => x.name === 'node-12')?.checks.filter((c) => c.verdict === 'FAIL').map((c) => c.name.split(':')[0])).toEqual(
+      expect.arrayContaining(['ssh', 'mcollective', 'deployment']));
+    expect(seen.nodes.find((x) => x.name === n.name)?.checks.every((c) => c.verdict === 'PASS')).toBe(true);
+  }, 120_000);
 });

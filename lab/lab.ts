@@ -34,6 +34,7 @@ import { archiveCheckError, checkInstallerArchive, DI_FILES, INSTALLER_APPEND, p
 import { INSTALLER_COMPONENTS } from './classic/preseed.js';
 import { APT_PROXY_PORT, ARCHIVE_DIRECTORY, startAptProxy, type AptProxy } from './master/apt-proxy.js';
 import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
+import { writeOwnerMark } from './owner-mark.js';
 
 export interface LabNodeSpec {
   name: string;
@@ -89,6 +90,8 @@ export function orchestratorEnv(lab: Lab, stages: Stages, log: (line: string) =>
 
 export async function startLab(o: LabOptions): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'forge-lab-'));
+  // `lab ls`/`lab down`: a killed run's directory is a leftover unless it was to be kept.
+  writeOwnerMark(dir, !o.keepDir);
   const tftpRoot = join(dir, 'tftp');
   mkdirSync(tftpRoot, { recursive: true });
   const specs = new Map<string, LabNodeSpec>();
@@ -158,16 +161,18 @@ export async function startLab(o: LabOptions): Promise<Lab> {
         }
         if (!vm || vm.exited()) {
           if (vm) await vm.dispose();
+          const vmDir = join(dir, 'vm-' + spec.name);
           vms.set(sys.name, await startVm({
             name: spec.name,
             accel,
             memMiB: spec.memMiB ?? 2048,
             cpus: 2,
-            disks: spec.disks,
+            // Disks outlive QEMU: powering a stopped node on (a kept lab) boots what is on them.
+            disks: spec.disks.map((d, i) => ({ ...d, file: d.file ?? join(vmDir, `disk${i}.qcow2`) })),
             nics: await nicsOf(spec),
             boot: { kind: 'pxe' },
             ...(spec.firmware ? { firmware: spec.firmware } : {}),
-          }, { runner: o.runner, dir: join(dir, 'vm-' + spec.name), keepDir: true }));
+          }, { runner: o.runner, dir: vmDir, keepDir: true }));
           return true;
         }
         if (action === 'reboot') await vm.reset();

@@ -54,6 +54,8 @@ export interface OrchestratorEnv {
   timeouts?: Partial<NodeTimeouts>;
   /** A node's serial console tail, quoted when it never calls back (what did it boot into?). */
   serialTail?: (name: string) => string;
+  /** Shows a node's raw agent log lines (default: `log` of their summary); a live console reads their progress. */
+  agentLine?: (node: string, line: string) => void;
 }
 
 export interface ProvisionAttempt {
@@ -166,7 +168,8 @@ export async function runProvision(env: OrchestratorEnv, n: OrchestratedNode, no
   let reported = 0;
   const result = await env.stages.run(`${n.name}: ${o.stage ?? 'provision'}`, to.provision, () =>
     runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(o.runArgs ?? [])], to.provision, (l) => {
-      env.log(`  [${n.name}] ${summarizeLogLine(l)}`);
+      if (env.agentLine) env.agentLine(n.name, l);
+      else env.log(`  [${n.name}] ${summarizeLogLine(l)}`);
       o.onLine?.(l);
       // Nailgun shows the image write as 10–90 %; partitioning before it, configdrive and GRUB after.
       const pct = imageProgress(l);
@@ -225,8 +228,13 @@ export async function waitForFirstBoot(env: OrchestratorEnv, n: OrchestratedNode
     const body = await env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
       pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));
     // cloud-init's own per-stage seconds: where the first boot went (a wait on an unreachable service shows here).
-    const b = body as { cloud_init_stages?: Record<string, number>; uptime?: string };
+    const b = body as { cloud_init_stages?: Record<string, number>; uptime?: string; boot_analysis?: { time?: string; blame?: string[]; cloud_init_blame?: string[] } };
     env.log(`${n.name}: first boot: uptime ${b.uptime ?? '?'} s at call-back; cloud-init stages ${JSON.stringify(b.cloud_init_stages ?? {})}`);
+    // systemd's and cloud-init's own accounts of the boot (the node's call-back carries them).
+    const a = b.boot_analysis;
+    if (a?.time) env.log(`${n.name}: first boot: ${a.time.split('\n')[0]}`);
+    if (a?.blame?.length) env.log(`${n.name}: first boot: slowest units: ${a.blame.slice(0, 6).join('; ')}`);
+    if (a?.cloud_init_blame?.length) env.log(`${n.name}: first boot: slowest cloud-init modules: ${a.cloud_init_blame.slice(0, 5).join('; ')}`);
     return body;
   } catch (e) {
     const tail = env.serialTail?.(n.name);

@@ -28,6 +28,7 @@ import { dispatchProvision, requestProvision } from './provision-dispatch.js';
 import { imageDataFor, nodeData, type LabScenario } from './scenario.js';
 import { expectFirstBoot, firstBootChecks, type Check } from './verify/first-boot.js';
 import { hostDiskChecks } from './verify/host-disk.js';
+import type { NodeRecord } from './report/record.js';
 
 export type LabMethod = 'image' | 'classic';
 export const LAB_METHODS: readonly LabMethod[] = ['image', 'classic'];
@@ -87,14 +88,41 @@ export async function runScenarioOnNode(
     alterData?: (data: Record<string, any>) => void;
     /** The cluster's provisioning method (default image). */
     method?: LabMethod;
+    /** Filled as the run goes, for the run's report (also when it fails half-way). */
+    record?: NodeRecord;
   },
 ): Promise<ScenarioRun> {
-  const { lab, env, scenario: s, node: n } = o;
+  try {
+    const r = await scenarioOnNode(o);
+    o.record?.finish(o.env.serialTail?.(o.node.name));
+    return r;
+  } catch (e) {
+    o.record?.fail(e, o.env.serialTail?.(o.node.name));
+    throw e;
+  }
+}
+
+async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promise<ScenarioRun> {
+  const { lab, env, scenario: s, node: n, record } = o;
   const checks: Check[] = [];
+  // Everything pushed onto checks is in the report too.
+  const push = (...cs: Check[]): void => {
+    checks.push(...cs);
+    record?.addChecks(cs);
+  };
   lab.addNode({ name: n.name, macs: n.macs, disks: s.disks });
   const node = await bootToBootstrap(env, n);
   const data = nodeData(s, lab.nodeFor(String(node.id), n.hostname, n.macs), imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
   o.alterData?.(data);
+  if (record) {
+    // Known before anything runs, so a node that fails half-way still has its layout and digests drawn.
+    try {
+      record.report.plan = planOf(data, node.inventory);
+    } catch {
+      // A plan the lab cannot make is the agent's error to report, not the recorder's.
+    }
+    record.report.images = [{ target: '/', expected: { md5: o.image.meta.raw_md5, sha256: o.image.meta.raw_sha256 } }];
+  }
   // Nailgun's side: the node's data, the cluster's method, the provisioning request → one message for Astute.
   lab.nailgun.setProvisionData(node.id, data);
   lab.nailgun.cluster.method = o.method === 'classic' ? 'cobbler' : 'image';
@@ -109,23 +137,29 @@ export async function runScenarioOnNode(
     },
   });
   if (!out) throw new ForgeError('LAB_FAILED', `no outcome for ${n.name}`);
-  checks.push(...out.checks);
+  push(...out.checks);
   const { plan, report } = out;
-  checks.push(...firstBootChecks(out.firstBoot, expectFirstBoot(data, { plan })));
-  checks.push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
+  if (record) {
+    if (plan) record.report.plan = plan;
+    const img = report?.images?.[0];
+    const digests = record.report.images[0];
+    if (img && digests) digests.found = { md5: img.md5, sha256: img.sha256 };
+  }
+  push(...firstBootChecks(out.firstBoot, expectFirstBoot(data, { plan })));
+  push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
   // What the master did next in Fuel: reach the node and start the deployment.
   const ran = o.runner.history.length;
   const deploy = await deployNode({ nailgun: lab.nailgun, stages: env.stages, deploy: lab.deploy }, { name: n.name, macs: n.macs, role: n.role ?? 'compute' }, node);
-  checks.push(...deploy.checks);
+  push(...deploy.checks);
   // Every ssh and mco call of the deployment, with its output: kept with the lab directory (--keep).
   writeFileSync(join(lab.dir, `deploy-${n.name}.log`), o.runner.history.slice(ran)
     .filter((r) => r.argv[0] === 'ssh' || (r.argv[0] === 'docker' && r.argv[1] === 'exec'))
     .map((r) => `$ ${r.argv.join(' ')}\nexit ${r.exitCode} after ${r.durationMs} ms\n--- stdout (tail)\n${r.stdoutTail}\n--- stderr (tail)\n${r.stderrTail}\n`).join('\n'));
   const status = lab.nailgun.node(node.id);
-  checks.push({ name: 'Nailgun status ready', ok: status?.status === 'ready', detail: `${String(status?.status)}${status?.errorMessage ? `: ${status.errorMessage}` : ''}` });
+  push({ name: 'Nailgun status ready', ok: status?.status === 'ready', detail: `${String(status?.status)}${status?.errorMessage ? `: ${status.errorMessage}` : ''}` });
   // The lab's guard saw the whole life of the node so far: nothing may have tried to leave.
   const c = await lab.master.containment();
-  checks.push({
+  push({
     name: 'stayed inside the lab',
     ok: c.attempts === 0 && c.leaked === 0,
     detail: `addressed outside ${c.attempts}, dropped ${c.dropped}, left ${c.leaked} packets`,
@@ -140,18 +174,22 @@ export async function runScenarioOnNode(
     });
     for (const [i, disk] of vm.files.disks.entries()) {
       const host = await env.stages.run(`${n.name}: host check disk ${i}`, 300_000, () => hostDiskChecks(o.runner, disk, lab.dir, plan, i));
-      checks.push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
+      push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
+      if (record) (record.report.found ??= [])[i] = host.view;
     }
   }
   return { checks, report };
 }
 
 /** Astute's image_provision for one node: the agent from the bootstrap, verify, netboot off, reboot. */
-async function imageBranch(o: { env: OrchestratorEnv; node: OrchestratedNode; image: PublishedImage; runArgs?: string[] }, node: MockNode, data: Record<string, any>): Promise<BranchOutcome> {
-  const { env, node: n } = o;
+async function imageBranch(
+  o: { env: OrchestratorEnv; node: OrchestratedNode; image: PublishedImage; runArgs?: string[]; record?: NodeRecord },
+  node: MockNode, data: Record<string, any>,
+): Promise<BranchOutcome> {
+  const { env, node: n, record } = o;
   const mac = n.macs[0] as string;
   const checks: Check[] = [];
-  const run = o.runArgs ? { runArgs: o.runArgs } : {};
+  const run = { ...(o.runArgs ? { runArgs: o.runArgs } : {}), ...(record ? { onLine: (l: string) => record.agentLine(l) } : {}) };
   // keep_data marks data of an earlier deployment: the first one is made without it,
   // as Fuel does, and the agent refuses a kept partition that is not on the disk.
   const firstData = withoutKeepData(data);

@@ -24,14 +24,26 @@ function stageLine(e: LogEvent): string {
   return '';
 }
 
+/** A stage's start or end, for consoles that show more than the line (a live status with its timeout). */
+export interface StageEvent {
+  kind: 'start' | 'done' | 'failed';
+  stage: string;
+  timeoutMs?: number;
+}
+
 export class Stages {
   readonly #seq: Sequence;
+  readonly #timeouts = new Map<string, number>();
 
   /** `signal` cancels the stage in progress (ABORTED) and every later one. */
-  constructor(onEvent: (line: string) => void = () => undefined, signal?: AbortSignal) {
+  constructor(onEvent: (line: string, e: StageEvent) => void = () => undefined, signal?: AbortSignal) {
     const log = createLogger([(_, e) => {
       const line = stageLine(e);
-      if (line) onEvent(line);
+      if (!line) return;
+      const stage = String(e['step']);
+      const timeoutMs = this.#timeouts.get(stage);
+      const kind = e.event === 'stage.start' ? 'start' : e.event === 'stage.done' ? 'done' : 'failed';
+      onEvent(line, { kind, stage, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     }]);
     this.#seq = new Sequence({ log, ...(signal ? { signal } : {}) }, {
       events: { start: 'stage.start', done: 'stage.done', failed: 'stage.failed', skipped: 'stage.skipped' },
@@ -52,6 +64,7 @@ export class Stages {
 
   /** Runs one stage; throws its own error, or LAB_TIMEOUT after `timeoutMs` (its signal aborted). */
   run<T>(stage: string, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.#timeouts.set(stage, timeoutMs);
     return this.#seq.run({ name: stage, timeoutMs, run: fn });
   }
 

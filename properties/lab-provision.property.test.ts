@@ -21,6 +21,9 @@ import { retargetToVm, vmInventory } from '../lab/scenario.js';
 import type { VmDiskSpec } from '../lab/vm/qemu.js';
 import { bootVmNode } from '../lab/vm/run-in-vm.js';
 import { validCaseArb, type GeneratedCase } from './generators.js';
+import { NodeRecord, runReportOf } from '../lab/report/record.js';
+import { writeRunReport } from '../lab/report/render.js';
+import { Stages } from '../lab/stages.js';
 
 const seed = Number(process.env['FORGE_PROP_SEED'] ?? Date.now() % 2 ** 31);
 const path = process.env['FORGE_PROP_PATH'];
@@ -131,27 +134,48 @@ describe('lab provisioning property (VM)', () => {
       ['provision', 'configdrive', '--input', input, '--log', '/tmp/configdrive.log'],
       ['provision', 'verify', '--input', input, '--json'],
     ];
+    // The case being run: with endOnFailure (no shrinking) the last case is the counterexample, drawn in its report.
+    const startedAt = new Date();
+    let stages = new Stages();
+    let record = new NodeRecord('prop', '');
     const prop = fc.asyncProperty(caseArb, async (c) => {
       process.stdout.write(`lab property case: ${describeCase(c)}\n`);
-      await using node = await bootVmNode({ disks: c.disks, imagesDir: images, runner });
+      stages = new Stages();
+      record = new NodeRecord('prop', describeCase(c));
+      await using node = await stages.run('prop: boot bootstrap', 10 * 60_000, () => bootVmNode({ disks: c.disks, imagesDir: images, runner }));
+      try {
+        await layouts(c, node);
+      } catch (e) {
+        record.fail(e, node.serialText());
+        throw e;
+      }
+    });
+    const layouts = async (c: VmCase, node: Awaited<ReturnType<typeof bootVmNode>>): Promise<void> => {
       for (const [i, g] of [c.first, c.second].entries()) {
         const data = onVm(g, c.disks, node.imagesUrl);
+        record.report.plan = buildPlan(parseProvisionData(data), vmInventory(c.disks));
         const input = `/tmp/provision-${i}.json`;
         await node.upload(input, JSON.stringify(data));
         for (const argv of steps(input)) {
-          const r = await node.run(argv, { timeoutMs: 10 * 60_000 });
+          const r = await stages.run(`prop: layout ${i}: ${argv.slice(0, 2).join(' ')}`, 11 * 60_000, () =>
+            node.run(argv, { timeoutMs: 10 * 60_000, onLog: (l) => record.agentLine(l) }));
+          record.addChecks([{ name: `layout ${i}: ${argv.slice(0, 2).join(' ')}`, ok: r.exitCode === 0, detail: `exit ${r.exitCode}` }]);
           expect({ layout: i, argv: argv.slice(0, 2).join(' '), exitCode: r.exitCode, out: r.exitCode ? `${r.stdout.slice(-1500)}\n${r.stderrTail.slice(-1500)}` : '' })
             .toEqual({ layout: i, argv: argv.slice(0, 2).join(' '), exitCode: 0, out: '' });
           if (argv[1] === 'verify') expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
         }
       }
-    });
+    };
     const result = await fc.check(prop, { seed, numRuns, endOnFailure: true, ...(path ? { path } : {}) });
     if (result.failed) {
       mkdirSync('reports', { recursive: true });
       const file = join('reports', `lab-prop-failure-${seed}.json`);
       writeFileSync(file, JSON.stringify(result.counterexample?.[0] ?? null, null, 2) + '\n');
       const replay = `FORGE_PROP_SEED=${seed} FORGE_PROP_PATH=${result.counterexamplePath} FORGE_LAB_PROP_RUNS=1 npx vitest run properties/lab-provision.property.test.ts`;
+      const html = writeRunReport(runReportOf({
+        kind: 'property', title: `lab property failure (seed ${seed})`, rerun: replay, startedAt, stages: stages.records, nodes: [record],
+      }), 'reports', `lab-prop-failure-${seed}`).html;
+      process.stdout.write(`report: ${html}\n`);
       throw new Error(`lab property failed (seed ${seed}, path ${result.counterexamplePath}); case: ${file}\nreplay: ${replay}\n${String(result.errorInstance ?? '')}`);
     }
     expect(result.numRuns).toBe(numRuns);

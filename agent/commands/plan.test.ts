@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,23 @@ describe('provision plan', () => {
     const plan = JSON.parse(a.out);
     expect(Object.keys(plan)).toEqual(['version', 'parteds', 'mds', 'pvs', 'vgs', 'lvs', 'fss', 'images', 'bootloader', 'configdrive']);
     expect(plan.bootloader.rootDevice).toBe('/dev/mapper/os-root');
+  });
+
+  it('writes the disks drawn as a standalone page with --html and still prints the plan', async () => {
+    const p = scenarioPaths('two-disks-raid-lvm');
+    const file = join(mkdtempSync(join(tmpdir(), 'forge-cli-')), 'plan.html');
+    const r = await run(['plan', '--input', p.input, '--inventory', p.inventory, '--html', file]);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toMatch(/^disk \/dev\/vda /m);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    const parts = [...html.matchAll(/data-part="([^"]+)"[^>]*data-role="([^"]+)"[^>]*data-size-mib="(\d+)"/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    expect(parts).toEqual([
+      '/dev/vda1 bios_grub 24', '/dev/vda2 uefi-reserve 200', '/dev/vda3 raid:Boot 256', '/dev/vda4 pv:os 2560', '/dev/vda5 pv:data-vg 512', '/dev/vda6 configdrive 20',
+      '/dev/vdb1 bios_grub 24', '/dev/vdb2 uefi-reserve 200', '/dev/vdb3 raid:Boot 256', '/dev/vdb4 pv:os 1024', '/dev/vdb5 pv:data-vg 1536',
+    ]);
+    const unwritable = await run(['plan', '--input', p.input, '--inventory', p.inventory, '--html', '/nonexistent/dir/plan.html']);
+    expect([unwritable.code, unwritable.err]).toEqual([2, 'error [USAGE] --html /nonexistent/dir/plan.html: cannot write: ENOENT']);
   });
 
   it('exits 2 with one line per problem and no stack trace for a bad document', async () => {

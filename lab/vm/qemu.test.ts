@@ -28,6 +28,10 @@ describe('qemuArgv', () => {
     expect(a).toContain('user,id=n0,net=10.0.2.0/24,restrict=on,tftp=/t,bootfile=boot.ipxe');
     expect(a).toContain('virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc,bootindex=0');
     expect(a).toContain('unix:/x/qmp.sock,server=on,wait=off');
+    // The console: a socket for `lab console` that logs every byte to serial.log; a second QMP for other processes.
+    expect(a.slice(a.indexOf('-chardev'), a.indexOf('-chardev') + 4))
+      .toEqual(['-chardev', 'socket,id=ser0,path=/x/console.sock,server=on,wait=off,logfile=/x/serial.log', '-serial', 'chardev:ser0']);
+    expect(a.filter((x, i) => a[i - 1] === '-qmp')).toEqual(['unix:/x/qmp.sock,server=on,wait=off', 'unix:/x/control.sock,server=on,wait=off']);
     expect(a).not.toContain('-kernel');
   });
 

@@ -1,11 +1,13 @@
 // The QEMU driver: builds qemu-system-x86_64 argv from a typed VM spec (pure, unit
 // tested), starts it through the runner in its own process group with a serial log
-// and a QMP socket, and hands back a disposable StartedVm. Every exit path kills the
-// VM's process group and removes its temporary files (one CleanupStack).
+// (also an interactive console socket) and QMP sockets, and hands back a disposable
+// StartedVm. Every exit path kills the VM's process group and removes its
+// temporary files (one CleanupStack).
 import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CleanupStack } from '../../agent/core/cleanup.js';
+import { writeOwnerMark } from '../owner-mark.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import type { Runner } from '../../agent/core/runner.js';
 import { QmpClient, type QmpStatus } from './qmp.js';
@@ -66,8 +68,18 @@ export interface VmFiles {
   dir: string;
   serialLog: string;
   qmpSocket: string;
+  /** The serial console as a unix socket (`lab console`); default <dir>/console.sock. */
+  consoleSocket?: string;
+  /**
+   * A second QMP socket for other processes (`lab disks`, `lab down`): QEMU serves
+   * one client per QMP socket and the owner holds the first. Default <dir>/control.sock.
+   */
+  controlSocket?: string;
   disks: string[];
 }
+
+export const consoleSocketOf = (f: VmFiles): string => f.consoleSocket ?? join(f.dir, 'console.sock');
+export const controlSocketOf = (f: VmFiles): string => f.controlSocket ?? join(f.dir, 'control.sock');
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
@@ -112,9 +124,13 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     '-vga', 'none',
     // Guest poweroff leaves QEMU running in "shutdown" state, so power-on is reset+cont (IPMI-like).
     '-no-shutdown',
-    '-chardev', `file,id=ser0,path=${files.serialLog}`,
+    // A console socket that also logs: QEMU writes every byte to serial.log whether a
+    // client is attached or not (checked with QEMU 7.2; everything in the lab waits on
+    // serial.log lines). An attached client that stops reading stalls the guest's output.
+    '-chardev', `socket,id=ser0,path=${consoleSocketOf(files)},server=on,wait=off,logfile=${files.serialLog}`,
     '-serial', 'chardev:ser0',
     '-qmp', `unix:${files.qmpSocket},server=on,wait=off`,
+    '-qmp', `unix:${controlSocketOf(files)},server=on,wait=off`,
     '-rtc', 'base=utc',
   ];
   if (spec.firmware === 'uefi') a.push('-bios', '/usr/share/qemu/OVMF.fd');
@@ -169,7 +185,7 @@ export interface StartOptions {
 
 export interface StartedVm extends AsyncDisposable {
   readonly spec: VmSpec;
-  readonly files: VmFiles;
+  readonly files: Required<VmFiles>;
   readonly pid: number;
   readonly argv: readonly string[];
   readonly qmp: QmpClient;
@@ -198,11 +214,15 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `${VM_DIR_PREFIX}${spec.name}-`));
   mkdirSync(dir, { recursive: true });
-  const files: VmFiles = {
+  // `lab ls`/`lab down` tell a killed run's directory (removed on disposal) from kept artifacts.
+  writeOwnerMark(dir, ownDir && !opts.keepDir);
+  const files: Required<VmFiles> = {
     dir,
     serialLog: join(dir, 'serial.log'),
-    // unix socket paths are limited to 108 bytes: keep it short and in the VM dir.
+    // unix socket paths are limited to 108 bytes: keep them short and in the VM dir.
     qmpSocket: join(dir, 'qmp.sock'),
+    consoleSocket: join(dir, 'console.sock'),
+    controlSocket: join(dir, 'control.sock'),
     disks: spec.disks.map((d, i) => d.file ?? join(dir, `disk${i}.qcow2`)),
   };
   // Released in reverse: QEMU (with QMP), then the directory.
@@ -213,7 +233,7 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
       const f = files.disks[i] as string;
       if (!d.file || !existsSync(f)) await createQcow2(opts.runner, f, d.sizeMiB);
     }
-    rmSync(files.qmpSocket, { force: true });
+    for (const sock of [files.qmpSocket, files.consoleSocket, files.controlSocket]) rmSync(sock, { force: true });
     const argv = qemuArgv(spec, files);
     // Own process group, so stopping kills QEMU and anything it forked; the
     // runner kills it if this process exits first.

@@ -1,0 +1,93 @@
+// Opens a run report in headless Chromium (Debian's, from ci/setup) and reads
+// back what the page shows: per node the drawn partitions (with their rendered
+// width) and the verdict cells of the checks, plus a full-page screenshot. The
+// browser is puppeteer-core's to start and stop — it speaks CDP over the pipe it
+// spawns, which the argv runner cannot — and it never downloads a browser.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { launch } from 'puppeteer-core';
+import { z } from 'zod';
+import { ForgeError } from '../../agent/core/errors.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+const drawnPartition = z.object({
+  disk: z.string(),
+  part: z.string(),
+  role: z.string(),
+  mount: z.string(),
+  sizeMiB: z.number(),
+  side: z.enum(['planned', 'found']),
+  /** What differs from the plan (found side only): 'size', 'start type', 'missing', 'extra'. */
+  diff: z.string().optional(),
+  /** Rendered width in CSS pixels: > 0 means the box is really drawn. */
+  widthPx: z.number(),
+});
+
+const drawnCheck = z.object({ name: z.string(), verdict: z.enum(['PASS', 'FAIL']) });
+
+const inspected = z.object({
+  nodes: z.array(z.object({ name: z.string(), partitions: z.array(drawnPartition), checks: z.array(drawnCheck) })),
+});
+
+export type DrawnPartition = z.infer<typeof drawnPartition>;
+export type ReportInspection = z.infer<typeof inspected>;
+
+// Runs in the page. A string, not a function: tsx/esbuild may wrap functions with
+// helpers (__name) that do not exist in the browser, and tsc has no DOM lib here.
+const READ_DOM = `(() => {
+  const attr = (e, n) => e.getAttribute(n) ?? '';
+  return { nodes: [...document.querySelectorAll('section.node[data-node]')].map((s) => ({
+    name: attr(s, 'data-node'),
+    partitions: [...s.querySelectorAll('[data-part]')].map((e) => ({
+      disk: attr(e, 'data-disk'), part: attr(e, 'data-part'), role: attr(e, 'data-role'), mount: attr(e, 'data-mount'),
+      sizeMiB: Number(attr(e, 'data-size-mib')), side: attr(e, 'data-side'),
+      ...(e.hasAttribute('data-diff') ? { diff: attr(e, 'data-diff') } : {}),
+      widthPx: e.getBoundingClientRect().width,
+    })),
+    // The cell's visible text, not its attribute: what a reader sees.
+    checks: [...s.querySelectorAll('tr[data-check]')].map((tr) => ({
+      name: attr(tr, 'data-check'), verdict: (tr.querySelector('[data-verdict]')?.textContent ?? '').trim(),
+    })),
+  })) };
+})()`;
+
+export interface InspectOptions {
+  /** Chromium binary (default /usr/bin/chromium, Debian's package). */
+  executablePath?: string;
+  /** Viewport width in CSS pixels (the screenshot is full-page height). */
+  width?: number;
+}
+
+/**
+ * Opens `htmlFile` (a report from writeRunReport) in headless Chromium, reads
+ * the drawn partitions and check verdicts per node from the DOM, and saves a
+ * full-page PNG at `screenshotFile`. The browser is closed whatever happens.
+ */
+export async function inspectReport(htmlFile: string, screenshotFile: string, o: InspectOptions = {}): Promise<ReportInspection> {
+  const executablePath = o.executablePath ?? CHROMIUM;
+  if (!existsSync(executablePath)) {
+    throw new ForgeError('TOOL_MISSING', `${executablePath} not found: install Debian's chromium package (bash ci/setup)`, { command: [executablePath] });
+  }
+  if (!existsSync(htmlFile)) throw new ForgeError('INPUT_UNREADABLE', `report ${htmlFile} does not exist`, { field: 'htmlFile' });
+  // Puppeteer adds --headless=new for headless: true; root cannot use Chromium's sandbox.
+  const args = ['--disable-gpu', '--disable-dev-shm-usage', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])];
+  let browser: Awaited<ReturnType<typeof launch>>;
+  try {
+    browser = await launch({ executablePath, headless: true, args, timeout: 60_000 });
+  } catch (e) {
+    throw new ForgeError('TOOL_FAILED', `${executablePath} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, { command: [executablePath, ...args], cause: e });
+  }
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: o.width ?? 1400, height: 900 });
+    await page.goto(pathToFileURL(resolve(htmlFile)).href, { waitUntil: 'load', timeout: 60_000 });
+    const seen = inspected.parse(await page.evaluate(READ_DOM));
+    mkdirSync(dirname(resolve(screenshotFile)), { recursive: true });
+    await page.screenshot({ path: screenshotFile as `${string}.png`, fullPage: true, type: 'png' });
+    return seen;
+  } finally {
+    await browser.close();
+  }
+}
