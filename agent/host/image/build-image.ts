@@ -25,7 +25,7 @@ import {
 import { type ImageMeta, readImageMeta, writeImageMeta } from './meta.js';
 import { type ImageProfile, profileSpec } from './profiles.js';
 import { IMAGE_HARDWARE, type ImageHardware, pruneSpecFor } from './hardware.js';
-import { pruneRoot } from '../build/prune-root.js';
+import { pruneRoot, type PruneSpec } from '../build/prune-root.js';
 import { defaultRepos, type RepoSetupRepo, validateRepos, writeRepos } from './repos.js';
 
 /** Bump when the build steps change what ends up in an image: invalidates every cached image. */
@@ -73,6 +73,8 @@ interface ResolvedInputs {
   mirror: string;
   profile: ImageProfile;
   hardware: ImageHardware;
+  /** What `hardware` prunes, in the key: a changed driver list is a new image. */
+  prune: PruneSpec | null;
   variant: string | null;
   packages: string[];
   repos: RepoSetupRepo[];
@@ -107,6 +109,7 @@ export async function resolveImageInputs(o: BuildImageOptions): Promise<Resolved
     mirror: mirror.replace(/\/+$/, ''),
     profile,
     hardware,
+    prune: pruneSpecFor(hardware) ?? null,
     variant: spec.variant ?? null,
     packages,
     repos,
@@ -149,9 +152,8 @@ async function buildInto(ctx: Ctx, inputs: ResolvedInputs, work: string, cacheDi
   await writeNetworkConfig(root);
   await writeGrubDefaults(root);
   await configureLocale(ctx, root);
-  const prune = pruneSpecFor(inputs.hardware);
   // Before the initramfs is rebuilt: it takes the modules that are left.
-  if (prune) await pruneRoot(ctx, root, prune);
+  if (inputs.prune) await pruneRoot(ctx, root, inputs.prune);
   await addInitramfsLvmActivation(ctx, root);
   const manifest = await chrootRun(ctx, root, ['dpkg-query', '-W', '-f', '${Package} ${Version}\n'], { readOnly: true });
   await writeFile(join(work, 'packages.txt'), manifest.stdout);

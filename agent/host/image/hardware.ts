@@ -19,8 +19,8 @@ export const VM_DRIVERS: readonly string[] = [
   'cdrom',
   'char',
   'firmware',
-  'input/serio',
-  'input/keyboard',
+  // evdev too: systemd-logind hears the ACPI power button through it (no evdev, no clean power-off).
+  'input',
   'md',
   'nvme',
   'pci',

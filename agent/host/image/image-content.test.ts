@@ -96,6 +96,9 @@ describe('tiny OS image', () => {
       expect(modules.has(m), m).toBe(true);
     }
     const kdir = `/usr/lib/modules/${String(kernel)}/kernel`;
+    // ACPI's power button reaches systemd-logind through evdev: without it a node ignores an ACPI power-off.
+    expect(await ls(`${kdir}/drivers/input`)).toMatch(/\bevdev\.ko\b/);
+    expect(await ls(`${kdir}/drivers/acpi`)).toMatch(/\bbutton\.ko\b/);
     expect(await ls(kdir)).not.toMatch(/\bsound\b/);
     expect(await ls(`${kdir}/drivers`)).not.toMatch(/\b(gpu|media|infiniband|usb)\b/);
     expect(await ls(`${kdir}/drivers`)).toMatch(/\bvirtio\b/);
