@@ -165,19 +165,13 @@ export async function runProvision(env: OrchestratorEnv, n: OrchestratedNode, no
     await uploadFile(env, mac, PROVISION_JSON, JSON.stringify(data, null, 2));
   });
   await putNode(env.nailgun, node.id, { status: 'provisioning', progress: 0 });
-  let reported = 0;
+  const progress = astuteProgress((p) => void putNode(env.nailgun, node.id, { progress: p }));
   const result = await env.stages.run(`${n.name}: ${o.stage ?? 'provision'}`, to.provision, () =>
     runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(o.runArgs ?? [])], to.provision, (l) => {
       if (env.agentLine) env.agentLine(n.name, l);
       else env.log(`  [${n.name}] ${summarizeLogLine(l)}`);
       o.onLine?.(l);
-      // Nailgun shows the image write as 10–90 %; partitioning before it, configdrive and GRUB after.
-      const pct = imageProgress(l);
-      const progress = pct === undefined ? reported : Math.round(10 + pct * 0.8);
-      if (progress >= reported + 5) {
-        reported = progress;
-        void putNode(env.nailgun, node.id, { progress });
-      }
+      progress(l);
     }));
   const report = parseReport(result.stdout);
   if (result.exitCode !== 0) {
@@ -257,6 +251,23 @@ export function summarizeLogLine(l: string): string {
   const { ts: _ts, level, event, ...rest } = e;
   const extra = Object.entries(rest).slice(0, 4).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v).slice(0, 60) : String(v)}`).join(' ');
   return `${String(level ?? '').padEnd(5)} ${String(event ?? '')} ${extra}`.slice(0, 200);
+}
+
+/**
+ * Astute's rule for a node's progress in Nailgun: the image write is 10–90 % of its
+ * provisioning (partitioning before it, configdrive and GRUB after), reported in
+ * steps of at least 5 so a fleet's updates stay bounded per node.
+ */
+export function astuteProgress(put: (progress: number) => void): (agentLine: string) => void {
+  let reported = 0;
+  return (l) => {
+    const pct = imageProgress(l);
+    if (pct === undefined) return;
+    const progress = Math.round(10 + pct * 0.8);
+    if (progress < reported + 5) return;
+    reported = progress;
+    put(progress);
+  };
 }
 
 /** Percent of the image written, from an `image.progress` log line; undefined for other lines. */

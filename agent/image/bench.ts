@@ -10,7 +10,8 @@
 //
 // Our run happens in a child process so its peak RSS is its own. CPU time is the
 // children's user+sys (getrusage RUSAGE_CHILDREN via /proc/self/stat) around each run.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { childrenCpuSeconds } from '../host/children-cpu.js';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { randomFillSync } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -67,14 +68,6 @@ async function buildImage(): Promise<{ raw: string; gz: string; zst: string; xz:
   return files;
 }
 
-/** CPU seconds (user+sys) of every child this process has waited for so far (RUSAGE_CHILDREN). */
-function childrenCpu(): number {
-  const f = readFileSync('/proc/self/stat', 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  // Fields 16 and 17 (cutime, cstime) are 13 and 14 after the state field; clock ticks of 1/100 s.
-  return (Number(rest[13]) + Number(rest[14])) / 100;
-}
-
 async function digest(file: string): Promise<{ md5: string; sha256: string }> {
   const [m, s] = await Promise.all([runner.run(['md5sum', file]), runner.run(['sha256sum', file])]);
   return { md5: m.stdout.split(' ')[0] ?? '', sha256: s.stdout.split(' ')[0] ?? '' };
@@ -112,7 +105,7 @@ async function worker(uri: string, device: string, container: Container, md5: st
   const target = await inspectTarget(device, 'bench');
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const child0 = childrenCpu();
+  const child0 = childrenCpuSeconds();
   const fh = await openTarget(device, 'bench');
   const direct = await openDirect(device);
   const r = await streamImage(ctx, img, { fh, direct, name: device, capacity: target.size, holdHead: true }, { ...DEFAULT_STREAM, fetch: DEFAULT_FETCH });
@@ -120,7 +113,7 @@ async function worker(uri: string, device: string, container: Container, md5: st
   await fh.close();
   const seconds = (performance.now() - t0) / 1000;
   const used = process.cpuUsage(cpu0);
-  const cpu = (used.user + used.system) / 1e6 + (childrenCpu() - child0);
+  const cpu = (used.user + used.system) / 1e6 + (childrenCpuSeconds() - child0);
   const out: WorkerResult = { seconds, bytes: r.bytes, md5: r.md5, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), cpu };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
@@ -164,11 +157,11 @@ async function main(): Promise<void> {
   const cpu: Record<string, number[]> = {};
   /** f returns seconds, and its own CPU seconds when it knows them better than RUSAGE_CHILDREN does. */
   const timed = async (k: string, f: () => Promise<number | { seconds: number; cpu: number }>): Promise<void> => {
-    const c0 = childrenCpu();
+    const c0 = childrenCpuSeconds();
     const r = await f();
     const own = typeof r === 'number' ? undefined : r.cpu;
     (secs[k] ??= []).push(typeof r === 'number' ? r : r.seconds);
-    (cpu[k] ??= []).push(own ?? childrenCpu() - c0);
+    (cpu[k] ??= []).push(own ?? childrenCpuSeconds() - c0);
   };
   let peak = 0;
   for (let i = 0; i < rounds; i++) {

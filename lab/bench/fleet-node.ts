@@ -15,7 +15,7 @@ import type { Runner, StartedProcess } from '../../agent/core/runner.js';
 import type { TaskResult } from '../../agent/bootstrap/protocol.js';
 import { singleDiskData, singleDiskInventory } from '../../agent/testing/single-disk.js';
 import type { MockNode, StartedNailgun, TaskInput } from '../mocks/nailgun.js';
-import { imageProgress, putNode } from '../orchestrator.js';
+import { astuteProgress, putNode } from '../orchestrator.js';
 import { pollUntil } from '../vm/wait.js';
 import type { FleetAgent } from './fleet-agent.js';
 import type { FleetImage } from './fleet-image.js';
@@ -165,16 +165,7 @@ export async function provisionFleetNode(env: FleetEnv, node: FleetNode, disk: F
     await task(env, node.mac, 'partition', { kind: 'run', argv: ['provision', 'partition', ...args], timeoutMs: FLEET_TIMEOUTS.partition }, FLEET_TIMEOUTS.partition + 30_000);
     rec.marks.partitioned = Date.now();
 
-    // Astute's rule (lab/orchestrator.ts): the image is 10–90 %, reported in steps of at least 5.
-    let reported = 0;
-    const onLog = (l: string): void => {
-      const pct = imageProgress(l);
-      const progress = pct === undefined ? reported : Math.round(10 + pct * 0.8);
-      if (progress >= reported + 5) {
-        reported = progress;
-        void putNode(env.nailgun, found.id, { progress }).catch(() => undefined);
-      }
-    };
+    const onLog = astuteProgress((progress) => void putNode(env.nailgun, found.id, { progress }).catch(() => undefined));
     // --no-resize: growing the filesystem would rewrite metadata the host compares afterwards.
     const imageArgv = ['provision', 'image', ...args, '--no-resize', '--json'];
     const img = await task(env, node.mac, 'image', { kind: 'run', argv: imageArgv, timeoutMs: FLEET_TIMEOUTS.image }, FLEET_TIMEOUTS.image + 30_000, onLog);

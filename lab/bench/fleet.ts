@@ -27,7 +27,8 @@ import { fleetDiskMiB, provisionFleetNode, type NodeRecord } from './fleet-node.
 import { ownerTag } from './fleet-owner.js';
 import { countKinds, extrapolate, fleetRow, fleetTable, loadTable, peakRate, phaseTable, REQUEST_KINDS, type FleetRun } from './fleet-stats.js';
 import { sweepStaleFleets, WORK_PREFIX } from './fleet-sweep.js';
-import { childrenCpuSeconds, rssOfCommands } from './fleet-usage.js';
+import { childrenCpuSeconds } from '../../agent/host/children-cpu.js';
+import { rssOfCommands } from './fleet-usage.js';
 import { md5WithHole } from './fleet-verify.js';
 
 const out = (l: string): void => void process.stdout.write(l + '\n');
