@@ -22,6 +22,13 @@ describe('ExecaRunner', () => {
     expect(r.history[0]!.durationMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('interactive: the program gets this process\'s stdin/stdout (nothing captured), and the run is still recorded with its exit code', async () => {
+    const r = new ExecaRunner();
+    const res = await r.run(['sh', '-c', 'echo shown-not-captured; exit 3'], { interactive: true, okExitCodes: [3] });
+    expect(res).toMatchObject({ exitCode: 3, stdout: '' });
+    expect(r.history.at(-1)).toMatchObject({ exitCode: 3 });
+  });
+
   it('pins the C locale', async () => {
     const res = await new ExecaRunner().run(['sh', '-c', 'echo $LC_ALL']);
     expect(res.stdout.trim()).toBe('C');

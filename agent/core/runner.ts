@@ -26,6 +26,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each complete stderr line as the program writes it (stderr is still buffered). */
   onStderrLine?: (line: string) => void;
+  /**
+   * The program gets this process's terminal (stdin, stdout, stderr inherited: an
+   * interactive ssh session). Nothing is captured; no timeout unless one is given.
+   */
+  interactive?: boolean;
 }
 
 /** okExitCodes for a command whose exit code the caller interprets itself (ssh, mco). */
@@ -212,12 +217,13 @@ export class ExecaRunner implements Runner {
     checkArgv(argv);
     const started = Date.now();
     const [file, ...args] = argv as [string, ...string[]];
+    const io = opts.interactive
+      ? { stdio: 'inherit' as const }
+      : { ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }), stripFinalNewline: false, maxBuffer: 256 * 1024 * 1024 };
     const child = execa(file, args, {
       ...baseOptions(opts),
-      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
-      stripFinalNewline: false,
-      maxBuffer: 256 * 1024 * 1024,
+      timeout: opts.timeoutMs ?? (opts.interactive ? 0 : DEFAULT_TIMEOUT_MS),
+      ...io,
     });
     const flushLines = opts.onStderrLine && child.stderr ? followLines(child.stderr, opts.onStderrLine) : undefined;
     const outcome = (await child) as ExecaOutcome;

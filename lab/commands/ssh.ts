@@ -1,11 +1,9 @@
 // `lab ssh [--lab PID] <node> [-- CMD…]`: root on a kept node with the lab's key,
 // the argv lab/deploy/ssh.ts builds for the deployment (key only, the lab's own
-// known_hosts). Interactive, so ssh gets this terminal: the runner only runs
-// programs with piped or ignored stdio, hence execa directly — an argv array, no shell.
-import { execa } from 'execa';
+// known_hosts). Interactive: ssh gets this terminal (the runner's `interactive`).
 import { parseArgs } from 'node:util';
 import { ForgeError } from '../../agent/core/errors.js';
-import { ExecaRunner, type Runner } from '../../agent/core/runner.js';
+import { ANY_EXIT, ExecaRunner, type Runner } from '../../agent/core/runner.js';
 import { sshArgv, type LabKey } from '../deploy/ssh.js';
 import { findKeptNode, listKeptLabs, type KeptLab, type KeptNode } from '../kept-lab.js';
 import { containerLogs } from '../master/docker-cli.js';
@@ -36,9 +34,10 @@ export async function sshCommand(args: string[], signal: AbortSignal): Promise<n
   const { lab, node } = findKeptNode(listKeptLabs(), name, values.lab === undefined ? undefined : Number(values.lab));
   if (node.unreachable) throw new ForgeError('USAGE', `no ssh to ${name}: ${node.unreachable}; \`lab console ${name}\` reaches it`, { field: 'node' });
   if (!lab.sshKey) throw new ForgeError('LAB_FAILED', `kept lab ${lab.pid} has no ssh key`);
-  const host = await nodeAddress(new ExecaRunner(), lab, node);
+  const runner = new ExecaRunner();
+  const host = await nodeAddress(runner, lab, node);
   if (!host) throw new ForgeError('LAB_FAILED', `no address known for ${name} (no DHCPACK for ${node.macs.join(', ')} yet); is it provisioned and up? \`lab console ${name}\``);
-  const [file, ...rest] = interactiveSshArgv(lab.sshKey, host, cmd);
-  const r = await execa(file as string, rest, { stdio: 'inherit', reject: false, cancelSignal: signal });
-  return r.exitCode ?? 255;
+  // ssh's own exit code is the command's (255: ssh itself failed): passed on, not judged.
+  const r = await runner.run(interactiveSshArgv(lab.sshKey, host, cmd), { interactive: true, okExitCodes: ANY_EXIT, signal });
+  return r.exitCode;
 }
