@@ -5,7 +5,7 @@
 // RAID+LVM scenario plan — and read back from the DOM: the drawn partitions are
 // the plan's and the disk's, each really has width, and the verdict cells are
 // the checks'. The screenshot is kept as reports/report-screenshot.png.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,8 @@ import { FIXTURE_DIR, layoutPlan, type Recording } from '../../agent/verify/reco
 import type { Check } from '../verify/first-boot.js';
 import { comparePartitions, type HostDiskView } from '../verify/host-disk.js';
 import { REPORT_VERSION, type NodeReport, type RunReport } from './model.js';
-import { inspectReport, type ReportInspection } from './browser.js';
+import { CHROMIUM, inspectReport, type ReportInspection } from './browser.js';
+import { ExecaRunner } from '../../agent/core/runner.js';
 import { writeRunReport } from './render.js';
 
 const recording = JSON.parse(readFileSync(join(FIXTURE_DIR, 'recording.json'), 'utf8')) as Recording;
@@ -146,6 +147,24 @@ describe('a run report in headless Chromium', () => {
     // Full page: taller than the 900 px viewport (IHDR height, big-endian at byte 20).
     expect(png.readUInt32BE(20)).toBeGreaterThan(900);
     expect(statSync('reports/report-screenshot.png').size).toBe(png.length);
+  });
+
+  it('started Chromium through the typed runner and left no browser or profile behind', async () => {
+    const runner = new ExecaRunner();
+    const dir = mkdtempSync(join(tmpdir(), 'forge-report-browser-'));
+    try {
+      writeRunReport(report, dir, 'again');
+      await inspectReport(join(dir, 'again.html'), join(dir, 'again.png'), { runner });
+      const run = runner.history.find((r) => r.argv[0] === CHROMIUM);
+      expect(run?.argv).toEqual(expect.arrayContaining(['--headless=new', '--remote-debugging-port=0']));
+      const profile = run?.argv.find((a) => a.startsWith('--user-data-dir='))?.slice('--user-data-dir='.length) ?? '';
+      expect(profile).toMatch(/forge-chromium-/);
+      expect(existsSync(profile)).toBe(false);
+      const left = await runner.run(['pgrep', '-f', profile], { okExitCodes: [0, 1] });
+      expect(left.stdout.trim()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the missing browser instead of failing obscurely', async () => {

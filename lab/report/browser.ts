@@ -1,14 +1,18 @@
 // Opens a run report in headless Chromium (Debian's, from ci/setup) and reads
 // back what the page shows: per node the drawn partitions (with their rendered
 // width) and the verdict cells of the checks, plus a full-page screenshot. The
-// browser is puppeteer-core's to start and stop — it speaks CDP over the pipe it
-// spawns, which the argv runner cannot — and it never downloads a browser.
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// typed runner starts Chromium (its own process group, a fresh profile, the
+// DevTools endpoint on a random loopback port); puppeteer-core only connects to
+// it over CDP — it never launches or downloads a browser.
+import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { launch } from 'puppeteer-core';
+import { connect } from 'puppeteer-core';
 import { z } from 'zod';
 import { ForgeError } from '../../agent/core/errors.js';
+import { ExecaRunner, type Runner } from '../../agent/core/runner.js';
+import { pollUntil } from '../vm/wait.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -58,6 +62,22 @@ export interface InspectOptions {
   executablePath?: string;
   /** Viewport width in CSS pixels (the screenshot is full-page height). */
   width?: number;
+  runner?: Runner;
+}
+
+/** Chromium's argv: headless, a throwaway profile, DevTools on a port it picks and prints. */
+export function chromiumArgv(executable: string, profileDir: string, root: boolean): string[] {
+  return [
+    executable, '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check',
+    // Root cannot use Chromium's sandbox.
+    ...(root ? ['--no-sandbox'] : []),
+    `--user-data-dir=${profileDir}`, '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', 'about:blank',
+  ];
+}
+
+/** The endpoint from Chromium's "DevTools listening on ws://…" stderr line. */
+export function devtoolsEndpoint(line: string): string | undefined {
+  return /DevTools listening on (ws:\/\/\S+)/.exec(line)?.[1];
 }
 
 /**
@@ -71,15 +91,20 @@ export async function inspectReport(htmlFile: string, screenshotFile: string, o:
     throw new ForgeError('TOOL_MISSING', `${executablePath} not found: install Debian's chromium package (bash ci/setup)`, { command: [executablePath] });
   }
   if (!existsSync(htmlFile)) throw new ForgeError('INPUT_UNREADABLE', `report ${htmlFile} does not exist`, { field: 'htmlFile' });
-  // Puppeteer adds --headless=new for headless: true; root cannot use Chromium's sandbox.
-  const args = ['--disable-gpu', '--disable-dev-shm-usage', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])];
-  let browser: Awaited<ReturnType<typeof launch>>;
+  const profile = mkdtempSync(join(tmpdir(), 'forge-chromium-'));
+  const argv = chromiumArgv(executablePath, profile, process.getuid?.() === 0);
+  let endpoint: string | undefined;
+  const proc = (o.runner ?? new ExecaRunner()).start(argv, { group: true, onStderrLine: (l) => void (endpoint ??= devtoolsEndpoint(l)) });
+  let browser: Awaited<ReturnType<typeof connect>> | undefined;
   try {
-    browser = await launch({ executablePath, headless: true, args, timeout: 60_000 });
-  } catch (e) {
-    throw new ForgeError('TOOL_FAILED', `${executablePath} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, { command: [executablePath, ...args], cause: e });
-  }
-  try {
+    let exited = false;
+    void proc.exited.then(() => void (exited = true));
+    const ws = await pollUntil('Chromium\'s DevTools endpoint', async () => endpoint, {
+      timeoutMs: 60_000,
+      pollMs: 100,
+      failWhen: () => (exited ? `${executablePath} exited before it listened: ${proc.stderrTail().slice(-1000)}` : undefined),
+    });
+    browser = await connect({ browserWSEndpoint: ws, defaultViewport: null });
     const page = await browser.newPage();
     await page.setViewport({ width: o.width ?? 1400, height: 900 });
     await page.goto(pathToFileURL(resolve(htmlFile)).href, { waitUntil: 'load', timeout: 60_000 });
@@ -88,6 +113,9 @@ export async function inspectReport(htmlFile: string, screenshotFile: string, o:
     await page.screenshot({ path: screenshotFile as `${string}.png`, fullPage: true, type: 'png' });
     return seen;
   } finally {
-    await browser.close();
+    await browser?.close().catch(() => undefined);
+    proc.kill('SIGKILL');
+    await proc.exited;
+    rmSync(profile, { recursive: true, force: true });
   }
 }
