@@ -21,8 +21,8 @@ import { retargetToVm, vmInventory } from '../lab/scenario.js';
 import type { VmDiskSpec } from '../lab/vm/qemu.js';
 import { bootVmNode } from '../lab/vm/run-in-vm.js';
 import { validCaseArb, type GeneratedCase } from './generators.js';
-import { NodeRecord, runReportOf } from '../lab/report/record.js';
-import { writeRunReport } from '../lab/report/render.js';
+import { NodeRecord } from '../lab/report/record.js';
+import { writeLabPropertyFailure } from './lab-failure.js';
 import { Stages } from '../lab/stages.js';
 
 const seed = Number(process.env['FORGE_PROP_SEED'] ?? Date.now() % 2 ** 31);
@@ -168,15 +168,9 @@ describe('lab provisioning property (VM)', () => {
     };
     const result = await fc.check(prop, { seed, numRuns, endOnFailure: true, ...(path ? { path } : {}) });
     if (result.failed) {
-      mkdirSync('reports', { recursive: true });
-      const file = join('reports', `lab-prop-failure-${seed}.json`);
-      writeFileSync(file, JSON.stringify(result.counterexample?.[0] ?? null, null, 2) + '\n');
-      const replay = `FORGE_PROP_SEED=${seed} FORGE_PROP_PATH=${result.counterexamplePath} FORGE_LAB_PROP_RUNS=1 npx vitest run properties/lab-provision.property.test.ts`;
-      const html = writeRunReport(runReportOf({
-        kind: 'property', title: `lab property failure (seed ${seed})`, rerun: replay, startedAt, stages: stages.records, nodes: [record],
-      }), 'reports', `lab-prop-failure-${seed}`).html;
-      process.stdout.write(`report: ${html}\n`);
-      throw new Error(`lab property failed (seed ${seed}, path ${result.counterexamplePath}); case: ${file}\nreplay: ${replay}\n${String(result.errorInstance ?? '')}`);
+      const f = writeLabPropertyFailure({ seed, path: result.counterexamplePath ?? undefined, counterexample: result.counterexample?.[0], record, stages: stages.records, startedAt });
+      process.stdout.write(`report: ${f.html}\n`);
+      throw new Error(`lab property failed (seed ${seed}, path ${String(result.counterexamplePath)}); case: ${f.caseFile}\nreplay: ${f.replay}\n${String(result.errorInstance ?? '')}`);
     }
     expect(result.numRuns).toBe(numRuns);
   }, Math.max(1, numRuns) * 30 * 60_000);
