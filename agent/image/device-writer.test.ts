@@ -131,6 +131,10 @@ describe('DeviceWriter: blocks hashed in workers, aligned writes through O_DIREC
     // Slow to fail: the writer has filled every slot and waits for one when the failures arrive.
     const direct = memTarget(4 << 20, { failWith: 'EIO', failAfterMs: 200 });
     // 2 MB in 64 KiB blocks through 4 slots: the writer must not wait forever for the failed block's slot.
-    await expect(run(Buffer.alloc(2_000_000, 3), 70_000, { headBytes: 0, direct })).rejects.toMatchObject({ code: 'EIO' });
+    await expect(run(Buffer.alloc(2_000_000, 3), 70_000, { headBytes: 0, direct })).rejects.toMatchObject({
+      code: 'IMAGE_WRITE_FAILED',
+      message: expect.stringMatching(/write of \d+ bytes at device offset \d+ failed: EIO$/),
+      details: expect.objectContaining({ errno: 'EIO' }),
+    });
   }, 10_000);
 });

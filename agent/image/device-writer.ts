@@ -9,7 +9,8 @@
 // carries a boot sector or superblock (field failure #10).
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { ForgeError } from '../core/errors.js';
+import { ForgeError, isForgeError } from '../core/errors.js';
+import { goneUnder } from './device-gone.js';
 import type { Algo } from './hashers.js';
 import { WorkerHashers } from './hash-workers.js';
 import { ALIGN, SlotPool } from './slot-pool.js';
@@ -28,6 +29,8 @@ export interface DeviceWriterOptions {
   what?: string;
   /** An O_DIRECT handle on the same target for the aligned part of each block; absent: all through `fh`. */
   direct?: FileHandle | undefined;
+  /** The target's device path: a failed write asks sysfs whether the disk under it went away. */
+  device?: string;
 }
 
 export const HEAD_BYTES = 1 << 20;
@@ -130,8 +133,34 @@ export class DeviceWriter extends Writable {
     void q.then(() => this.#inFlight.delete(q));
   }
 
-  /** The aligned part through O_DIRECT (when we have it), the rest — a last partial sector — buffered. */
+  /** A block's write, its failure named with the device offset (and as DISK_CHANGED when the disk is gone). */
   async #writeBlock(buf: Buffer, pos: number): Promise<void> {
+    try {
+      await this.#writeAt(buf, pos);
+    } catch (e) {
+      throw this.#writeError(e, pos, buf.length);
+    }
+  }
+
+  #writeError(e: unknown, pos: number, len: number): unknown {
+    if (isForgeError(e)) return e;
+    const what = this.#o.what ?? 'device write';
+    const device = this.#o.device;
+    const errno = (e as { code?: unknown } | null)?.code;
+    const why = typeof errno === 'string' ? errno : e instanceof Error ? e.message : String(e);
+    const gone = device ? goneUnder(device) : undefined;
+    if (gone) {
+      return new ForgeError('DISK_CHANGED', `${what}: the disk went away while the image was written (${gone} is gone; the write at device offset ${pos} failed: ${why})`, {
+        details: { device, gone, offset: pos, errno }, cause: e,
+      });
+    }
+    return new ForgeError('IMAGE_WRITE_FAILED', `${what}: write of ${len} bytes at device offset ${pos} failed: ${why}`, {
+      details: { ...(device ? { device } : {}), offset: pos, bytes: len, errno }, cause: e,
+    });
+  }
+
+  /** The aligned part through O_DIRECT (when we have it), the rest — a last partial sector — buffered. */
+  async #writeAt(buf: Buffer, pos: number): Promise<void> {
     const fh = this.#fh as FileHandle;
     const direct = this.#direct;
     const aligned = direct && pos % ALIGN === 0 ? buf.length - (buf.length % ALIGN) : 0;

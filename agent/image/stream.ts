@@ -168,6 +168,8 @@ async function onePass(
     maxInFlight: o.maxInFlight,
     algos: wantedAlgos(expected.raw, ['md5', 'sha256']),
     direct: target.direct,
+    // A file target (tests, qcow2 staging) has no disk that could go away.
+    ...(target.name.startsWith('/dev/') ? { device: target.name } : {}),
     onData: (chunk) => {
       // writer.bytes counts the chunks accepted before this one (onData runs first).
       const after = writer.bytes + chunk.length;

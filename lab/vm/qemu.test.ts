@@ -22,7 +22,7 @@ describe('qemuArgv', () => {
     };
     const a = qemuArgv(spec, files);
     expect(a.slice(a.indexOf('-accel'), a.indexOf('-accel') + 2)).toEqual(['-accel', 'tcg']);
-    expect(a).toContain('virtio-blk-pci,drive=d0,serial=forge-n1-0,bootindex=1');
+    expect(a).toContain('virtio-blk-pci,drive=d0,id=disk0,serial=forge-n1-0,bootindex=1');
     expect(a).toContain('nvme,drive=d1,serial=forge-n1-1,logical_block_size=4096,physical_block_size=4096');
     expect(a).toContain('ide-hd,drive=d2,bus=ide.0,serial=forge-n1-2');
     expect(a).toContain('user,id=n0,net=10.0.2.0/24,restrict=on,tftp=/t,bootfile=boot.ipxe');

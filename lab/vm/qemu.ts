@@ -3,6 +3,7 @@
 // (also an interactive console socket) and QMP sockets, and hands back a disposable
 // StartedVm. Every exit path kills the VM's process group and removes its
 // temporary files (one CleanupStack).
+import { faultyBlockdevArgv, type DiskFaults } from './blockdev.js';
 import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,14 @@ export interface VmDiskSpec {
   file?: string;
   /** Serial number the guest sees (by-id links); default forge-<vm>-<index>. */
   serial?: string;
+  /** Injected hardware faults (EIO, slowness): lab/vm/blockdev.ts. */
+  faults?: DiskFaults;
+  /** On its own PCIe root port, so it can be pulled while the guest runs (detachDisk); virtio only. */
+  hotplug?: boolean;
 }
+
+/** QEMU's device id of disk `i` (QMP device_del takes it). */
+export const diskDeviceId = (i: number): string => `disk${i}`;
 
 export type NetdevSpec =
   | {
@@ -140,14 +148,18 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     const file = files.disks[i];
     if (!file) throw new ForgeError('LAB_FAILED', `vm ${spec.name}: no file for disk ${i}`);
     const id = `d${i}`;
-    a.push('-drive', `file=${file},if=none,id=${id},format=qcow2,cache=writeback,discard=unmap`);
+    if (d.faults) a.push(...faultyBlockdevArgv(id, file, d.faults));
+    else a.push('-drive', `file=${file},if=none,id=${id},format=qcow2,cache=writeback,discard=unmap`);
     const serial = d.serial ?? `forge-${spec.name}-${i}`.slice(0, 20);
     const bs = d.logicalBlockSize ? `,logical_block_size=${d.logicalBlockSize},physical_block_size=${d.logicalBlockSize}` : '';
     // Boot order mirrors a real node: PXE first, then the first disk.
     const bootIndex = i === bootDisk && spec.boot.kind !== 'kernel' ? `,bootindex=${spec.boot.kind === 'pxe' ? 1 : 0}` : '';
+    if (d.hotplug && (d.bus ?? 'virtio') !== 'virtio') throw new ForgeError('USAGE', `vm ${spec.name}: only virtio disks can be hot-unplugged`, { field: `disks[${i}].hotplug` });
     switch (d.bus ?? 'virtio') {
       case 'virtio':
-        a.push('-device', `virtio-blk-pci,drive=${id},serial=${serial}${bs}${bootIndex}`);
+        // q35's root bus is not hot-pluggable: a pullable disk sits behind its own root port.
+        if (d.hotplug) a.push('-device', `pcie-root-port,id=port-${id},chassis=${i + 1},bus=pcie.0`);
+        a.push('-device', `virtio-blk-pci,drive=${id},id=${diskDeviceId(i)},serial=${serial}${bs}${bootIndex}${d.hotplug ? `,bus=port-${id}` : ''}`);
         break;
       case 'nvme':
         a.push('-device', `nvme,drive=${id},serial=${serial}${bs}${bootIndex}`);
@@ -197,6 +209,8 @@ export interface StartedVm extends AsyncDisposable {
   /** Hard reset (also powers a VM back on after a guest poweroff, as QEMU runs with -no-shutdown). */
   reset(): Promise<void>;
   powerOn(): Promise<void>;
+  /** Pulls disk `i` out of the running guest (a hotplug disk: the guest sees it vanish). */
+  detachDisk(i: number): Promise<void>;
   /** Waits until the guest has powered itself off (status "shutdown") or QEMU exited. */
   waitForPowerOff(timeoutMs: number): Promise<void>;
   /** Waits for a serial-console line matching `re`, failing early if QEMU exits. */
@@ -275,6 +289,10 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
       status: () => q.queryStatus(),
       powerdown: () => q.powerdown(),
       reset: () => q.reset(),
+      detachDisk: async (i) => {
+        if (!spec.disks[i]?.hotplug) throw new ForgeError('USAGE', `vm ${spec.name}: disk ${i} is not hot-pluggable`, { field: `disks[${i}].hotplug` });
+        await q.execute('device_del', { id: diskDeviceId(i) });
+      },
       powerOn: async () => {
         const s = await q.queryStatus();
         if (s.status === 'shutdown' || s.status === 'guest-panicked') await q.reset();

@@ -3,6 +3,7 @@
 // exchange the orchestrator uses (protocol.ts) with an in-process mock master,
 // which can also serve OS images to the guest (/targetimages).
 // For what the host cannot do: LVM and MD need the guest's device-mapper and md.
+import type { DiskFaults } from './blockdev.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import { ExecaRunner, type Runner } from '../../agent/core/runner.js';
 import type { TaskResult } from '../../agent/bootstrap/protocol.js';
@@ -20,6 +21,10 @@ export interface RunInVmDisk {
   serial?: string;
   /** Existing qcow2 (e.g. from a previous run), to re-run against the same disks. */
   file?: string;
+  /** Injected hardware faults (EIO on a byte or on flush, a slow disk). */
+  faults?: DiskFaults;
+  /** Can be pulled while the node runs (`vm.detachDisk`). */
+  hotplug?: boolean;
 }
 
 export interface VmNodeOptions {
@@ -72,6 +77,8 @@ export async function bootVmNode(o: VmNodeOptions): Promise<VmNode> {
         ...(d.bus ? { bus: d.bus } : {}),
         ...(d.serial ? { serial: d.serial } : {}),
         ...(d.file ? { file: d.file } : {}),
+        ...(d.faults ? { faults: d.faults } : {}),
+        ...(d.hotplug ? { hotplug: true } : {}),
       })),
       // Restricted: the guest reaches the mock master and nothing else.
       nics: [{ mac, netdev: { kind: 'user', hostPorts: [master.port] } }],
