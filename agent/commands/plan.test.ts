@@ -1,9 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli as run } from '../testing/cli/run-cli.js';
 import { NAILGUN_DIR, scenarioPaths } from '../plan/fixtures.js';
+
+const work = mkdtempSync(join(tmpdir(), 'forge-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('provision plan', () => {
   it('prints a table per disk for a shared fixture and exits 0', async () => {
@@ -30,7 +33,7 @@ describe('provision plan', () => {
 
   it('writes the disks drawn as a standalone page with --html and still prints the plan', async () => {
     const p = scenarioPaths('two-disks-raid-lvm');
-    const file = join(mkdtempSync(join(tmpdir(), 'forge-cli-')), 'plan.html');
+    const file = join(work, 'plan.html');
     const r = await run(['plan', '--input', p.input, '--inventory', p.inventory, '--html', file]);
     expect([r.code, r.err]).toEqual([0, '']);
     expect(r.out).toMatch(/^disk \/dev\/vda /m);
@@ -46,8 +49,7 @@ describe('provision plan', () => {
   });
 
   it('exits 2 with one line per problem and no stack trace for a bad document', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'forge-cli-'));
-    const bad = join(dir, 'bad.json');
+    const bad = join(work, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ks_meta: { pm_data: { ks_spaces: [{ type: 'disk', id: 'sda', name: 'sda', size: 'x', volumes: [{ type: 'partition', size: -1 }] }] } } }));
     const r = await run(['plan', '--input', bad, '--inventory', scenarioPaths('single-disk').inventory]);
     expect(r.code).toBe(2);
