@@ -2,12 +2,13 @@
 // `npm run bench` image (a quarter random bytes like packages, 5/16 text-like that
 // gzip halves, the rest empty), gzip -6 like the image builder, with the builder's
 // <image>.meta.json beside it. Built once per size and cached.
-import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { readImageMeta, writeImageMeta, type ImageMeta } from '../../agent/host/image/meta.js';
 import type { Runner } from '../../agent/core/runner.js';
+import { digestFile } from '../../agent/host/image/checksums.js';
 
 const MiB = 1 << 20;
 
@@ -17,19 +18,6 @@ export interface FleetImage {
   file: string;
   raw: string;
   meta: ImageMeta;
-}
-
-export async function digests(path: string): Promise<{ md5: string; sha256: string; size: number }> {
-  const md5 = createHash('md5');
-  const sha = createHash('sha256');
-  let size = 0;
-  for await (const c of createReadStream(path, { highWaterMark: 4 * MiB })) {
-    const b = c as Buffer;
-    md5.update(b);
-    sha.update(b);
-    size += b.length;
-  }
-  return { md5: md5.digest('hex'), sha256: sha.digest('hex'), size };
 }
 
 export async function ensureFleetImage(runner: Runner, cache: string, imageMiB: number): Promise<FleetImage> {
@@ -57,7 +45,7 @@ export async function ensureFleetImage(runner: Runner, cache: string, imageMiB: 
   await pipeline(p.stdout, createWriteStream(`${gz}.tmp`));
   await p.result;
   renameSync(`${gz}.tmp`, gz);
-  const [r, c] = [await digests(raw), await digests(gz)];
+  const [r, c] = [await digestFile(raw), await digestFile(gz)];
   const meta: ImageMeta = {
     uri: file, format: 'ext4', container: 'gzip', size: statSync(gz).size, raw_size: r.size,
     md5: c.md5, sha256: c.sha256, raw_md5: r.md5, raw_sha256: r.sha256,

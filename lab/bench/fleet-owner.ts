@@ -5,13 +5,3 @@
 export const ownerTag = (pid: number = process.pid): string => pid.toString(36);
 
 export const tagPid = (tag: string): number => parseInt(tag, 36);
-
-/** True while a process with this pid exists (a recycled pid only delays a sweep). */
-export function ownerAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

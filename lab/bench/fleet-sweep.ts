@@ -11,7 +11,8 @@ import { teardownDevice } from '../../agent/testing/loop-disks.js';
 import { linkDelArgv } from '../master/ip-link.js';
 import { loopFileOwner } from './fleet-disks.js';
 import { bridgeOwner, nsOwner } from './fleet-net.js';
-import { ownerAlive, tagPid } from './fleet-owner.js';
+import { processAlive } from '../../agent/host/build/build-lock.js';
+import { tagPid } from './fleet-owner.js';
 
 /** The fleet's scratch directories in the temp dir: forge-fleet-<tag>-XXXXXX. */
 export const WORK_PREFIX = 'forge-fleet-';
@@ -19,7 +20,7 @@ const workOwner = (name: string): string | undefined => new RegExp(`^${WORK_PREF
 
 const T = { timeoutMs: 15_000 };
 const loopList = z.object({ loopdevices: z.array(z.object({ name: z.string(), 'back-file': z.string().nullable() })) });
-const dead = (tag: string | undefined): tag is string => tag !== undefined && !ownerAlive(tagPid(tag));
+const dead = (tag: string | undefined): tag is string => tag !== undefined && !processAlive(tagPid(tag));
 
 export async function sweepStaleFleets(runner: Runner): Promise<string[]> {
   const swept: string[] = [];
