@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecaRunner } from '../agent/core/runner.js';
-import { digestFile } from '../agent/host/image/checksums.js';
 import { ensureBootstrap } from '../agent/host/artifacts.js';
 import { buildPlan } from '../agent/plan/build.js';
 import { parseProvisionData } from '../agent/schema/load.js';
@@ -20,6 +19,7 @@ import type { DiskFaults } from './vm/blockdev.js';
 import { bootVmNode, type RunInVmDisk } from './vm/run-in-vm.js';
 import type { StartedVm } from './vm/qemu.js';
 import { imageProgress } from './orchestrator.js';
+import { publishSmallRootImage } from './testing/small-root-image.js';
 
 const MiB = 2 ** 20;
 const IMAGE = 'faults-root.img.gz';
@@ -79,12 +79,7 @@ beforeAll(async () => {
   mkdirSync(join(tree, 'data'), { recursive: true });
   writeFileSync(join(tree, 'data', 'filler'), Buffer.alloc(36 * MiB, 0x5a));
   mkdirSync(images, { recursive: true });
-  const raw = join(images, 'faults-root.img');
-  await runner.run(['mkfs.ext4', '-q', '-F', '-L', 'root', '-d', tree, raw, `${IMAGE_MIB}M`]);
-  const r = await digestFile(raw);
-  await runner.run(['gzip', '-1', raw]);
-  const f = await digestFile(`${raw}.gz`);
-  writeFileSync(join(images, `${IMAGE}.meta.json`), JSON.stringify({ format: 'ext4', container: 'gzip', size: f.size, md5: f.md5, raw_size: r.size, raw_md5: r.md5, raw_sha256: r.sha256 }));
+  await publishSmallRootImage(runner, { tree, imagesDir: images, name: IMAGE, sizeMiB: IMAGE_MIB });
 }, 30 * 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

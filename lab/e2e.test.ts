@@ -257,8 +257,8 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     expect(plan).toBeDefined();
     const checks = firstBootChecks(body, expectFirstBoot(goodData, { plan }));
     if (plan) records.node11.report.plan = plan;
-    const img = final.report?.images?.[0];
-    records.node11.report.images = [{ target: '/', expected: { md5: good.meta.raw_md5, sha256: good.meta.raw_sha256 }, ...(img ? { found: { md5: img.md5, sha256: img.sha256 } } : {}) }];
+    records.node11.expectImage(good.meta);
+    records.node11.imageWritten(final.report);
     records.node11.addChecks(checks);
     expect(checks.map((c) => c.name)).toContain('every planned filesystem mounted at boot');
     for (const c of checks) expect(c, c.detail).toMatchObject({ ok: true });
@@ -297,7 +297,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     for (const [i, disk] of (m?.files.disks ?? []).entries()) {
       const host = await hostDiskChecks(runner, disk, lab.dir, plan, i);
       records.node11.addChecks(host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
-      (records.node11.report.found ??= [])[i] = host.view;
+      records.node11.diskFound(i, host.view);
       for (const c of host.checks) expect(c, `${disk}: ${c.detail}`).toMatchObject({ ok: true });
     }
   }, TEST_TIMEOUT);

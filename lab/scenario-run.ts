@@ -121,7 +121,7 @@ async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promi
     } catch {
       // A plan the lab cannot make is the agent's error to report, not the recorder's.
     }
-    record.report.images = [{ target: '/', expected: { md5: o.image.meta.raw_md5, sha256: o.image.meta.raw_sha256 } }];
+    record.expectImage(o.image.meta);
   }
   // Nailgun's side: the node's data, the cluster's method, the provisioning request → one message for Astute.
   lab.nailgun.setProvisionData(node.id, data);
@@ -141,9 +141,7 @@ async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promi
   const { plan, report } = out;
   if (record) {
     if (plan) record.report.plan = plan;
-    const img = report?.images?.[0];
-    const digests = record.report.images[0];
-    if (img && digests) digests.found = { md5: img.md5, sha256: img.sha256 };
+    record.imageWritten(report);
   }
   push(...firstBootChecks(out.firstBoot, expectFirstBoot(data, { plan })));
   push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
@@ -175,7 +173,7 @@ async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promi
     for (const [i, disk] of vm.files.disks.entries()) {
       const host = await env.stages.run(`${n.name}: host check disk ${i}`, 300_000, () => hostDiskChecks(o.runner, disk, lab.dir, plan, i));
       push(...host.checks.map((c) => ({ ...c, name: `disk ${i}: ${c.name}` })));
-      if (record) (record.report.found ??= [])[i] = host.view;
+      record?.diskFound(i, host.view);
     }
   }
   return { checks, report };

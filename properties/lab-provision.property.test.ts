@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBootstrap } from '../agent/host/artifacts.js';
-import { digestFile } from '../agent/host/image/checksums.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { buildPlan } from '../agent/plan/build.js';
 import { parseProvisionData } from '../agent/schema/load.js';
@@ -23,6 +22,7 @@ import { bootVmNode } from '../lab/vm/run-in-vm.js';
 import { validCaseArb, type GeneratedCase } from './generators.js';
 import { NodeRecord } from '../lab/report/record.js';
 import { writeLabPropertyFailure } from './lab-failure.js';
+import { publishSmallRootImage } from '../lab/testing/small-root-image.js';
 import { Stages } from '../lab/stages.js';
 
 const seed = Number(process.env['FORGE_PROP_SEED'] ?? Date.now() % 2 ** 31);
@@ -118,12 +118,7 @@ describe('lab provisioning property (VM)', () => {
     mkdirSync(join(tree, 'etc'), { recursive: true });
     writeFileSync(join(tree, 'etc', 'forge-prop'), `seed ${seed}\n`);
     mkdirSync(images, { recursive: true });
-    const raw = join(images, 'prop-root.img');
-    await runner.run(['mkfs.ext4', '-q', '-F', '-L', 'root', '-d', tree, raw, '24M']);
-    const r = await digestFile(raw);
-    await runner.run(['gzip', '-1', raw]);
-    const f = await digestFile(`${raw}.gz`);
-    writeFileSync(join(images, `${IMAGE}.meta.json`), JSON.stringify({ format: 'ext4', container: 'gzip', size: f.size, md5: f.md5, raw_size: r.size, raw_md5: r.md5, raw_sha256: r.sha256 }));
+    await publishSmallRootImage(runner, { tree, imagesDir: images, name: IMAGE, sizeMiB: 24 });
   }, 30 * 60_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

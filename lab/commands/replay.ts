@@ -63,7 +63,7 @@ export async function replayCommand(args: string[], signal: AbortSignal): Promis
       const retargeted = retargetToVm(data, disks);
       if (image) {
         retargeted['ks_meta'].image_data = { '/': imageDataFor(image.meta, image.file, node.imagesUrl) };
-        record.report.images = [{ target: '/', expected: { md5: image.meta.raw_md5, sha256: image.meta.raw_sha256 } }];
+        record.expectImage(image.meta);
       }
       await node.upload('/tmp/provision.json', JSON.stringify(retargeted, null, 2));
       code = 0;
@@ -79,9 +79,7 @@ export async function replayCommand(args: string[], signal: AbortSignal): Promis
           const report = parseReport(r.stdout);
           const plan = planFromReport(report);
           if (plan) record.report.plan = plan;
-          const img = report?.images?.[0];
-          const digests = record.report.images[0];
-          if (img && digests) digests.found = { md5: img.md5, sha256: img.sha256 };
+          record.imageWritten(report);
         }
         if (argv[1] === 'verify') out(r.stdout);
         code ||= r.exitCode;

@@ -3,6 +3,7 @@
 // console tail), so the recorder is fed step by step, not built at the end.
 import { isForgeError } from '../../agent/core/errors.js';
 import type { Check } from '../verify/first-boot.js';
+import type { HostDiskView } from '../verify/host-disk.js';
 import type { StageRecord } from '../stages.js';
 import { REPORT_VERSION, type NodeReport, type RunReport } from './model.js';
 
@@ -25,6 +26,23 @@ export class NodeRecord {
   agentLine(line: string): void {
     this.#lines.push(line);
     if (this.#lines.length > KEEP_LINES) this.#lines.splice(0, this.#lines.length - KEEP_LINES);
+  }
+
+  /** The image `/` should receive: its published raw digests. */
+  expectImage(meta: { raw_md5: string; raw_sha256: string }): void {
+    this.report.images = [{ target: '/', expected: { md5: meta.raw_md5, sha256: meta.raw_sha256 } }];
+  }
+
+  /** What the agent's run report says it wrote on `/` (nothing when it stopped before). */
+  imageWritten(report: { images?: readonly { md5: string; sha256: string }[] } | undefined): void {
+    const img = report?.images?.[0];
+    const digests = this.report.images[0];
+    if (img && digests) digests.found = { md5: img.md5, sha256: img.sha256 };
+  }
+
+  /** The host's reading of disk `index` after power-off. */
+  diskFound(index: number, view: HostDiskView): void {
+    (this.report.found ??= [])[index] = view;
   }
 
   addChecks(checks: readonly Check[]): void {
