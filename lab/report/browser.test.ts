@@ -8,7 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonAs } from '../../agent/core/parse-json.js';
 import { buildPlan } from '../../agent/plan/build.js';
 import { loadScenario } from '../../agent/plan/fixtures.js';
@@ -55,6 +55,10 @@ const node = (name: string, plan: Plan, found: HostDiskView[] | undefined, extra
 let report: RunReport;
 let seen: ReportInspection;
 let shot: string;
+let dir = '';
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   const { data, inventory } = await loadScenario('two-disks-raid-lvm');
@@ -84,7 +88,7 @@ beforeAll(async () => {
       }),
     ],
   };
-  const dir = mkdtempSync(join(tmpdir(), 'forge-report-browser-'));
+  dir = mkdtempSync(join(tmpdir(), 'forge-report-browser-'));
   const { html } = writeRunReport(report, dir, 'browser-test');
   shot = join(dir, 'browser-test.png');
   seen = await inspectReport(html, shot);

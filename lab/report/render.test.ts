@@ -2,7 +2,7 @@
 // overlap, one failing check, one digest mismatch, hostile strings everywhere.
 // Asserted on the HTML itself (data attributes, escaped text, no external
 // resources); lab/report/browser.test.ts opens such a page in Chromium.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -168,5 +168,6 @@ describe('renderRunReport', () => {
     expect(back.nodes.map((n) => n.checks.length)).toEqual([2, 2]);
     expect(back.nodes[1]?.console).toContain('http://***@10.20.0.2/img');
     expect(writeRunReport(r, dir, 'lab-e2e').html).toBe(join(dir, 'lab-e2e.html'));
+    rmSync(dir, { recursive: true, force: true });
   });
 });
