@@ -1,12 +1,15 @@
 // The lab's fast tier, end to end on one node: PXE via mock Cobbler and the
 // dnsmasq container → discovery at mock Nailgun → the bad paths an operator meets
-// (malformed data, checksum mismatch, power cut mid-write, image server down
-// mid-download) → a successful run → verify on the node → netboot off → reboot
+// (malformed data, checksum mismatch, power cuts at generated points of the run,
+// image server down mid-download) → a successful run → verify on the node → netboot off → reboot
 // from disk → cloud-init first boot from our configdrive, with mcollective's broker
 // down on the master until the node has tried it → the deployment's start (ssh with
 // the master's key, mco ping + rpcutil once the broker is back, puppet from the
 // master; Nailgun `ready`) → host-side disk check.
-// Scenario: two disks, /boot RAID1 (raid_boot, opt-in) + LVM across both.
+// Scenario: two disks, /boot RAID1 (raid_boot, opt-in) + LVM across both; after
+// the checksum-mismatch run has laid it out, /srv (an LV of a VG across both
+// disks) holds data the node wrote and is keep_data for every later run: each
+// power cut's re-run and the final run must leave it byte-for-byte intact.
 // Then, on the same lab, a Ceph OSD node (scenario ceph-osd) end to end: its OSD
 // and journal partitions must carry the data's type GUIDs on the booted node. Its
 // data carries a key the master does not hold and a wrong mco_password (one node
@@ -14,8 +17,9 @@
 // deployment must fail naming authorized_keys and mco_password.
 //
 // Each test can run alone (`npx vitest run lab/e2e.test.ts -t 'boots from disk'`):
-// the node's states are memoised fixtures — booted to the bootstrap, provisioned
-// (the image-server-down run), booted from disk — created by the first test that
+// the node's states are memoised fixtures — booted to the bootstrap, seeded (the
+// checksum-mismatch run's layout with the node's data in /srv), provisioned (the
+// image-server-down run), booted from disk — created by the first test that
 // needs one. In a whole-file run every state is reached once, by the test that
 // asserts on it, exactly as before; run alone, a test first brings the node to its
 // state (a later test costs the boots and runs before it). The lab and the images
@@ -32,18 +36,22 @@ import { publishImage, publishMismatchedImage, type PublishedImage } from './ima
 import { orchestratorEnv, startLab, type Lab } from './lab.js';
 import { LOST_TASK_EXIT, type MockNode } from './mocks/nailgun.js';
 import {
-  bootToBootstrap, imageProgress, rebootToDisk, runProvision, runTask, verifyOnNode,
+  bootToBootstrap, imageProgress, PROVISION_JSON, rebootToDisk, runProvision, runTask, verifyOnNode,
   type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
 } from './orchestrator.js';
 import { deployNode, mcoFailedAttempts } from './deploy/deploy.js';
 import { forgetHostKey } from './deploy/ssh.js';
-import { runScenarioOnNode } from './scenario-run.js';
+import { planOf, runScenarioOnNode } from './scenario-run.js';
 import { imageDataFor, labPublicKey, labScenario, nodeData } from './scenario.js';
 import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 import { Stages } from './stages.js';
 import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
+import { keepDataProbe, keptFs } from './verify/keep-data.js';
+import { describeCut, cutReached, type CutPoint } from './power-cut.js';
+import { cutPoints } from '../properties/power-cut-points.js';
 import { hostDiskChecks } from './verify/host-disk.js';
 import { labMac } from './vm/qemu.js';
+import { pollUntil } from './vm/wait.js';
 import { diskHasData } from './vm/qemu-img.js';
 import { NodeRecord, runReportOf } from './report/record.js';
 import { writeRunReport } from './report/render.js';
@@ -65,6 +73,12 @@ const report = () => runReportOf({
 const RUN_ARGS = ['--stall-timeout', '10'];
 // Per test: a whole image write or a reboot under TCG, with room for a loaded machine.
 const TEST_TIMEOUT = 25 * 60_000;
+// Power cuts (issue 16): how many generated cut points, from which seed (printed; replay with both).
+const CUT_SEED = Number(process.env['FORGE_POWER_CUT_SEED'] ?? Date.now() % 2 ** 31);
+const CUTS = Math.max(1, Number(process.env['FORGE_POWER_CUTS'] ?? 3));
+const CUT_REPLAY = `FORGE_POWER_CUT_SEED=${CUT_SEED} FORGE_POWER_CUTS=${CUTS} npx vitest run --project vm lab/e2e.test.ts -t 'power cut'`;
+/** The LV that becomes keep_data once it holds the node's data (scenario two-disks-raid-lvm). */
+const KEPT_LV = 'srv-data';
 
 // Set once per file in beforeAll: the lab and the published images.
 let lab: Lab;
@@ -76,6 +90,14 @@ let imagesDir = '';
 
 const dataWith = (node: MockNode, published: PublishedImage): Record<string, any> =>
   nodeData(scenario, lab.nodeFor(String(node.id), n.hostname, n.macs), imageDataFor(published.meta, published.file, lab.imagesUrl));
+/** The same data with /srv's LV keep_data, as for a node re-provisioned after its first deployment. */
+function keepingSrv(data: Record<string, any>): Record<string, any> {
+  const d = structuredClone(data);
+  const lv = (d.ks_meta.pm_data.ks_spaces as any[]).flatMap((s) => s.volumes as any[]).find((v) => v.type === 'lv' && v.name === KEPT_LV);
+  if (!lv) throw new Error(`scenario two-disks-raid-lvm has no LV ${KEPT_LV}`);
+  lv.keep_data = true;
+  return d;
+}
 const onNode = (argv: string[], timeoutMs = 120_000) => runTask(env, mac, argv, timeoutMs);
 const vm = () => lab.vms.get(n.name);
 
@@ -91,14 +113,36 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 const bootstrapped = once(async () => {
   lab.addNode({ name: n.name, macs: n.macs, disks: scenario.disks });
   const node = await bootToBootstrap(env, n);
-  return { node, goodData: dataWith(node, good) };
+  const goodData = dataWith(node, good);
+  return { node, goodData, keptData: keepingSrv(goodData) };
 });
 
-/** Provisioned from scratch while the image server goes down mid-download and comes back. */
+/**
+ * The checksum-mismatch run (no keep_data: a first deployment) has partitioned and
+ * made every filesystem before it stopped at the image; the node then writes 4 MiB
+ * of its own random data into /srv, whose sha256 every later run must keep.
+ */
+const seeded = once(async () => {
+  const { node, keptData } = await bootstrapped();
+  const mismatch = await runProvision(env, n, node, dataWith(node, bad), { runArgs: RUN_ARGS, stage: 'provision (checksum mismatch)' });
+  const kept = keptFs(planOf(keptData, node.inventory));
+  if (!kept) throw new Error(`no keep_data filesystem in the plan (${KEPT_LV})`);
+  const sha = await stages.run(`${n.name}: write into ${kept.mount}`, 180_000, () => keepDataProbe(env, mac, kept.device, true));
+  return { mismatch, kept, sha };
+});
+
+/** The kept file's sha256 as the node reads it now (from the bootstrap). */
+const keptSha = async (): Promise<string> => {
+  const { kept } = await seeded();
+  return stages.run(`${n.name}: read kept ${kept.mount}`, 180_000, () => keepDataProbe(env, mac, kept.device, false));
+};
+
+/** Provisioned (keep_data on /srv) while the image server goes down mid-download and comes back. */
 const provisioned = once(async () => {
-  const { node, goodData } = await bootstrapped();
+  const { node, keptData } = await bootstrapped();
+  await seeded();
   let downed = false;
-  const attempt = await runProvision(env, n, node, goodData, {
+  const attempt = await runProvision(env, n, node, keptData, {
     runArgs: RUN_ARGS,
     stage: 'provision (image server down at 30%)',
     onLine: (l) => {
@@ -113,7 +157,8 @@ const provisioned = once(async () => {
       }
     },
   });
-  return { attempt, downed };
+  const sha = attempt.result.exitCode === 0 ? await keptSha() : undefined;
+  return { attempt, downed, sha };
 });
 
 /**
@@ -154,6 +199,46 @@ const deployed = once(async () => {
   const outcome = await deployNode({ nailgun: lab.nailgun, stages, deploy: lab.deploy }, { name: n.name, macs: n.macs, role: n.role ?? 'compute' }, node);
   return { ...booted, outcome };
 });
+
+/**
+ * One power cut: a keep_data run is reset at `point` (QMP reset: the guest loses
+ * whatever it had not flushed), the node PXE-boots the bootstrap again and Nailgun
+ * hears of the lost run; then a re-run must succeed, verify exactly and leave /srv's
+ * data as it was. The last cut's re-run is the file's final run (image server down).
+ */
+async function powerCutCase(node: MockNode, data: Record<string, any>, point: CutPoint, sha: string, last: boolean): Promise<void> {
+  const reached = cutReached(point);
+  let cut = false;
+  const before = node.discoveries;
+  const a = await runProvision(env, n, node, data, {
+    runArgs: RUN_ARGS,
+    stage: `provision (power cut: ${describeCut(point)})`,
+    onLine: (l) => {
+      records.node11.agentLine(l);
+      if (!cut && reached(l)) {
+        cut = true;
+        setTimeout(() => void vm()?.reset(), point.delayMs);
+      }
+    },
+  });
+  expect(cut, `the run never reached ${describeCut(point)}: exit ${a.result.exitCode} ${a.result.stderrTail.slice(-500)}`).toBe(true);
+  expect(a.result.exitCode, a.result.stderrTail.slice(-1000)).toBe(LOST_TASK_EXIT);
+  expect(node.discoveries).toBeGreaterThan(before);
+  expect(lab.nailgun.node(node.id)?.status).toBe('error');
+  expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(true);
+  if (last) {
+    records.node11.addChecks([{ name: `power cut at ${describeCut(point)}: lost run reported, node back in the bootstrap`, ok: true, detail: 'its re-run is the final run' }]);
+    return;
+  }
+  const again = await runProvision(env, n, node, data, { runArgs: RUN_ARGS, stage: `provision (after the cut at ${describeCut(point)})`, onLine: (l) => records.node11.agentLine(l) });
+  expect(again.result.exitCode, `${again.report?.error?.code ?? ''} ${again.report?.error?.message ?? ''}\n${again.result.stderrTail.slice(-1500)}`).toBe(0);
+  const verify = await runTask(env, mac, ['provision', 'verify', '--input', PROVISION_JSON, '--json'], 5 * 60_000);
+  expect(verify.exitCode, verify.stdout.slice(-2000)).toBe(0);
+  expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+  const after = await keptSha();
+  records.node11.addChecks([{ name: `power cut at ${describeCut(point)}: re-run verified, keep_data /srv intact`, ok: after === sha, detail: `sha256 ${after.slice(0, 12)}…` }]);
+  expect(after).toBe(sha);
+}
 
 const finalPlan = (final: ProvisionAttempt): Plan | undefined => (final.report as { plan?: Plan } | undefined)?.plan;
 
@@ -202,7 +287,7 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
 
   it('checksum mismatch: stops at the image step with both digests, wipes the target, reports to Nailgun, netboot stays on', async () => {
     const { node } = await bootstrapped();
-    const a = await runProvision(env, n, node, dataWith(node, bad), { runArgs: RUN_ARGS, stage: 'provision (checksum mismatch)' });
+    const { mismatch: a, sha } = await seeded();
     expect(a.result.exitCode).toBe(1);
     expect(a.report).toMatchObject({ ok: false, stoppedAt: 'images', error: { code: 'IMAGE_CHECKSUM_MISMATCH' } });
     expect(a.report?.error?.message).toContain(bad.meta.raw_md5);
@@ -210,32 +295,30 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(true);
     // The half-written root cannot be mounted or booted: no signature left on it.
     expect((await onNode(['blkid', '-p', '/dev/mapper/os-root'])).exitCode).toBe(2);
+    // Its layout is complete below the image: /srv took the node's data (kept from now on).
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
   }, TEST_TIMEOUT);
 
-  it('power cut mid-write: the node boots the bootstrap again, the lost run is reported, and nothing is left half-trusted', async () => {
-    const { node, goodData } = await bootstrapped();
-    let cut = false;
-    const before = node.discoveries;
-    const a = await runProvision(env, n, node, goodData, {
-      runArgs: RUN_ARGS,
-      stage: 'provision (power cut at 20%)',
-      onLine: (l) => {
-        if (!cut && (imageProgress(l) ?? 0) >= 20) {
-          cut = true;
-          void vm()?.reset();
-        }
-      },
-    });
-    expect(cut).toBe(true);
-    expect(a.result.exitCode).toBe(LOST_TASK_EXIT);
-    expect(node.discoveries).toBeGreaterThan(before);
-    expect(lab.nailgun.node(node.id)?.status).toBe('error');
-    expect(lab.cobbler.system(n.name)?.netbootEnabled).toBe(true);
-  }, TEST_TIMEOUT);
+  it(`power cut at ${CUTS} generated points of a keep_data run (seed ${CUT_SEED}): each time the node boots the bootstrap again, the lost run is reported, the re-run verifies and /srv is intact`, async () => {
+    const { node, keptData } = await bootstrapped();
+    const { sha: seededSha } = await seeded();
+    const points = cutPoints(CUT_SEED, CUTS);
+    process.stdout.write(`power cuts (seed ${CUT_SEED}): ${points.map(describeCut).join('; ')}\nreplay: ${CUT_REPLAY}\n`);
+    for (const [i, point] of points.entries()) {
+      const last = i === points.length - 1;
+      try {
+        await powerCutCase(node, keptData, point, seededSha, last);
+      } catch (e) {
+        if (e instanceof Error) e.message = `power cut ${i + 1}/${points.length} (${describeCut(point)}, seed ${CUT_SEED}): ${e.message}\nreplay: ${CUT_REPLAY}`;
+        throw e;
+      }
+    }
+  }, CUTS * 12 * 60_000);
 
-  it('re-run from scratch succeeds while the image server goes down mid-download and comes back (Range resume)', async () => {
+  it('re-run (keep_data /srv) succeeds while the image server goes down mid-download and comes back (Range resume); /srv intact', async () => {
     const { node } = await bootstrapped();
-    const { attempt: final, downed } = await provisioned();
+    const { attempt: final, downed, sha } = await provisioned();
+    const { sha: seededSha } = await seeded();
     expect(final.result.exitCode, final.result.stderrTail.slice(-2000)).toBe(0);
     expect(downed).toBe(true);
     expect(final.report?.ok).toBe(true);
@@ -246,16 +329,19 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     // Nailgun followed the image write live (progress PUTs between 10 and 90 %).
     const live = (lab.nailgun.node(node.id)?.updates ?? []).map((u) => u['progress']).filter((p): p is number => typeof p === 'number' && p > 10 && p < 90);
     expect(live.length).toBeGreaterThan(2);
+    // The node's data in /srv went through every cut and re-run above and this run: the same bytes.
+    expect(sha).toBe(seededSha);
+    records.node11.addChecks([{ name: 'keep_data /srv intact after the final run', ok: sha === seededSha, detail: `sha256 ${String(sha).slice(0, 12)}…` }]);
   }, TEST_TIMEOUT);
 
   it('verifies the layout on the node, then boots from disk: cloud-init configures it from our configdrive', async () => {
-    const { node, goodData } = await bootstrapped();
+    const { node, keptData } = await bootstrapped();
     const { attempt: final, verify: v, initrdFetches, body } = await bootedFromDisk();
     expect(v.exitCode).toBe(0);
     process.stdout.write(`first boot: cloud-init stages ${JSON.stringify((body as { cloud_init_stages?: unknown }).cloud_init_stages)}, uptime at call-back ${String((body as { uptime?: unknown }).uptime)} s\n`);
     const plan = finalPlan(final);
     expect(plan).toBeDefined();
-    const checks = firstBootChecks(body, expectFirstBoot(goodData, { plan }));
+    const checks = firstBootChecks(body, expectFirstBoot(keptData, { plan }));
     if (plan) records.node11.report.plan = plan;
     records.node11.expectImage(good.meta);
     records.node11.imageWritten(final.report);
@@ -302,15 +388,54 @@ describe('lab end to end (a two-disks-raid-lvm node, then a ceph-osd node; conta
     }
   }, TEST_TIMEOUT);
 
-  it('Ceph OSD node with a key the master lacks and a wrong mco_password: provisioned and typed as the data says; deployment refused naming both', async () => {
+  it('Ceph OSD node with a key the master lacks and a wrong mco_password, Nailgun restarted mid-image and down at first boot: provisioned and typed as the data says; deployment refused naming both', async () => {
     const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: DEFAULT_PROFILES.bootstrap, role: 'ceph-osd' };
+    // Master faults (issue 16): Nailgun restarts (state from its file, 20 s of 502s) while the
+    // agent writes the image, and is down again from the reboot until the node's first-boot
+    // call-back has been refused at least once.
+    let restart: Promise<void> | undefined;
+    let refusedAtRestart = 0;
+    const nodesBefore = lab.nailgun.nodes().length;
+    const isCallback = (q: { method: string; path: string }): boolean => q.method === 'POST' && /\/provisioned\/?$/.test(q.path);
     const r = await runScenarioOnNode({
       lab, env, runner, image: good, scenario: labScenario('ceph-osd'), node: ceph, record: records.node12,
       alterData: (d) => {
         d.ks_meta.authorized_keys = [labPublicKey('not-the-master')];
         d.ks_meta.mco_password = 'not-the-broker-password';
       },
+      onProvisionLine: (l) => {
+        if (!restart && (imageProgress(l) ?? 0) >= 40) {
+          refusedAtRestart = lab.nailgun.refused.length;
+          restart = stages.run('nailgun: restart (20 s down)', 120_000, () => lab.nailgun.restart({ downMs: 20_000 }));
+        }
+      },
+      duringFirstBoot: async () => {
+        lab.nailgun.down();
+        try {
+          await stages.run('nailgun: down until the call-back is refused', 10 * 60_000, (signal) =>
+            pollUntil('first-boot call-back refused', async () => (lab.nailgun.refused.some(isCallback) ? true : undefined), { timeoutMs: 10 * 60_000, signal, pollMs: 500 }));
+        } finally {
+          lab.nailgun.up();
+        }
+      },
     });
+    await restart;
+    expect(restart, 'the image never reached 40 %').toBeDefined();
+    const node12 = lab.nailgun.nodeByMac(ceph.macs[0] as string);
+    // While Nailgun was away the agent kept reporting (its log posts were refused, then landed).
+    const refusedRun = lab.nailgun.refused.slice(refusedAtRestart).filter((q) => q.path.startsWith('/api/nodes/agent/tasks/'));
+    expect(refusedRun.length, 'no agent request reached the restarting Nailgun').toBeGreaterThan(0);
+    // No node lost or provisioned twice: one node more than before, discovered once, one provisioning message.
+    expect(lab.nailgun.nodes()).toHaveLength(nodesBefore + 1);
+    expect(node12?.discoveries).toBe(1);
+    expect(lab.nailgun.rpcs.filter((m) => JSON.stringify(m).includes(ceph.name))).toHaveLength(1);
+    // The call-back was refused while Nailgun was down, retried, and landed once.
+    expect(lab.nailgun.refused.filter(isCallback).length).toBeGreaterThan(0);
+    expect(node12?.provisioned).toHaveLength(1);
+    records.node12.addChecks([
+      { name: 'Nailgun restarted mid-image: agent kept reporting, node neither lost nor provisioned twice', ok: true, detail: `${refusedRun.length} agent requests refused while it restarted` },
+      { name: 'first-boot call-back while Nailgun was down: retried until it landed', ok: true, detail: `${lab.nailgun.refused.filter(isCallback).length} refused, 1 landed` },
+    ]);
     const deployNames = new Set(['ssh', 'mcollective', 'deployment']);
     const deploy = r.checks.filter((c) => deployNames.has(c.name.split(':')[0] as string));
     for (const c of deploy) process.stdout.write(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}\n`);

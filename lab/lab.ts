@@ -115,7 +115,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       nodeIp: async (mac) => (await master.dhcpAcks()).filter((a) => a.mac === mac.toLowerCase()).at(-1)?.ip,
     };
     const host = master.gatewayIp;
-    const nailgun = await startNailgun({ host });
+    // Its state on disk, as a real Nailgun's database: a restart mid-provisioning reloads it.
+    const nailgun = await startNailgun({ host, stateFile: join(dir, 'nailgun-state.json') });
     stack.defer('mock Nailgun', () => nailgun.close());
     const masterUrl = `http://${host}:${nailgun.port}`;
     const nicsOf = async (spec: LabNodeSpec): Promise<{ mac: string; netdev: { kind: 'tap'; ifname: string } }[]> => {

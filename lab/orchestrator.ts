@@ -111,9 +111,29 @@ export function parseReport(stdout: string): ProvisionReportView | undefined {
   return maybe(provisionReportView, text.slice(start));
 }
 
-/** A node update as Astute sends it to Nailgun (PUT /api/nodes/:id: status, progress, error). */
-export async function putNode(nailgun: StartedNailgun, id: number, body: Record<string, unknown>): Promise<void> {
-  await fetch(`${nailgun.url}/api/nodes/${id}`, { method: 'PUT', body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
+/**
+ * A node update as Astute sends it to Nailgun (PUT /api/nodes/:id: status, progress,
+ * error). Nailgun may be restarting (nginx answers 502, or nothing listens): the
+ * update is retried with backoff for up to `retryMs`, so a status is not lost to a
+ * master restart; a 4xx is our mistake and throws at once.
+ */
+export async function putNode(nailgun: StartedNailgun, id: number, body: Record<string, unknown>, retryMs = 120_000): Promise<void> {
+  const until = Date.now() + retryMs;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
+    let why: string;
+    try {
+      const r = await fetch(`${nailgun.url}/api/nodes/${id}`, { method: 'PUT', body: JSON.stringify(body) });
+      const text = await r.text();
+      if (r.ok) return;
+      if (r.status < 500) throw new ForgeError('LAB_FAILED', `PUT /api/nodes/${id}: HTTP ${r.status}: ${text.slice(0, 200)}`);
+      why = `HTTP ${r.status}`;
+    } catch (e) {
+      if (e instanceof ForgeError) throw e;
+      why = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() + delay > until) throw new ForgeError('LAB_TIMEOUT', `PUT /api/nodes/${id}: Nailgun did not take the update within ${retryMs} ms (${why})`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 /** Registers the node with netboot on, powers it on and waits for a new discovery report. */
@@ -165,7 +185,8 @@ export async function runProvision(env: OrchestratorEnv, n: OrchestratedNode, no
     await uploadFile(env, mac, PROVISION_JSON, JSON.stringify(data, null, 2));
   });
   await putNode(env.nailgun, node.id, { status: 'provisioning', progress: 0 });
-  const progress = astuteProgress((p) => void putNode(env.nailgun, node.id, { progress: p }));
+  // Progress is lossy, as Astute's is: one lost to a master restart is superseded by the next.
+  const progress = astuteProgress((p) => void putNode(env.nailgun, node.id, { progress: p }, 10_000).catch(() => undefined));
   const result = await env.stages.run(`${n.name}: ${o.stage ?? 'provision'}`, to.provision, () =>
     runTask(env, mac, ['provision', 'run', '--input', PROVISION_JSON, ...(o.runArgs ?? [])], to.provision, (l) => {
       if (env.agentLine) env.agentLine(n.name, l);

@@ -18,7 +18,7 @@ import { parseProvisionData } from '../agent/schema/load.js';
 import type { PublishedImage } from './images.js';
 import type { Lab } from './lab.js';
 import {
-  bootToBootstrap, provisionOrThrow, rebootToDisk, runTask, verifyOnNode, type OrchestratedNode, type OrchestratorEnv,
+  bootToBootstrap, provisionOrThrow, rebootToDisk, verifyOnNode, type OrchestratedNode, type OrchestratorEnv,
   type ProvisionReportView,
 } from './orchestrator.js';
 import { deployNode } from './deploy/deploy.js';
@@ -27,6 +27,7 @@ import { nativeProvision } from './native-provision.js';
 import { dispatchProvision, requestProvision } from './provision-dispatch.js';
 import { imageDataFor, nodeData, type LabScenario } from './scenario.js';
 import { expectFirstBoot, firstBootChecks, type Check } from './verify/first-boot.js';
+import { keepDataProbe, keptFs } from './verify/keep-data.js';
 import { hostDiskChecks } from './verify/host-disk.js';
 import type { NodeRecord } from './report/record.js';
 
@@ -46,29 +47,6 @@ interface BranchOutcome {
   checks: Check[];
 }
 
-/** The first keep_data filesystem of a plan, if any (device + mount). */
-function keptFs(plan: Plan): { device: string; mount: string } | undefined {
-  return plan.fss.find((f) => f.keepData && f.type !== 'swap' && f.mount.startsWith('/'));
-}
-
-/** Writes a file into the kept filesystem from the bootstrap and returns its sha256 as the node computes it. */
-async function keepDataProbe(env: OrchestratorEnv, mac: string, device: string, write: boolean): Promise<string> {
-  const run = async (argv: string[]): Promise<string> => {
-    const r = await runTask(env, mac, argv, 120_000);
-    if (r.exitCode !== 0) throw new ForgeError('TOOL_FAILED', `${argv.join(' ')} on the node: exit ${r.exitCode}: ${r.stderrTail}`, { command: argv });
-    return r.stdout;
-  };
-  await run(['mkdir', '-p', '/mnt/kept']);
-  await run(['mount', device, '/mnt/kept']);
-  try {
-    // A few MiB of random data written by the node itself: nothing the lab could fake.
-    if (write) await run(['dd', 'if=/dev/urandom', 'of=/mnt/kept/survivor.bin', 'bs=1M', 'count=4', 'conv=fsync', 'status=none']);
-    return (await run(['sha256sum', '/mnt/kept/survivor.bin'])).split(/\s+/)[0] ?? '';
-  } finally {
-    await run(['umount', '/mnt/kept']);
-  }
-}
-
 /** The same data with every keep_data flag removed (a first deployment). */
 export function withoutKeepData<T>(data: T): T {
   const copy = structuredClone(data) as { ks_meta?: { pm_data?: { ks_spaces?: { volumes?: Record<string, unknown>[] }[] } } };
@@ -77,7 +55,7 @@ export function withoutKeepData<T>(data: T): T {
 }
 
 /** The plan the node will make, from the inventory it reported at discovery. */
-function planOf(data: unknown, inventory: unknown): Plan {
+export function planOf(data: unknown, inventory: unknown): Plan {
   return buildPlan(parseProvisionData(data), inventory as Inventory);
 }
 
@@ -90,6 +68,10 @@ export async function runScenarioOnNode(
     method?: LabMethod;
     /** Filled as the run goes, for the run's report (also when it fails half-way). */
     record?: NodeRecord;
+    /** Every agent log line of the image runs (a test puts faults at points of the run). */
+    onProvisionLine?: (line: string) => void;
+    /** Runs alongside the reboot into the installed system until its call-back (a master fault during first boot). */
+    duringFirstBoot?: () => Promise<void>;
   },
 ): Promise<ScenarioRun> {
   try {
@@ -181,13 +163,20 @@ async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promi
 
 /** Astute's image_provision for one node: the agent from the bootstrap, verify, netboot off, reboot. */
 async function imageBranch(
-  o: { env: OrchestratorEnv; node: OrchestratedNode; image: PublishedImage; runArgs?: string[]; record?: NodeRecord },
+  o: {
+    env: OrchestratorEnv; node: OrchestratedNode; image: PublishedImage; runArgs?: string[]; record?: NodeRecord;
+    onProvisionLine?: (line: string) => void; duringFirstBoot?: () => Promise<void>;
+  },
   node: MockNode, data: Record<string, any>,
 ): Promise<BranchOutcome> {
   const { env, node: n, record } = o;
   const mac = n.macs[0] as string;
   const checks: Check[] = [];
-  const run = { ...(o.runArgs ? { runArgs: o.runArgs } : {}), ...(record ? { onLine: (l: string) => record.agentLine(l) } : {}) };
+  const onLine = (l: string): void => {
+    record?.agentLine(l);
+    o.onProvisionLine?.(l);
+  };
+  const run = { ...(o.runArgs ? { runArgs: o.runArgs } : {}), onLine };
   // keep_data marks data of an earlier deployment: the first one is made without it,
   // as Fuel does, and the agent refuses a kept partition that is not on the disk.
   const firstData = withoutKeepData(data);
@@ -208,7 +197,7 @@ async function imageBranch(
   });
   const verify = await verifyOnNode(env, n, node);
   checks.push({ name: 'provision verify on node', ok: verify.exitCode === 0, detail: `exit ${verify.exitCode}` });
-  const firstBoot = await rebootToDisk(env, n, node);
+  const [firstBoot] = await Promise.all([rebootToDisk(env, n, node), o.duringFirstBoot?.()]);
   const plan = (attempt.report as { plan?: Plan } | undefined)?.plan;
   return { firstBoot, plan, report: attempt.report, checks };
 }

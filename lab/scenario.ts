@@ -68,7 +68,10 @@ export function vmInventory(disks: readonly VmDiskSpec[]): Inventory {
  * Points provisioning data at a VM's disks by position (the n-th ks_spaces disk is
  * the n-th VM disk): kernel names and the by-id links udev gives the guest. Data
  * that matched by a link keeps matching by link; by name only where the name is
- * stable (NVMe probe order is not, so NVMe disks always match by link).
+ * stable: virtio disks (probed in PCI order). NVMe and SATA disks always match by
+ * link: NVMe controllers and libata's ports probe asynchronously, so two SATA
+ * disks can swap sda/sdb between boots (seen: the lab property's second disk,
+ * matched by name, resolved to the disk the first one's by-id link named).
  */
 export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[]): Doc {
   const copy = structuredClone(data);
@@ -83,7 +86,7 @@ export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[]): Doc {
     if ((s.extra as unknown[] | undefined)?.length) {
       s.extra = [link];
       s.id = d.name;
-    } else s.id = byName && !d.name.startsWith('nvme') ? d.name : link;
+    } else s.id = byName && d.name.startsWith('vd') ? d.name : link;
   });
   return copy;
 }

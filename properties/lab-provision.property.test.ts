@@ -3,11 +3,16 @@
 // or RAID1, an ESP — execute inside a QEMU VM booted from the bootstrap ramdisk
 // (real device-mapper and md), get a real image streamed onto / and a configdrive,
 // and verify; then a second, different layout over the same disks (stale LVM, MD
-// and GPT left behind) does too. Seeded and replayable: a failure prints the seed,
+// and GPT left behind) does too — after that layout has been laid out once and then
+// damaged as a crash would leave it (generated from its plan: a half-created array,
+// a VG missing a PV, a partition without its filesystem, the first MiBs of an image
+// over a filesystem; properties/stale-state.ts), so its clean step meets the
+// leftovers in the very places it will use. Seeded and replayable: a failure prints the seed,
 // the path, the failing case (written under reports/) and the one command that
 // reruns exactly that case.
 //   FORGE_PROP_SEED=<seed> FORGE_PROP_PATH=<path> FORGE_LAB_PROP_RUNS=<n> npx vitest run properties/lab-provision.property.test.ts
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -16,95 +21,22 @@ import { ensureBootstrap } from '../agent/host/artifacts.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import { buildPlan } from '../agent/plan/build.js';
 import { parseProvisionData } from '../agent/schema/load.js';
-import { retargetToVm, vmInventory } from '../lab/scenario.js';
-import type { VmDiskSpec } from '../lab/vm/qemu.js';
+import { vmInventory } from '../lab/scenario.js';
 import { bootVmNode } from '../lab/vm/run-in-vm.js';
-import { validCaseArb, type GeneratedCase } from './generators.js';
+import { caseArb, describeCase, IMAGE, onVm, type VmCase } from './lab-vm-cases.js';
 import { NodeRecord } from '../lab/report/record.js';
 import { writeLabPropertyFailure } from './lab-failure.js';
 import { publishSmallRootImage } from '../lab/testing/small-root-image.js';
 import { Stages } from '../lab/stages.js';
+import { leftoverArgv, onNodeDevices, type Leftover } from './stale-state.js';
+import type { Plan } from '../agent/plan/types.js';
 
 const seed = Number(process.env['FORGE_PROP_SEED'] ?? Date.now() % 2 ** 31);
 const path = process.env['FORGE_PROP_PATH'];
 const numRuns = Number(process.env['FORGE_LAB_PROP_RUNS'] ?? 1);
-const IMAGE = 'prop-root.img.gz';
+/** On the node: the image's first MiBs, for the half-written-image leftover. */
+const HALF_IMAGE = '/tmp/half-image.img';
 const MiB = 2 ** 20;
-
-interface VmCase {
-  disks: VmDiskSpec[];
-  first: GeneratedCase;
-  second: GeneratedCase;
-}
-
-/** The VM's disks for a generated case: bus from the disk kind, its size and sector size. */
-const vmDisks = (c: GeneratedCase): VmDiskSpec[] =>
-  c.inventory.disks.map((d, i) => ({
-    sizeMiB: Math.floor(d.size / MiB),
-    bus: d.name.startsWith('nvme') ? 'nvme' : 'sata',
-    logicalBlockSize: d.logicalSectorSize === 4096 ? 4096 : 512,
-    serial: `prop-${i}`,
-  }));
-
-/**
- * A generated case on the VM's disks (lab/scenario.ts retargetToVm), without
- * keep_data (fresh disks hold nothing to keep), xfs only where mkfs.xfs accepts
- * the size, and the lab's image on /.
- */
-function onVm(c: GeneratedCase, disks: readonly VmDiskSpec[], imagesUrl: string): Record<string, any> {
-  const data = retargetToVm(c.data, disks);
-  for (const s of data.ks_meta.pm_data.ks_spaces as any[]) {
-    for (const v of s.volumes) {
-      delete v.keep_data;
-      if (v.file_system === 'xfs' && v.size < 320) v.file_system = 'ext4';
-    }
-  }
-  data.ks_meta.image_data = { '/': { uri: `${imagesUrl}/${IMAGE}`, format: 'ext4', container: 'gzip' } };
-  return data;
-}
-
-/** Room on / for the test image (24 MiB raw) and the configdrive's templates. */
-function rootFits(c: GeneratedCase): boolean {
-  const vols = (c.data.ks_meta.pm_data.ks_spaces as any[]).flatMap((s) => s.volumes as any[]);
-  return vols.some((v) => v.mount === '/' && v.size >= 48);
-}
-
-/** One line per case for the CI log: disks, then each layout's shape. */
-function describeCase(c: VmCase): string {
-  const disks = c.disks.map((d) => `${d.bus}/${d.logicalBlockSize}/${d.sizeMiB}MiB`).join(' ');
-  const shape = (g: GeneratedCase): string =>
-    `/ on ${g.expect.rootOn}${g.expect.withBoot ? `, /boot ${g.expect.bootRaid ? 'raid1' : 'plain'}` : ''}${g.expect.withEsp ? ', esp' : ''}`;
-  return `[${disks}] first: ${shape(c.first)}; second: ${shape(c.second)}`;
-}
-
-/**
- * The second layout is generated for SATA disks but lands on the first one's disks
- * (NVMe among them): keep it only when it is valid there, e.g. no plain /boot on
- * an NVMe disk without an ESP, which the planner rightly refuses.
- */
-function plansOn(g: GeneratedCase, disks: readonly VmDiskSpec[]): boolean {
-  try {
-    buildPlan(parseProvisionData(onVm(g, disks, 'http://lab.invalid/targetimages')), vmInventory(disks));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const caseArb: fc.Arbitrary<VmCase> = fc
-  .integer({ min: 1, max: 3 })
-  .chain((n) =>
-    validCaseArb({ sizing: 'vm', minDisks: n, maxDisks: n, minDiskMiB: 1024, maxDiskMiB: 4096, kinds: ['sata', 'nvme'] })
-      .filter(rootFits)
-      .map((first) => ({ first, disks: vmDisks(first) }))
-      .filter(({ first, disks }) => plansOn(first, disks))
-      .chain(({ first, disks }) => {
-        const smallest = Math.min(...disks.map((d) => d.sizeMiB));
-        return validCaseArb({ sizing: 'vm', minDisks: n, maxDisks: n, minDiskMiB: smallest, maxDiskMiB: smallest, kinds: ['sata'] })
-          .filter((second) => rootFits(second) && plansOn(second, disks))
-          .map((second) => ({ disks, first, second }));
-      }),
-  );
 
 describe('lab provisioning property (VM)', () => {
   const runner = new ExecaRunner();
@@ -151,6 +83,7 @@ describe('lab provisioning property (VM)', () => {
         record.report.plan = buildPlan(parseProvisionData(data), vmInventory(c.disks));
         const input = `/tmp/provision-${i}.json`;
         await node.upload(input, JSON.stringify(data));
+        if (i === 1 && c.stale.length) await leaveLeftovers(c.stale, input, record.report.plan as Plan, node);
         for (const argv of steps(input)) {
           const r = await stages.run(`prop: layout ${i}: ${argv.slice(0, 2).join(' ')}`, 11 * 60_000, () =>
             node.run(argv, { timeoutMs: 10 * 60_000, onLog: (l) => record.agentLine(l) }));
@@ -160,6 +93,21 @@ describe('lab provisioning property (VM)', () => {
           if (argv[1] === 'verify') expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
         }
       }
+    };
+    /** The second layout laid out once, then damaged as a crash would leave it. */
+    const leaveLeftovers = async (stale: Leftover[], input: string, hostPlan: Plan, node: Awaited<ReturnType<typeof bootVmNode>>): Promise<void> => {
+      await node.upload(HALF_IMAGE, gunzipSync(readFileSync(join(images, IMAGE))).subarray(0, 4 * MiB));
+      const run = async (argv: string[]): Promise<string> => {
+        const r = await stages.run(`prop: leftovers: ${argv.slice(0, 2).join(' ')}`, 6 * 60_000, () =>
+          node.run(argv, { timeoutMs: 5 * 60_000, onLog: (l) => record.agentLine(l) }));
+        record.addChecks([{ name: `leftovers: ${argv.join(' ')}`, ok: r.exitCode === 0, detail: `exit ${r.exitCode}` }]);
+        expect({ argv: argv.join(' '), exitCode: r.exitCode, out: r.exitCode ? r.stderrTail.slice(-1500) : '' }).toEqual({ argv: argv.join(' '), exitCode: 0, out: '' });
+        return r.stdout;
+      };
+      // The node's own plan names the devices as its kernel did this boot.
+      const nodePlan = JSON.parse(await run(['provision', 'plan', '--input', input, '--json'])) as Plan;
+      await run(['provision', 'partition', '--input', input]);
+      for (const argv of leftoverArgv(onNodeDevices(stale, hostPlan, nodePlan), HALF_IMAGE)) await run(argv);
     };
     const result = await fc.check(prop, { seed, numRuns, endOnFailure: true, ...(path ? { path } : {}) });
     if (result.failed) {

@@ -1,10 +1,10 @@
-import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, it, expect } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMethodCall, methodResponse, parseMethodResponse, faultResponse } from './xmlrpc.js';
 import { startCobbler, CobblerClient, type CobblerSystem, type PowerAction } from './cobbler.js';
-import { LOST_TASK_EXIT, startNailgun } from './nailgun.js';
+import { LOST_TASK_EXIT, startNailgun, type StartedNailgun } from './nailgun.js';
 
 describe('xml-rpc codec', () => {
   it('parses the spec example call', () => {
@@ -136,5 +136,161 @@ describe('mock Nailgun', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('mock Nailgun restart (state file)', () => {
+  const dirs: string[] = [];
+  const tmp = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'forge-nailgun-state-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const mac = '52:54:00:aa:00:07';
+  const call = (ng: StartedNailgun, method: string, p: string, b?: unknown): Promise<Response> =>
+    fetch(ng.url + p, { method, ...(b === undefined ? {} : { body: JSON.stringify(b), headers: { 'content-type': 'application/json' } }) });
+  const discover = async (ng: StartedNailgun): Promise<number> =>
+    ((await (await call(ng, 'POST', '/api/nodes/agent', { macs: [mac.toUpperCase()], inventory: {} })).json()) as { id: number }).id;
+
+  it('comes back from a restart mid-task with what was persisted: /api answers 502 meanwhile, waiters and held objects carry on', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'images'));
+    writeFileSync(join(dir, 'images', 'img.gz'), '0123456789');
+    await using ng = await startNailgun({ imagesDir: join(dir, 'images'), stateFile: join(dir, 'nailgun.json') });
+    const id = await discover(ng);
+    const node = ng.node(id);
+    const rec = ng.enqueue(mac, { kind: 'run', argv: ['provision', 'run'] });
+    const heldLines = rec.logLines;
+    const task = (await (await call(ng, 'GET', `/api/nodes/agent/tasks?mac=${mac}`)).json()) as { id: string };
+    expect(task.id).toBe(rec.task.id);
+    expect((await call(ng, 'POST', `/api/nodes/agent/tasks/${task.id}/log`, { lines: ['l1', 'l2'] })).status).toBe(200);
+    expect((await call(ng, 'PUT', `/api/nodes/${id}`, { status: 'provisioning', progress: 30 })).status).toBe(200);
+    const lines: string[] = [];
+    let settled = false;
+    const result = ng.awaitResult(task.id, 10_000, (l) => lines.push(l));
+    void result.finally(() => (settled = true));
+    const served = ng.requests.length;
+
+    const restarting = ng.restart({ downMs: 300 });
+    const refused = await call(ng, 'POST', `/api/nodes/agent/tasks/${task.id}/log`, { lines: ['never arrives'] });
+    expect(refused.status).toBe(502);
+    expect(await refused.json()).toEqual({ error: 'nailgun is restarting' });
+    expect(ng.refused).toEqual([{ method: 'POST', path: `/api/nodes/agent/tasks/${task.id}/log`, at: expect.any(Number) }]);
+    // nginx serves the images itself.
+    expect(await (await call(ng, 'GET', '/targetimages/img.gz')).text()).toBe('0123456789');
+    expect(ng.requests).toHaveLength(served);
+    await restarting;
+
+    expect((await call(ng, 'GET', `/api/nodes/${id}`)).status).toBe(200);
+    expect(ng.node(id)).toBe(node);
+    expect(node).toMatchObject({ id, macs: [mac], discoveries: 1, status: 'provisioning', progress: 30, updates: [{ status: 'provisioning', progress: 30 }] });
+    expect(ng.task(task.id)).toBe(rec);
+    expect(rec).toMatchObject({ dispatchedAt: expect.any(Number), logLines: ['l1', 'l2'], result: undefined });
+    expect(settled).toBe(false);
+
+    await call(ng, 'POST', `/api/nodes/agent/tasks/${task.id}/log`, { lines: ['l3'] });
+    await call(ng, 'POST', `/api/nodes/agent/tasks/${task.id}/result`, { exitCode: 0, stdout: '{"ok":true}', stderrTail: '', durationMs: 9 });
+    expect(await result).toEqual({ exitCode: 0, stdout: '{"ok":true}', stderrTail: '', durationMs: 9 });
+    expect(lines).toEqual(['l1', 'l2', 'l3']);
+    expect(heldLines).toEqual(['l1', 'l2', 'l3']);
+    // The node object taken before the restart follows what happens after it.
+    expect(await discover(ng)).toBe(id);
+    expect(node).toMatchObject({ discoveries: 2 });
+    expect(ng.nodes()).toEqual([node]);
+  });
+
+  it('loses what was never persisted, keeps what was, and refuses a corrupt state file naming it', async () => {
+    const file = join(tmp(), 'nailgun.json');
+    await using ng = await startNailgun({ stateFile: file });
+    const id = await discover(ng);
+    const node = ng.node(id);
+    if (!node) throw new Error('not discovered');
+    ng.setProvisionData(id, { uid: String(id), hostname: 'node-7', name: 'node-7', interfaces: { eth0: { mac_address: mac } }, ks_meta: { pm_data: { ks_spaces: [] } } });
+    expect((await call(ng, 'PUT', `/api/clusters/1/provision?nodes=${id}`)).status).toBe(202);
+    expect((await ng.takeRpc(1000)).method).toBe('image_provision');
+    expect((await call(ng, 'POST', '/api/nodes/no-such-uid/provisioned', { boot_finished: true })).status).toBe(200);
+    ng.cluster.method = 'cobbler';
+    // Changed in memory only: no request, no mutator — a real restart forgets it.
+    node.progress = 77;
+    node.errorType = 'ghost';
+    node.updates.push({ ghost: true });
+
+    await ng.restart({ downMs: 0 });
+    expect(node).toMatchObject({ status: 'provisioning', progress: 0, errorType: undefined, updates: [], provision: { uid: String(id) } });
+    expect(ng.cluster.method).toBe('cobbler');
+    expect(ng.rpcs).toHaveLength(1);
+    await expect(ng.takeRpc(50)).rejects.toMatchObject({ code: 'LAB_TIMEOUT' });
+    // New ids continue after the persisted ones.
+    expect(((await (await call(ng, 'POST', '/api/nodes/agent', { macs: ['52:54:00:aa:00:08'], inventory: {} })).json()) as { id: number }).id).toBe(id + 1);
+
+    const good = readFileSync(file);
+    writeFileSync(file, '{"version": 1, "nodes": [');
+    await expect(ng.restart({ downMs: 0 })).rejects.toMatchObject({ code: 'LAB_FAILED', message: expect.stringContaining(file) });
+    // Nailgun could not start: still down.
+    expect((await call(ng, 'GET', '/api/nodes')).status).toBe(502);
+    writeFileSync(file, good);
+    ng.up();
+    expect((await call(ng, 'GET', '/api/nodes')).status).toBe(200);
+  });
+
+  it('is held down until up(): the first-boot call-back is refused, a task enqueued meanwhile survives', async () => {
+    await using ng = await startNailgun({ stateFile: join(tmp(), 'nailgun.json') });
+    const id = await discover(ng);
+    ng.down();
+    const cb = await call(ng, 'POST', `/api/v1/nodes/${id}/provisioned`, { boot_finished: true });
+    expect(cb.status).toBe(502);
+    expect(ng.refused.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /api/v1/nodes/${id}/provisioned`]);
+    expect(ng.node(id)?.provisioned).toEqual([]);
+    const rec = ng.enqueue(mac, { kind: 'poweroff' });
+    expect((await call(ng, 'GET', `/api/nodes/agent/tasks?mac=${mac}`)).status).toBe(502);
+    ng.up();
+    expect((await call(ng, 'POST', `/api/v1/nodes/${id}/provisioned`, { boot_finished: true })).status).toBe(200);
+    expect(ng.node(id)).toMatchObject({ status: 'provisioned', provisioned: [{ boot_finished: true }] });
+    expect(((await (await call(ng, 'GET', `/api/nodes/agent/tasks?mac=${mac}`)).json()) as { id: string }).id).toBe(rec.task.id);
+    expect(ng.refused).toHaveLength(2);
+    // Handing a task out is a change too: a restart right after it keeps it handed out.
+    await ng.restart({ downMs: 0 });
+    expect(rec.dispatchedAt).toEqual(expect.any(Number));
+    expect((await call(ng, 'GET', `/api/nodes/agent/tasks?mac=${mac}`)).status).toBe(204);
+  });
+
+  it('fails a pending awaitResult whose task did not come back from the state file', async () => {
+    const file = join(tmp(), 'nailgun.json');
+    await using ng = await startNailgun({ stateFile: file });
+    await discover(ng);
+    const rec = ng.enqueue(mac, { kind: 'run', argv: ['true'] });
+    const result = ng.awaitResult(rec.task.id, 10_000);
+    ng.down();
+    // The database lost the task (edited while Nailgun is down).
+    const j = JSON.parse(readFileSync(file, 'utf8')) as { tasks: unknown[]; queues: Record<string, string[]> };
+    j.tasks = [];
+    j.queues = {};
+    writeFileSync(file, JSON.stringify(j));
+    ng.up();
+    await expect(result).rejects.toMatchObject({ code: 'LAB_FAILED', message: expect.stringContaining('gone after a restart') });
+    expect(ng.tasks()).toEqual([]);
+  });
+
+  it('will not reload a state file that missed a change (its write failed) until a later write succeeds', async () => {
+    const dir = join(tmp(), 'db');
+    mkdirSync(dir);
+    await using ng = await startNailgun({ stateFile: join(dir, 'nailgun.json') });
+    rmSync(dir, { recursive: true });
+    expect(() => ng.enqueue(mac, { kind: 'poweroff' })).toThrow(expect.objectContaining({ code: 'LAB_FAILED' }));
+    mkdirSync(dir);
+    await expect(ng.restart({ downMs: 0 })).rejects.toMatchObject({ code: 'LAB_FAILED', message: expect.stringContaining('misses the last change') });
+    ng.enqueue(mac, { kind: 'reboot' });
+    ng.up();
+    expect(ng.tasks().map((t) => t.task.kind)).toEqual(['poweroff', 'reboot']);
+  });
+
+  it('needs a state file to restart', async () => {
+    await using ng = await startNailgun();
+    await expect(ng.restart({ downMs: 0 })).rejects.toMatchObject({ code: 'USAGE' });
+    expect(() => ng.down()).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect((await call(ng, 'GET', '/api/nodes')).status).toBe(200);
   });
 });

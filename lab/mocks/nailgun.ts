@@ -3,50 +3,27 @@
 // exchange (agent/bootstrap/protocol.ts), the configdrive's first-boot
 // "provisioned" call-back, and the OS images under /targetimages/ (Range-capable,
 // with fault injection). Real HTTP, because QEMU guests need real servers.
+//
+// With a state file it persists what a real Nailgun keeps in its database
+// (nailgun-state.ts) after every change, and can be restarted or held down: /api
+// then answers 502 as Fuel's nginx does while Nailgun is gone, the static trees
+// stay served (nginx serves those itself), and the state comes back from the file.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DiscoveryReport, Task, TaskResult } from '../../agent/bootstrap/protocol.js';
 import { ForgeError } from '../../agent/core/errors.js';
 import { HttpError, listen, readJson, sendJson, type Listening } from './http.js';
 import {
+  emptyState, NODE_STATUSES, readStateFile, writeStateFile, type MockNode, type NailgunState, type NodeStatus, type TaskRecord,
+} from './nailgun-state.js';
+import {
   DEFAULT_PROFILES, PROVISION_METHODS, provisionMessage, type CobblerEngine, type ProvisionMethod, type ProvisionRpc, type ReleaseProfiles,
 } from './provision-rpc.js';
 import { StaticFiles } from './static-files.js';
 
-export type NodeStatus = 'discover' | 'provisioning' | 'provisioned' | 'error' | 'ready';
-
-export interface MockNode {
-  id: number;
-  macs: string[];
-  status: NodeStatus;
-  progress: number;
-  errorType: string | undefined;
-  errorMessage: string | undefined;
-  inventory: unknown;
-  agentVersion: string | undefined;
-  cmdline: string | undefined;
-  discoveredAt: number;
-  /** How often the node reported discovery (a re-boot into bootstrap reports again). */
-  discoveries: number;
-  /** The provision serializer's output for this node (set by the orchestrator or a test). */
-  provision: unknown;
-  /** Bodies the first-boot call-back posted, in order. */
-  provisioned: unknown[];
-  /** Every PUT /api/nodes/:id body, in order (status history). */
-  updates: Record<string, unknown>[];
-}
+export type { MockNode, NodeStatus, OrphanCallback, TaskRecord } from './nailgun-state.js';
 
 export type TaskInput = Task extends infer T ? (T extends { id: string } ? Omit<T, 'id'> : never) : never;
-
-export interface TaskRecord {
-  task: Task;
-  mac: string;
-  queuedAt: number;
-  dispatchedAt: number | undefined;
-  finishedAt: number | undefined;
-  logLines: string[];
-  result: TaskResult | undefined;
-}
 
 export interface NailgunOptions {
   host?: string;
@@ -57,9 +34,17 @@ export interface NailgunOptions {
   staticDirs?: Record<string, string>;
   /** The one cluster every node joins: its provisioning method (default image) and Cobbler. */
   cluster?: { method?: ProvisionMethod; engine?: CobblerEngine; profiles?: ReleaseProfiles };
+  /**
+   * Where the durable state is kept (written atomically after every change; a
+   * fresh mock starts empty and overwrites it). Needed by restart(), down(), up().
+   */
+  stateFile?: string;
 }
 
-/** Cluster 1 as Nailgun holds it: the method attribute and the release's Cobbler profiles. */
+/**
+ * Cluster 1 as Nailgun holds it: the method attribute (persisted, also when
+ * assigned directly) and the release's Cobbler profiles and engine (configuration).
+ */
 export interface MockCluster {
   id: number;
   name: string;
@@ -87,8 +72,21 @@ export interface StartedNailgun extends AsyncDisposable {
   readonly rpcs: ProvisionRpc[];
   /** Waits for the next provisioning message not taken yet. */
   takeRpc(timeoutMs: number): Promise<ProvisionRpc>;
-  /** Every REST request (method, path with query), in order: the exchange a test can replay. */
+  /** Every REST request served (method, path with query), in order: the exchange a test can replay. */
   readonly requests: { method: string; path: string }[];
+  /** Every /api request answered 502 while Nailgun was down, in order. */
+  readonly refused: { method: string; path: string; at: number }[];
+  /**
+   * Nailgun restarting behind nginx: /api answers 502 for downMs, then the state
+   * is reloaded from the state file (anything not persisted is lost) and /api is
+   * served again. Rejects with USAGE without a state file, LAB_FAILED if the file
+   * cannot be loaded (Nailgun then stays down). Ends a down() hold too.
+   */
+  restart(o: { downMs: number }): Promise<void>;
+  /** Takes Nailgun down until up(): for a test that waits to see something refused. */
+  down(): void;
+  /** Brings it back after down(), reloading from the state file (throws LAB_FAILED and stays down if it cannot). */
+  up(): void;
   /** Resolves when the task has a result (or rejects after timeoutMs). Log lines stream to onLog. */
   awaitResult(id: string, timeoutMs: number, onLog?: (line: string) => void): Promise<TaskResult>;
   close(): Promise<void>;
@@ -104,11 +102,11 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNailgun> {
-  const nodes = new Map<number, MockNode>();
-  const tasks = new Map<string, TaskRecord>();
-  const queues = new Map<string, string[]>();
+  // The durable state; its maps and arrays are only ever changed in place, so
+  // the references below (and rpcs/cluster handed to callers) stay valid across a reload.
+  const state: NailgunState = emptyState(opts.cluster?.method ?? 'image');
+  const { nodes, tasks, queues, rpcs, orphanCallbacks } = state;
   const waiters = new Map<string, Set<() => void>>();
-  let nextId = 1;
   const images = opts.imagesDir ? new StaticFiles(opts.imagesDir) : undefined;
   const statics = new Map(Object.entries(opts.staticDirs ?? {}).map(([k, d]) => [k, new StaticFiles(d)]));
 
@@ -140,12 +138,17 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
   const cluster: MockCluster = {
     id: 1,
     name: 'lab',
-    method: opts.cluster?.method ?? 'image',
+    get method(): ProvisionMethod {
+      return state.method;
+    },
+    // Tests and the lab set the method directly, as the orchestrator would through the UI: persisted.
+    set method(m: ProvisionMethod) {
+      state.method = m;
+      persist();
+    },
     profiles: opts.cluster?.profiles ?? DEFAULT_PROFILES,
     engine: opts.cluster?.engine ?? { url: 'http://127.0.0.1/cobbler_api', username: 'cobbler', password: 'cobbler', master_ip: '127.0.0.1' },
   };
-  const rpcs: ProvisionRpc[] = [];
-  let rpcTaken = 0;
   const rpcWaiters = new Set<() => void>();
   const requests: { method: string; path: string }[] = [];
   // Nailgun's attribute as its UI edits it: editable.provision.method.value.
@@ -195,7 +198,7 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
     let n = macs.map(byMac).find((x) => x !== undefined);
     if (!n) {
       n = {
-        id: nextId++, macs, status: 'discover', progress: 0, errorType: undefined, errorMessage: undefined,
+        id: state.nextId++, macs, status: 'discover', progress: 0, errorType: undefined, errorMessage: undefined,
         inventory: r.inventory, agentVersion: r.agentVersion, cmdline: r.cmdline, discoveredAt: Date.now(),
         discoveries: 0, provision: undefined, provisioned: [], updates: [],
       };
@@ -219,11 +222,10 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
     sendJson(res, 200, { id: n.id });
   };
 
-  const handler = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const p = url.pathname;
     const method = req.method ?? 'GET';
     let m: RegExpExecArray | null;
-    if (p.startsWith('/api/')) requests.push({ method, path: p + url.search });
     if ((m = /^\/api(?:\/v1)?\/clusters\/(\d+)(\/.*)?$/.exec(p))) {
       if (Number(m[1]) !== cluster.id) throw new HttpError(404, `cluster ${m[1]} not found`);
       const sub = (m[2] ?? '/').replace(/\/$/, '');
@@ -236,7 +238,7 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
         if (!(PROVISION_METHODS as readonly unknown[]).includes(v)) {
           throw new HttpError(400, `editable.provision.method.value: must be one of ${PROVISION_METHODS.join(', ')}, got ${JSON.stringify(v)}`);
         }
-        cluster.method = v as ProvisionMethod;
+        state.method = v as ProvisionMethod;
         return sendJson(res, 200, attributesView());
       }
       if (method === 'PUT' && sub === '/provision') {
@@ -322,7 +324,7 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
         n.updates.push(body);
         const st = body['status'];
         if (st !== undefined) {
-          if (!['discover', 'provisioning', 'provisioned', 'error', 'ready'].includes(String(st))) {
+          if (!(NODE_STATUSES as readonly string[]).includes(String(st))) {
             throw new HttpError(400, `status: unknown value ${String(st)}`);
           }
           n.status = st as NodeStatus;
@@ -336,7 +338,68 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
     throw new HttpError(404, `${method} ${p}: no such endpoint`);
   };
 
-  const orphanCallbacks: { uid: string; body: unknown }[] = [];
+  // A failed write is remembered until a later one succeeds (each holds the
+  // whole state): a reload before that would silently go back in time.
+  let lostWrite: unknown;
+  const persist = (): void => {
+    if (!opts.stateFile) return;
+    try {
+      writeStateFile(opts.stateFile, state);
+      lostWrite = undefined;
+    } catch (e) {
+      lostWrite = e;
+      throw e;
+    }
+  };
+  const stateFileFor = (what: string): string => {
+    if (!opts.stateFile) throw new ForgeError('USAGE', `mock nailgun: ${what} needs NailgunOptions.stateFile (the state a restart comes back with)`);
+    return opts.stateFile;
+  };
+  // What a restarted Nailgun does: read its database. Synchronous, so no request
+  // sees half of it.
+  const reload = (file: string): void => {
+    if (lostWrite !== undefined) {
+      throw new ForgeError('LAB_FAILED', `mock nailgun: state file ${file} misses the last change (its write failed)`, { cause: lostWrite });
+    }
+    const next = readStateFile(file);
+    // Updated in place, not replaced: the orchestrator knows a node or task only
+    // by id, but tests hold MockNode/TaskRecord objects (node.discoveries,
+    // t.logLines) across a restart, and should read what came back.
+    adopt(nodes, next.nodes);
+    adopt(tasks, next.tasks);
+    queues.clear();
+    for (const [mac, q] of next.queues) queues.set(mac, q);
+    state.nextId = next.nextId;
+    state.method = next.method;
+    state.rpcTaken = next.rpcTaken;
+    refill(rpcs, next.rpcs);
+    refill(orphanCallbacks, next.orphanCallbacks);
+    // Pending waiters catch up with what came back (or learn their task is gone).
+    for (const set of waiters.values()) for (const w of [...set]) w();
+    for (const w of [...rpcWaiters]) w();
+  };
+
+  let serving = true;
+  const refused: StartedNailgun['refused'] = [];
+  const handler = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const path = url.pathname + url.search;
+    if (!url.pathname.startsWith('/api/')) return route(req, res, url);
+    if (!serving) {
+      refused.push({ method, path, at: Date.now() });
+      return sendJson(res, 502, { error: 'nailgun is restarting' });
+    }
+    requests.push({ method, path });
+    // Every request that may change the state persists it (a poll may hand out a
+    // task). The write lands before any other request or a reload can run.
+    try {
+      await route(req, res, url);
+    } finally {
+      if ((method !== 'GET' && method !== 'HEAD') || url.pathname === '/api/nodes/agent/tasks') persist();
+    }
+  };
+
+  persist();
   const srv: Listening = await listen(opts.host ?? '127.0.0.1', opts.port ?? 0, handler);
   const url = `http://${srv.host}:${srv.port}`;
 
@@ -353,6 +416,7 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
       const n = nodes.get(id);
       if (!n) throw new ForgeError('LAB_FAILED', `mock nailgun: node ${id} not discovered`);
       n.provision = data;
+      persist();
     },
     enqueue: (mac, input) => {
       const m = normMac(mac);
@@ -360,6 +424,7 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
       const rec: TaskRecord = { task, mac: m, queuedAt: Date.now(), dispatchedAt: undefined, finishedAt: undefined, logLines: [], result: undefined };
       tasks.set(task.id, rec);
       queues.set(m, [...(queues.get(m) ?? []), task.id]);
+      persist();
       return rec;
     },
     task: (id) => tasks.get(id),
@@ -367,13 +432,20 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
     cluster,
     rpcs,
     requests,
+    refused,
     takeRpc: (timeoutMs) =>
       new Promise<ProvisionRpc>((resolve, reject) => {
         const check = (): void => {
-          if (rpcTaken < rpcs.length) {
+          if (state.rpcTaken < rpcs.length) {
             rpcWaiters.delete(check);
             clearTimeout(timer);
-            resolve(rpcs[rpcTaken++] as ProvisionRpc);
+            const msg = rpcs[state.rpcTaken++] as ProvisionRpc;
+            try {
+              persist();
+              resolve(msg);
+            } catch (e) {
+              reject(e);
+            }
           }
         };
         const timer = setTimeout(() => {
@@ -385,8 +457,9 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
       }),
     awaitResult: (id, timeoutMs, onLog) =>
       new Promise<TaskResult>((resolve, reject) => {
-        const rec = tasks.get(id);
-        if (!rec) return reject(new ForgeError('LAB_FAILED', `mock nailgun: no task ${id}`));
+        if (!tasks.has(id)) return reject(new ForgeError('LAB_FAILED', `mock nailgun: no task ${id}`));
+        // Looked up by id on every check and lines counted, not the record kept:
+        // a restart reloads the tasks, and onLog must see each line once.
         let sent = 0;
         const set = waiters.get(id) ?? new Set();
         waiters.set(id, set);
@@ -395,6 +468,11 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
           set.delete(check);
         };
         const check = (): void => {
+          const rec = tasks.get(id);
+          if (!rec) {
+            done();
+            return reject(new ForgeError('LAB_FAILED', `mock nailgun: task ${id} is gone after a restart (it was never persisted)`));
+          }
           if (onLog) while (sent < rec.logLines.length) onLog(rec.logLines[sent++] as string);
           if (rec.result) {
             done();
@@ -403,14 +481,56 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
         };
         const timer = setTimeout(() => {
           done();
-          reject(new ForgeError('LAB_TIMEOUT', `task ${rec.task.kind} ${id} on ${rec.mac}: no result after ${timeoutMs} ms` +
-            (rec.dispatchedAt ? '' : ' (never picked up by the node)'), { details: { taskId: id, dispatched: rec.dispatchedAt !== undefined } }));
+          const rec = tasks.get(id);
+          reject(new ForgeError('LAB_TIMEOUT', `task ${rec?.task.kind ?? '?'} ${id} on ${rec?.mac ?? '?'}: no result after ${timeoutMs} ms` +
+            (rec?.dispatchedAt ? '' : ' (never picked up by the node)'), { details: { taskId: id, dispatched: rec?.dispatchedAt !== undefined } }));
         }, timeoutMs);
         set.add(check);
         check();
       }),
+    down: () => {
+      stateFileFor('down()');
+      serving = false;
+    },
+    up: () => {
+      if (serving) return;
+      reload(stateFileFor('up()'));
+      serving = true;
+    },
+    restart: async ({ downMs }) => {
+      stateFileFor('restart()');
+      api.down();
+      await new Promise((r) => setTimeout(r, downMs));
+      api.up();
+    },
     close: () => srv.close(),
     [Symbol.asyncDispose]: () => srv.close(),
   };
   return api;
+}
+
+/** Puts next's records into live, keeping the live object of every id that came back. */
+function adopt<K, V extends object>(live: Map<K, V>, next: ReadonlyMap<K, V>): void {
+  const old = new Map(live);
+  live.clear();
+  for (const [k, v] of next) {
+    const o = old.get(k);
+    live.set(k, o ? assignInPlace(o, v) : v);
+  }
+}
+
+/** Object.assign that refills arrays rather than replacing them (a test may hold t.logLines itself). */
+function assignInPlace<T extends object>(target: T, source: T): T {
+  const t = target as Record<string, unknown>;
+  for (const [k, v] of Object.entries(source)) {
+    const cur = t[k];
+    if (Array.isArray(cur) && Array.isArray(v)) refill(cur, v);
+    else t[k] = v;
+  }
+  return target;
+}
+
+function refill<T>(live: T[], next: readonly T[]): void {
+  live.length = 0;
+  for (const x of next) live.push(x);
 }
