@@ -42,6 +42,8 @@ export interface LabNodeSpec {
   disks: VmDiskSpec[];
   memMiB?: number;
   firmware?: 'bios' | 'uefi';
+  /** UEFI with Secure Boot enforced (Microsoft's keys): PXE through shim and Debian's signed GRUB. */
+  secureBoot?: boolean;
 }
 
 export interface Lab extends AsyncDisposable {
@@ -173,6 +175,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
             nics: await nicsOf(spec),
             boot: { kind: 'pxe' },
             ...(spec.firmware ? { firmware: spec.firmware } : {}),
+            ...(spec.secureBoot ? { secureBoot: true } : {}),
           }, { runner: o.runner, dir: vmDir, keepDir: true }));
           return true;
         }

@@ -92,7 +92,7 @@ async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promi
     checks.push(...cs);
     record?.addChecks(cs);
   };
-  lab.addNode({ name: n.name, macs: n.macs, disks: s.disks });
+  lab.addNode({ name: n.name, macs: n.macs, disks: s.disks, ...(s.firmware ? { firmware: s.firmware } : {}), ...(s.secureBoot ? { secureBoot: true } : {}) });
   const node = await bootToBootstrap(env, n);
   const data = nodeData(s, lab.nodeFor(String(node.id), n.hostname, n.macs), imageDataFor(o.image.meta, o.image.file, lab.imagesUrl));
   o.alterData?.(data);
@@ -125,7 +125,8 @@ async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promi
     if (plan) record.report.plan = plan;
     record.imageWritten(report);
   }
-  push(...firstBootChecks(out.firstBoot, expectFirstBoot(data, { plan })));
+  const firmware = { efi: s.firmware === 'uefi', secureBoot: s.secureBoot ?? false };
+  push(...firstBootChecks(out.firstBoot, expectFirstBoot(data, { plan, firmware })));
   push({ name: 'Nailgun status provisioned', ok: lab.nailgun.node(node.id)?.status === 'provisioned', detail: String(lab.nailgun.node(node.id)?.status) });
   // What the master did next in Fuel: reach the node and start the deployment.
   const ran = o.runner.history.length;

@@ -17,7 +17,15 @@ type Doc = Record<string, any>;
 
 export const FUEL_SAMPLE = join(FIXTURES_DIR, 'fuel-nailgun', 'provision_sample.json');
 
-export const LAB_SCENARIOS = [...SCENARIOS, 'fuel-sample'] as const;
+/**
+ * Lab scenarios that are another scenario's data on a UEFI node (the data does not
+ * say which firmware a node has; the lab's VM does).
+ */
+const FIRMWARE_SCENARIOS = {
+  'uefi-single-disk': { base: 'esp-single-disk', firmware: 'uefi', secureBoot: false },
+} as const;
+
+export const LAB_SCENARIOS = [...SCENARIOS, 'fuel-sample', ...(Object.keys(FIRMWARE_SCENARIOS) as (keyof typeof FIRMWARE_SCENARIOS)[])] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
 
 export interface LabScenario {
@@ -25,6 +33,10 @@ export interface LabScenario {
   disks: VmDiskSpec[];
   /** A whole provision document; nodeData() fills in the node and the master. */
   doc: Doc;
+  /** The node's firmware (default BIOS). */
+  firmware?: 'bios' | 'uefi';
+  /** UEFI with Secure Boot enforced. */
+  secureBoot?: boolean;
 }
 
 const readJson = (path: string): Doc => JSON.parse(readFileSync(path, 'utf8')) as Doc;
@@ -93,7 +105,11 @@ export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[]): Doc {
 
 export function labScenario(name: LabScenarioName): LabScenario {
   if (name === 'fuel-sample') return fuelSampleScenario();
-  const p = scenarioPaths(name);
+  if (name in FIRMWARE_SCENARIOS) {
+    const f = FIRMWARE_SCENARIOS[name as keyof typeof FIRMWARE_SCENARIOS];
+    return { ...labScenario(f.base), name, firmware: f.firmware, ...(f.secureBoot ? { secureBoot: true } : {}) };
+  }
+  const p = scenarioPaths(name as (typeof SCENARIOS)[number]);
   return { name, disks: disksFromInventory(readJson(p.inventory) as Inventory), doc: readJson(p.input) };
 }
 

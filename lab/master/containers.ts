@@ -33,8 +33,13 @@ export interface DnsmasqConfig {
    * Omitted: no DNS service (port 0).
    */
   dns?: DnsmasqDns;
-  /** Handed out as the boot file; iPXE fetches it over TFTP from dnsmasq itself. */
+  /** Handed out as the boot file to BIOS clients; iPXE fetches it over TFTP from dnsmasq itself. */
   bootFile: string;
+  /**
+   * Handed out to UEFI clients (DHCP option 93, client architecture 7 or 9: x86-64
+   * UEFI): shim, which loads the signed GRUB beside it (the Secure Boot chain).
+   */
+  uefiBootFile?: string;
   leaseTime?: string;
   hosts?: readonly DhcpHost[];
 }
@@ -64,9 +69,11 @@ export function dnsmasqArgv(c: DnsmasqConfig): string[] {
     `--dhcp-option=option:router,${c.router}`,
   ];
   for (const h of c.hosts ?? []) a.push(`--dhcp-host=${[h.mac, h.ip, h.hostname].filter(Boolean).join(',')}`);
+  if (c.uefiBootFile) a.push('--dhcp-match=set:efi64,option:client-arch,7', '--dhcp-match=set:efi64,option:client-arch,9');
   a.push(
     // next-server defaults to dnsmasq's own address, where its TFTP server listens.
-    `--dhcp-boot=${c.bootFile}`,
+    // Both kinds of firmware on one segment: each boot file names the tag it needs.
+    ...(c.uefiBootFile ? [`--dhcp-boot=tag:efi64,${c.uefiBootFile}`, `--dhcp-boot=tag:!efi64,${c.bootFile}`] : [`--dhcp-boot=${c.bootFile}`]),
     '--enable-tftp',
     `--tftp-root=${TFTP_ROOT_IN_CONTAINER}`,
   );

@@ -42,6 +42,8 @@ export interface MasterNetworkOptions {
   cacheDir?: string;
   /** DHCP boot file name; default boot.ipxe (what mock Cobbler's sync writes). */
   bootFile?: string;
+  /** UEFI clients' boot file; default shimx64.efi (mock Cobbler puts shim there). */
+  uefiBootFile?: string;
   /** Fixed leases (MAC → IP), e.g. the addresses Nailgun's data gives the nodes. */
   dhcpHosts?: readonly DhcpHost[];
   /** The lab's DNS domain, served by dnsmasq; default LAB_DOMAIN. */
@@ -162,6 +164,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
           ],
         },
         bootFile: o.bootFile ?? 'boot.ipxe',
+        uefiBootFile: o.uefiBootFile ?? 'shimx64.efi',
         ...(o.dhcpHosts ? { hosts: o.dhcpHosts } : {}),
       },
     });
@@ -258,4 +261,22 @@ async function removeLabelled(runner: Runner, name: string): Promise<void> {
   const ids = (await runner.run(psByLabelArgv(`${LAB_LABEL}=${name}`), { timeoutMs: 30_000, readOnly: true })).stdout
     .split('\n').map((s) => s.trim()).filter(Boolean);
   if (ids.length) await runner.run(rmForceArgv(ids), { timeoutMs: 60_000 });
+}
+
+/** One file dnsmasq's TFTP server finished sending ("sent /tftp/<file> to <ip>"). */
+export interface TftpSent {
+  ip: string;
+  file: string;
+}
+
+const TFTP_SENT_RE = /dnsmasq-tftp\[\d+\]: sent \/tftp\/(\S+) to (\d+\.\d+\.\d+\.\d+)/;
+
+/** The TFTP transfers in dnsmasq's log, in order (file relative to the TFTP root). */
+export function parseTftpSent(log: string): TftpSent[] {
+  const out: TftpSent[] = [];
+  for (const line of log.split('\n')) {
+    const m = TFTP_SENT_RE.exec(line);
+    if (m?.[1] && m[2]) out.push({ file: m[1], ip: m[2] });
+  }
+  return out;
 }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ForgeError } from '../../agent/core/errors.js';
 import { HttpError, listen, readBody, type Listening } from './http.js';
 import { StaticFiles } from './static-files.js';
+import { installUefiLoaders, renderSystemGrub, syncTftpImages, writeSystemGrubs } from './cobbler-grub.js';
 import { faultResponse, methodCall, methodResponse, parseMethodCall, parseMethodResponse, type XmlRpcValue } from './xmlrpc.js';
 
 export interface CobblerProfile {
@@ -86,6 +87,8 @@ export interface CobblerOptions {
   port?: number;
   user?: string;
   password?: string;
+  /** shim and the signed GRUB network image for UEFI clients (default Debian's: cobbler-grub.ts). */
+  uefiLoaders?: { shim: string; grub: string };
 }
 
 export interface StartedCobbler extends AsyncDisposable {
@@ -203,6 +206,7 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
   mkdirSync(join(o.tftpRoot, 'ipxe'), { recursive: true });
   mkdirSync(join(o.tftpRoot, 'pxelinux.cfg'), { recursive: true });
   writeFileSync(join(o.tftpRoot, 'boot.ipxe'), renderBootIpxe());
+  installUefiLoaders(o.tftpRoot, o.uefiLoaders);
 
   const fail = (msg: string): never => {
     // Becomes the XML-RPC fault the caller sees, as Cobbler's own CX exceptions do.
@@ -245,15 +249,20 @@ export async function startCobbler(o: CobblerOptions): Promise<StartedCobbler> {
     for (const d of ['ipxe', 'pxelinux.cfg']) {
       for (const f of readdirSync(join(o.tftpRoot, d))) rmSync(join(o.tftpRoot, d, f), { force: true });
     }
+    const grubs = new Map<string, string>();
     for (const s of systems.values()) {
+      const prof = o.profiles[s.profile];
+      // UEFI clients load the kernel and initrd over TFTP (GRUB's signed image has no HTTP).
+      if (s.netbootEnabled && prof) syncTftpImages(o.tftpRoot, s.profile, prof);
       for (const iface of Object.values(s.interfaces)) {
         const mac = iface['mac_address'];
         if (!mac) continue;
-        const prof = o.profiles[s.profile];
         writeFileSync(join(o.tftpRoot, 'ipxe', `${macHyphen(mac)}.ipxe`), renderSystemIpxe(s, prof, base));
         writeFileSync(join(o.tftpRoot, 'pxelinux.cfg', `01-${macHyphen(mac)}`), renderPxelinux(s, prof, base));
+        grubs.set(mac, renderSystemGrub(s, prof, prof ? systemAppend(s, prof, base) : ''));
       }
     }
+    writeSystemGrubs(o.tftpRoot, grubs);
   };
   const sync = (): void => {
     const rendered = renderKickstarts();

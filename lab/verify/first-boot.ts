@@ -32,6 +32,8 @@ export interface FirstBootExpectation {
    * the GPT type the booted node must read on each, and the filesystem on it (null: none).
    */
   partitionTypes?: Record<string, { guid: string; fstype: string | null }>;
+  /** The node's firmware as the lab started it: UEFI or BIOS, Secure Boot enforced or not. */
+  firmware?: { efi: boolean; secureBoot: boolean };
 }
 
 /** Every partition_guid the data asks for (lower case); values that are not GUIDs the plan ignored. */
@@ -49,7 +51,7 @@ function dataGuids(data: ProvisionData): Set<string> {
 const EXACT_FILES = ['/etc/hosts', '/etc/puppet/puppet.conf', '/etc/default/puppet', '/etc/mcollective/server.cfg', '/etc/default/mcollective'];
 
 /** `raw` is the provision data as sent to the node: parsed here as the agent parses it. */
-export function expectFirstBoot(raw: unknown, o: { callbackUrl?: string; plan?: Plan | undefined } = {}): FirstBootExpectation {
+export function expectFirstBoot(raw: unknown, o: { callbackUrl?: string; plan?: Plan | undefined; firmware?: FirstBootExpectation['firmware'] } = {}): FirstBootExpectation {
   const data = parseProvisionData(raw);
   const cd = buildConfigDrive(data, o.callbackUrl === undefined ? {} : { callbackUrl: o.callbackUrl });
   const cc = parseYaml(cd.cloudConfig) as { write_files?: { path: string; content: string }[] };
@@ -58,6 +60,7 @@ export function expectFirstBoot(raw: unknown, o: { callbackUrl?: string; plan?: 
     if (EXACT_FILES.includes(f.path)) files[f.path] = createHash('sha256').update(f.content).digest('hex');
   }
   const want: FirstBootExpectation = { hostname: cd.input.hostname, fqdn: cd.input.fqdn, publicKeys: [...cd.input.publicKeys], files };
+  if (o.firmware) want.firmware = o.firmware;
   if (o.plan) {
     want.mounts = o.plan.fss.filter((f) => f.mount.startsWith('/')).map((f) => f.mount);
     want.swaps = o.plan.fss.filter((f) => f.type === 'swap').length;
@@ -131,6 +134,21 @@ export function firstBootChecks(body: unknown, want: FirstBootExpectation): Chec
         ok: type === w.guid && fstype === w.fstype,
         detail: device in onNode ? `node reads type ${String(type)}, filesystem ${String(fstype)}` : 'not on the node',
       });
+    }
+  }
+  if (want.firmware) {
+    // The node's own reading (/sys/firmware/efi, the SecureBoot variable), not the lab's intent.
+    const fw = obj(facts['firmware']);
+    const entries = Array.isArray(fw['boot_entries']) ? (fw['boot_entries'] as { description?: unknown }[]).map((e) => String(e.description)) : [];
+    checks.push({
+      name: `booted with ${want.firmware.efi ? 'UEFI' : 'BIOS'} firmware${want.firmware.efi ? `, Secure Boot ${want.firmware.secureBoot ? 'on' : 'off'}` : ''}`,
+      ok: fw['efi'] === want.firmware.efi && (!want.firmware.efi || fw['secure_boot'] === (want.firmware.secureBoot ? 1 : 0)),
+      detail: `efi=${String(fw['efi'])} secure_boot=${String(fw['secure_boot'])}${entries.length ? `; boot order: ${entries.join(' > ')}` : ''}`,
+    });
+    // PXE stays ahead of the disk for the next provisioning (field failure: a new entry pre-empted it).
+    if (want.firmware.efi) {
+      const pxe = entries.findIndex((e) => /PXE/i.test(e));
+      checks.push({ name: 'PXE first in the UEFI boot order', ok: pxe === 0, detail: entries.length ? entries.join(' > ') : 'no boot entries reported' });
     }
   }
   for (const [path, sha] of Object.entries(want.files)) {

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecaRunner } from '../../agent/core/runner.js';
-import { qemuArgv, startVm, labMac, type VmSpec, type VmFiles } from './qemu.js';
+import { ovmfFiles, qemuArgv, startVm, labMac, type VmSpec, type VmFiles } from './qemu.js';
 import { testKernel, tinyInitrd, TINY_INIT_MARKER } from './test-kernel.js';
 import { LAB_HOST_IN_GUEST } from './user-net.js';
 import { callback } from './wait.js';
 
-const files: VmFiles = { dir: '/x', serialLog: '/x/serial.log', qmpSocket: '/x/qmp.sock', disks: ['/x/d0', '/x/d1', '/x/d2'] };
+const files: VmFiles = { dir: '/x', serialLog: '/x/serial.log', qmpSocket: '/x/qmp.sock', disks: ['/x/d0', '/x/d1', '/x/d2'], nvram: '/x/nvram.fd' };
 
 describe('qemuArgv', () => {
   it('boots PXE first and the first disk second, with fixed MACs and a TFTP root', () => {
@@ -49,6 +49,24 @@ describe('qemuArgv', () => {
     expect(bios.filter((x) => x.includes('bootindex=1'))).toEqual(['ide-hd,drive=d1,bus=ide.0,serial=forge-b-1,bootindex=1']);
     const uefi = qemuArgv({ name: 'u', disks, firmware: 'uefi', nics: [{ mac: labMac(4), netdev: { kind: 'user' } }], boot: { kind: 'pxe' } }, files);
     expect(uefi.filter((x) => x.includes('bootindex=1'))).toEqual(['nvme,drive=d0,serial=forge-u-0,logical_block_size=4096,physical_block_size=4096,bootindex=1']);
+  });
+
+  it('gives a UEFI node OVMF with its own NVRAM file and OVMF\'s network driver; Secure Boot adds SMM and Microsoft\'s keys', () => {
+    const nics: VmSpec['nics'] = [{ mac: labMac(4), netdev: { kind: 'user' } }];
+    const uefi = qemuArgv({ name: 'u', disks: [], firmware: 'uefi', nics, boot: { kind: 'pxe' } }, files);
+    expect(uefi).toContain('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd');
+    expect(uefi).toContain('if=pflash,format=raw,unit=1,file=/x/nvram.fd');
+    expect(uefi.find((x) => x.startsWith('virtio-net-pci'))).toMatch(/,romfile=$/);
+    expect(uefi[uefi.indexOf('-machine') + 1]).toBe('q35');
+    const sb = qemuArgv({ name: 's', disks: [], firmware: 'uefi', secureBoot: true, nics, boot: { kind: 'pxe' } }, files);
+    expect(sb[sb.indexOf('-machine') + 1]).toBe('q35,smm=on');
+    expect(sb).toContain('driver=cfi.pflash01,property=secure,value=on');
+    expect(sb).toContain('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd');
+    const bios = qemuArgv({ name: 'b', disks: [], nics, boot: { kind: 'pxe' } }, files);
+    expect(bios.some((x) => x.includes('pflash') || x.includes('romfile'))).toBe(false);
+    expect(() => qemuArgv({ name: 'x', disks: [], secureBoot: true, nics, boot: { kind: 'pxe' } }, files)).toThrow(/Secure Boot needs UEFI/);
+    // Debian's ovmf ships every file named here.
+    for (const f of [ovmfFiles(false), ovmfFiles(true)].flatMap((o) => [o.code, o.varsTemplate])) expect(existsSync(f), f).toBe(true);
   });
 
   it('uses direct kernel boot without boot indexes, and tap netdevs', () => {

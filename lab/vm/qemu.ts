@@ -4,7 +4,7 @@
 // StartedVm. Every exit path kills the VM's process group and removes its
 // temporary files (one CleanupStack).
 import { faultyBlockdevArgv, type DiskFaults } from './blockdev.js';
-import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CleanupStack } from '../../agent/core/cleanup.js';
@@ -68,7 +68,20 @@ export interface VmSpec {
   nics: VmNicSpec[];
   boot: BootSpec;
   firmware?: 'bios' | 'uefi';
+  /** UEFI with Secure Boot enforced: OVMF's Secure Boot build, Microsoft's keys enrolled (Debian's ovmf). */
+  secureBoot?: boolean;
   accel?: 'tcg' | 'kvm';
+}
+
+/**
+ * Debian's OVMF: the code (read-only) and the template of a node's own NVRAM
+ * variables. With Secure Boot the code needs SMM and the vars carry Microsoft's
+ * keys, so shim (signed by Microsoft) → Debian's GRUB → Debian's kernel load.
+ */
+export function ovmfFiles(secureBoot: boolean): { code: string; varsTemplate: string } {
+  return secureBoot
+    ? { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', varsTemplate: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' }
+    : { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', varsTemplate: '/usr/share/OVMF/OVMF_VARS_4M.fd' };
 }
 
 /** Where a VM's files live once laid out. */
@@ -84,6 +97,8 @@ export interface VmFiles {
    */
   controlSocket?: string;
   disks: string[];
+  /** A UEFI node's NVRAM variables (boot entries, Secure Boot keys): its own copy, kept with its disks. */
+  nvram?: string;
 }
 
 export const consoleSocketOf = (f: VmFiles): string => f.consoleSocket ?? join(f.dir, 'console.sock');
@@ -123,7 +138,8 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
   const a: string[] = [
     QEMU_BIN,
     '-name', spec.name,
-    '-machine', 'q35',
+    // Secure Boot's variable store is writable only from SMM: both must be on, or OVMF stops.
+    '-machine', spec.secureBoot ? 'q35,smm=on' : 'q35',
     '-accel', spec.accel ?? 'tcg',
     '-m', String(spec.memMiB ?? 1536),
     '-smp', String(spec.cpus ?? 1),
@@ -141,7 +157,13 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     '-qmp', `unix:${controlSocketOf(files)},server=on,wait=off`,
     '-rtc', 'base=utc',
   ];
-  if (spec.firmware === 'uefi') a.push('-bios', '/usr/share/qemu/OVMF.fd');
+  if (spec.secureBoot && spec.firmware !== 'uefi') throw new ForgeError('USAGE', `vm ${spec.name}: Secure Boot needs UEFI firmware`, { field: 'secureBoot' });
+  if (spec.firmware === 'uefi') {
+    if (!files.nvram) throw new ForgeError('LAB_FAILED', `vm ${spec.name}: a UEFI node needs its NVRAM file`);
+    const { code } = ovmfFiles(spec.secureBoot ?? false);
+    if (spec.secureBoot) a.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${code}`, '-drive', `if=pflash,format=raw,unit=1,file=${files.nvram}`);
+  }
   let sata = 0;
   const bootDisk = firmwareBootDisk(spec);
   spec.disks.forEach((d, i) => {
@@ -179,7 +201,10 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
       a.push('-netdev', `tap,id=${id},ifname=${n.netdev.ifname},script=no,downscript=no`);
     }
     const boot = spec.boot.kind === 'pxe' && i === 0 ? ',bootindex=0' : '';
-    a.push('-device', `virtio-net-pci,netdev=${id},mac=${n.mac}${boot}`);
+    // UEFI nodes use OVMF's own virtio-net driver: the iPXE option ROM is unsigned, so a
+    // Secure Boot node would refuse it anyway, and one network stack for both keeps them alike.
+    const rom = spec.firmware === 'uefi' ? ',romfile=' : '';
+    a.push('-device', `virtio-net-pci,netdev=${id},mac=${n.mac}${boot}${rom}`);
   });
   if (spec.boot.kind === 'kernel') {
     a.push('-kernel', spec.boot.kernel, '-initrd', spec.boot.initrd, '-append', spec.boot.append);
@@ -238,6 +263,7 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
     consoleSocket: join(dir, 'console.sock'),
     controlSocket: join(dir, 'control.sock'),
     disks: spec.disks.map((d, i) => d.file ?? join(dir, `disk${i}.qcow2`)),
+    nvram: join(dir, 'nvram.fd'),
   };
   // Released in reverse: QEMU (with QMP), then the directory.
   const stack = new CleanupStack({ code: 'LAB_FAILED' });
@@ -247,6 +273,8 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
       const f = files.disks[i] as string;
       if (!d.file || !existsSync(f)) await createQcow2(opts.runner, f, d.sizeMiB);
     }
+    // A node keeps its NVRAM across power cycles and restarts of QEMU, as a real one does.
+    if (spec.firmware === 'uefi' && !existsSync(files.nvram)) copyFileSync(ovmfFiles(spec.secureBoot ?? false).varsTemplate, files.nvram);
     for (const sock of [files.qmpSocket, files.consoleSocket, files.controlSocket]) rmSync(sock, { force: true });
     const argv = qemuArgv(spec, files);
     // Own process group, so stopping kills QEMU and anything it forked; the

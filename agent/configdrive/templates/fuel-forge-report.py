@@ -163,6 +163,39 @@ def partitions():
     return parts
 
 
+EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+# Where sysfs is (tests point it at a fake tree).
+SYS = os.environ.get("FUEL_FORGE_SYS", "/sys")
+
+
+def efi_var(name):
+    """An EFI global variable's data (efivarfs prefixes 4 bytes of attributes), or None."""
+    try:
+        with open("%s/firmware/efi/efivars/%s-%s" % (SYS, name, EFI_GLOBAL), "rb") as f:
+            return f.read()[4:]
+    except OSError:
+        return None
+
+
+def firmware():
+    """What the node booted with: UEFI or BIOS, Secure Boot's state, the boot entries in order."""
+    if not os.path.isdir(SYS + "/firmware/efi"):
+        return {"efi": False}
+    sb = efi_var("SecureBoot")
+    order = efi_var("BootOrder") or b""
+    ids = ["Boot%04X" % int.from_bytes(order[i:i + 2], "little") for i in range(0, len(order) - 1, 2)]
+    entries = []
+    for i in ids:
+        data = efi_var(i)
+        if data is None or len(data) < 6:
+            continue
+        # EFI_LOAD_OPTION: UINT32 attributes, UINT16 path length, UCS-2 description ending in NUL.
+        desc = data[6:]
+        end = next((k for k in range(0, len(desc) - 1, 2) if desc[k:k + 2] == b"\0\0"), len(desc))
+        entries.append({"id": i, "description": desc[:end].decode("utf-16-le", "replace")})
+    return {"efi": True, "secure_boot": sb[0] if sb else None, "boot_order": ids, "boot_entries": entries}
+
+
 def facts():
     units, failed = unit_states()
     keys = []
@@ -188,6 +221,7 @@ def facts():
         "units": units,
         "failed_units": failed,
         "partitions": partitions(),
+        "firmware": firmware(),
     }
 
 

@@ -26,6 +26,8 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# UEFI nodes: EFI variables (Secure Boot state, boot entries) for grub-install and the inventory.
+[ -d /sys/firmware/efi/efivars ] && mount -t efivarfs -o nosuid,nodev,noexec efivarfs /sys/firmware/efi/efivars
 exec </dev/console >/dev/console 2>&1
 echo "${MARKERS.init}"
 printf '%s\\n' "$$" > /run/init.pid

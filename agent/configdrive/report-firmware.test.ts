@@ -1,0 +1,49 @@
+// The first-boot report's firmware facts, run by python3 against a fake sysfs laid
+// out as efivarfs presents UEFI's variables (4 bytes of attributes, then the data;
+// Boot#### as an EFI_LOAD_OPTION: UINT32 attributes, UINT16 path length, UCS-2
+// description ending in NUL, the device path after it).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExecaRunner } from '../core/runner.js';
+
+const SCRIPT = fileURLToPath(new URL('./templates/fuel-forge-report.py', import.meta.url));
+const GLOBAL = '8be4df61-93ca-11d2-aa0d-00e098032b8c';
+const work = mkdtempSync(join(tmpdir(), 'forge-fw-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const runner = new ExecaRunner();
+
+const attrs = Buffer.from([7, 0, 0, 0]);
+const u16 = (n: number): Buffer => Buffer.from([n & 0xff, n >> 8]);
+const loadOption = (desc: string): Buffer =>
+  Buffer.concat([attrs, Buffer.from([1, 0, 0, 0]), u16(4), Buffer.from(`${desc}\0`, 'utf16le'), Buffer.from([0x7f, 0xff, 4, 0])]);
+
+async function firmwareOf(sys: string): Promise<unknown> {
+  const code = `import importlib.util, json\nspec = importlib.util.spec_from_file_location("r", ${JSON.stringify(SCRIPT)})\nm = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\nprint(json.dumps(m.firmware()))`;
+  const r = await runner.run(['python3', '-c', code], { env: { FUEL_FORGE_SYS: sys } });
+  return JSON.parse(r.stdout);
+}
+
+describe('first-boot report: firmware facts', () => {
+  it('a UEFI node: Secure Boot state and the boot entries in BootOrder\'s order', async () => {
+    const sys = join(work, 'uefi');
+    const vars = join(sys, 'firmware', 'efi', 'efivars');
+    mkdirSync(vars, { recursive: true });
+    writeFileSync(join(vars, `SecureBoot-${GLOBAL}`), Buffer.concat([attrs, Buffer.from([1])]));
+    writeFileSync(join(vars, `BootOrder-${GLOBAL}`), Buffer.concat([attrs, u16(0x0a), u16(0x0001)]));
+    writeFileSync(join(vars, `Boot000A-${GLOBAL}`), loadOption('UEFI PXEv4 (MAC:525400F02100)'));
+    writeFileSync(join(vars, `Boot0001-${GLOBAL}`), loadOption('UEFI Misc Device'));
+    expect(await firmwareOf(sys)).toEqual({
+      efi: true, secure_boot: 1, boot_order: ['Boot000A', 'Boot0001'],
+      boot_entries: [{ id: 'Boot000A', description: 'UEFI PXEv4 (MAC:525400F02100)' }, { id: 'Boot0001', description: 'UEFI Misc Device' }],
+    });
+  });
+
+  it('a BIOS node has no /sys/firmware/efi', async () => {
+    const sys = join(work, 'bios');
+    mkdirSync(join(sys, 'firmware'), { recursive: true });
+    expect(await firmwareOf(sys)).toEqual({ efi: false });
+  });
+});
