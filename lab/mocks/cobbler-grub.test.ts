@@ -20,12 +20,14 @@ async function grubParses(text: string): Promise<{ ok: boolean; err: string }> {
 describe('mock Cobbler\'s GRUB network boot files', () => {
   const sys = { name: 'node-1', profile: 'bootstrap', netbootEnabled: true };
 
-  it('per MAC: the profile\'s kernel and initrd over TFTP with the command line, or exit when netboot is off; GRUB parses both', async () => {
+  it('per MAC: the profile\'s kernel and initrd over TFTP with the command line, or the disk\'s removable path when netboot is off; GRUB parses both', async () => {
     const on = renderSystemGrub(sys, { kernel: 'vmlinuz', initrd: 'initrd.img' }, 'console=ttyS0 url=http://10.97.0.1:8000/x boot=$weird;rm');
     expect(on).toContain("linux (tftp)/images/bootstrap/vmlinuz console=ttyS0 url=http://10.97.0.1:8000/x 'boot=$weird;rm'");
     expect(on).toContain('initrd (tftp)/images/bootstrap/initrd.img');
     const off = renderSystemGrub({ ...sys, netbootEnabled: false }, { kernel: 'vmlinuz' }, 'x');
-    expect(off.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(['exit']);
+    expect(off.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+      'search --no-floppy --set=root --file /EFI/BOOT/BOOTX64.EFI', 'chainloader ($root)/EFI/BOOT/BOOTX64.EFI', 'boot',
+    ]);
     for (const t of [on, off, renderGrubTop()]) expect(await grubParses(t)).toMatchObject({ ok: true });
     // The oracle can fail: an unterminated quote.
     expect((await grubParses('linux (tftp)/k a=\'b\n')).ok).toBe(false);

@@ -27,8 +27,21 @@ export function grubWord(w: string): string {
 }
 
 /**
- * grub/grub.cfg: the MAC's own file when Cobbler wrote one (it boots or exits),
- * else the local disk. `[ -f ]` cannot see files over TFTP (it lists a directory,
+ * The local disk from GRUB: its removable boot path chainloaded. GRUB's `exit` hands
+ * control back to the firmware, but OVMF (as the UEFI spec allows) then shows its
+ * boot menu instead of trying the next boot entry — seen, with `exit 1` too — so a
+ * node with netboot off would never reach its disk. Under Secure Boot the chainloaded
+ * loader must be signed (shim), which is what the lab's Secure Boot check relies on.
+ */
+const LOCAL_DISK = [
+  'search --no-floppy --set=root --file /EFI/BOOT/BOOTX64.EFI',
+  'chainloader ($root)/EFI/BOOT/BOOTX64.EFI',
+  'boot',
+];
+
+/**
+ * grub/grub.cfg: the MAC's own file when Cobbler wrote one (it boots the profile or
+ * the disk), else the local disk. `[ -f ]` cannot see files over TFTP (it lists a directory,
  * which TFTP has not: seen, GRUB never asked for the file), so the file is simply
  * sourced; a missing one is an error GRUB reports and goes on from.
  */
@@ -38,18 +51,17 @@ export function renderGrubTop(): string {
     'set timeout=0',
     'source "$prefix/system/$net_default_mac"',
     'echo "fuel-forge: no system for $net_default_mac, booting local disk"',
-    'exit',
+    ...LOCAL_DISK,
     '',
   ].join('\n');
 }
 
 /**
  * grub/system/<mac>: the profile's kernel and initrd over TFTP with the system's
- * command line, or `exit` when netboot is off: GRUB returns to the firmware, which
- * takes the next entry of its boot order (the disk), as iPXE's `exit` does.
+ * command line, or, with netboot off, the local disk (see LOCAL_DISK).
  */
 export function renderSystemGrub(sys: { name: string; profile: string; netbootEnabled: boolean }, profile: { kernel?: string; initrd?: string } | undefined, append: string): string {
-  if (!sys.netbootEnabled || !profile) return `# ${sys.name}: netboot disabled, boot the local disk\nexit\n`;
+  if (!sys.netbootEnabled || !profile) return [`# ${sys.name}: netboot disabled, boot the local disk`, ...LOCAL_DISK, ''].join('\n');
   const dir = `(tftp)/images/${sys.profile}`;
   const [kernel, initrd] = [profile.kernel ?? 'vmlinuz', profile.initrd ?? 'initrd.img'];
   const args = append.split(/\s+/).filter(Boolean).map(grubWord).join(' ');

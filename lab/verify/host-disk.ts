@@ -101,6 +101,26 @@ export function bootPartitions(plan: Plan): Set<string> {
   return new Set(md ? md.members : boot ? [boot.device] : []);
 }
 
+/**
+ * The ESP's removable boot path (EFI/BOOT/BOOTX64.EFI, what firmware boots with an
+ * empty NVRAM), read with mtools straight from the raw disk at the partition's
+ * offset: the host needs no vfat driver. With shim (Secure Boot) GRUB sits beside it.
+ */
+export async function espBootFiles(runner: Runner, raw: string, p: HostPartition, sectorSize: number): Promise<string[]> {
+  const r = await runner.run(['mdir', '-/', '-b', '-i', `${raw}@@${p.start * sectorSize}`, '::/EFI'], { readOnly: true, timeoutMs: 30_000, okExitCodes: [0, 1] });
+  return r.stdout.split('\n').map((l) => l.trim().replace(/^::/, '')).filter((l) => l.startsWith('/EFI/'));
+}
+
+async function espCheck(runner: Runner, raw: string, view: HostDiskView, plan: Plan, planned: PlannedDisk): Promise<Check | undefined> {
+  const esp = plan.fss.find((f) => f.mount === '/boot/efi');
+  const part = planned.partitions.find((p) => p.device === esp?.device);
+  if (!part) return undefined;
+  const onDisk = view.partitions.find((h) => Number(/(\d+)$/.exec(h.node)?.[1]) === part.num);
+  const files = onDisk ? await espBootFiles(runner, raw, onDisk, view.sectorSize) : [];
+  const ok = files.some((f) => f.toUpperCase() === '/EFI/BOOT/BOOTX64.EFI');
+  return { name: 'host: ESP holds EFI/BOOT/BOOTX64.EFI', ok, detail: files.join(', ') || 'nothing under /EFI' };
+}
+
 /** Host-side checks of one node disk (qcow2) against the plan's `index`-th disk. */
 export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: string, plan?: Plan, index = 0): Promise<{ checks: Check[]; view: HostDiskView }> {
   const planned: PlannedDisk | undefined = plan?.parteds[index];
@@ -114,6 +134,8 @@ export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: str
     ];
     // Disks the plan does not boot from carry no bootloader.
     if (planned && !planned.boot) return { checks, view };
+    const esp = plan && planned ? await espCheck(runner, raw, view, plan, planned) : undefined;
+    if (esp) checks.push(esp);
     checks.push(
       { name: 'host: bios_grub partition', ok: view.partitions.some((p) => p.type.toUpperCase() === GUID_BIOS_GRUB), detail: view.partitions.map((p) => p.type).join(',') },
       grubBootCode(raw),
