@@ -4,7 +4,11 @@ import { silentLogger } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import type { Plan, PlannedFs } from '../plan/types.js';
 import { fstabEntries, renderFstab } from './fstab.js';
-import { expectedRootArg, installBootloader, missingKernelParams } from './install.js';
+import { efiLoadersSigned, expectedRootArg, installBootloader, missingKernelParams } from './install.js';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SIGNED_EFI_LOADERS } from '../tools/grub.js';
 import { cloudDatasourceCfg, GRUB_DROPIN_FILE, grubDefaults, grubDropIn, LVM_ACTIVATE_WANTS, lvmActivateUnit } from './target-files.js';
 
 const fs = (device: string, mount: string, type: PlannedFs['type']): PlannedFs => ({
@@ -46,7 +50,7 @@ describe('installBootloader (recorded)', () => {
       'mount --bind /run T/run',
       'chroot T grub-install --target=i386-pc --no-floppy /dev/sda',
       'chroot T grub-install --target=i386-pc --no-floppy /dev/sdb',
-      'chroot T grub-install --target=x86_64-efi --efi-directory=/boot/efi --removable --no-nvram --bootloader-id=debian',
+      'chroot T grub-install --target=x86_64-efi --efi-directory=/boot/efi --removable --no-nvram --bootloader-id=debian --no-uefi-secure-boot',
       'chroot T grub-mkconfig -o /boot/grub/grub.cfg',
       'umount T/run',
       'umount T/sys',
@@ -153,5 +157,25 @@ describe('target files', () => {
 
   it('limits cloud-init to the configdrive datasources', () => {
     expect(cloudDatasourceCfg()).toContain('datasource_list: [ ConfigDrive, NoCloud ]');
+  });
+
+  it('installs the signed EFI loaders only when the image carries both (shim-signed, grub-efi-amd64-signed)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'forge-efisigned-'));
+    try {
+      expect(await efiLoadersSigned(root)).toBe(false);
+      const [shim, grub] = SIGNED_EFI_LOADERS.map((r) => join(root, r));
+      mkdirSync(join(shim as string, '..'), { recursive: true });
+      writeFileSync(shim as string, 'shim');
+      expect(await efiLoadersSigned(root)).toBe(false);
+      mkdirSync(join(grub as string, '..'), { recursive: true });
+      // A link out of the image does not count: the chroot's grub-install would not find it.
+      symlinkSync('/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed', grub as string);
+      expect(await efiLoadersSigned(root)).toBe(false);
+      rmSync(grub as string);
+      writeFileSync(grub as string, 'grub');
+      expect(await efiLoadersSigned(root)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -12,7 +12,7 @@ import { ForgeError, isForgeError } from '../core/errors.js';
 import type { Plan, PlannedFs } from '../plan/types.js';
 import { probeSignature } from '../tools/blkid.js';
 import { chrootRun } from '../tools/chroot.js';
-import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv } from '../tools/grub.js';
+import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv, SIGNED_EFI_LOADERS } from '../tools/grub.js';
 import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
 import { assertInsideTarget, targetPath } from './target-path.js';
@@ -32,6 +32,8 @@ export interface BootloaderReport {
   rootUuid: string;
   biosDisks: string[];
   efi: boolean;
+  /** The ESP holds shim and the signed GRUB: the node boots with Secure Boot on (false: unsigned GRUB, Secure Boot off only). */
+  efiSigned?: boolean;
   fstab: FstabEntry[];
   kernelParams: string;
   grubCfg: string;
@@ -193,7 +195,16 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   }
   const inTarget = (argv: string[]) => chrootRun(ctx, root, argv);
   for (const disk of bl.disks) await inTarget(grubInstallBiosArgv(disk));
-  if (bl.espDevice) await inTarget(grubInstallEfiArgv('/boot/efi'));
+  const efiSigned = bl.espDevice ? !ctx.dryRun && (await efiLoadersSigned(root)) : undefined;
+  if (bl.espDevice) {
+    if (!efiSigned) {
+      ctx.log.warn('bootloader.efi_unsigned', {
+        why: ctx.dryRun ? 'dry run: the target is not mounted' : `the image has no ${SIGNED_EFI_LOADERS.join(' / ')} (shim-signed, grub-efi-amd64-signed)`,
+        effect: 'the ESP gets an unsigned GRUB: this node boots with Secure Boot off only',
+      });
+    }
+    await inTarget(grubInstallEfiArgv('/boot/efi', efiSigned));
+  }
   // grub-mkconfig writes root=UUID= only when /dev/disk/by-uuid/<uuid> exists; without
   // udevd (this host, some ramdisks) nobody made it, so provide the link for the call.
   const links = ctx.dryRun || !rootFs ? [] : await ensureUuidLink(root, rootFs.device, rootUuid);
@@ -224,12 +235,19 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
     rootUuid,
     biosDisks: [...bl.disks],
     efi: Boolean(bl.espDevice),
+    ...(efiSigned === undefined ? {} : { efiSigned }),
     fstab,
     kernelParams: bl.kernelParams,
     grubCfg: '/boot/grub/grub.cfg',
     kernels,
     ...(lvmUnit ? { lvmActivateUnit: `/${LVM_ACTIVATE_UNIT}` } : {}),
   };
+}
+
+/** Both of Debian's signed EFI loaders are in the mounted target (regular files, as their packages install them). */
+export async function efiLoadersSigned(root: string): Promise<boolean> {
+  const found = await Promise.all(SIGNED_EFI_LOADERS.map((rel) => lstat(join(root, rel)).then((s) => s.isFile(), () => false)));
+  return found.every(Boolean);
 }
 
 /** Everything it needs is in the plan (root, ESP, disks, kernel parameters): it reads no provision data. */
