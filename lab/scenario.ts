@@ -23,6 +23,9 @@ export const FUEL_SAMPLE = join(FIXTURES_DIR, 'fuel-nailgun', 'provision_sample.
  */
 const FIRMWARE_SCENARIOS = {
   'uefi-single-disk': { base: 'esp-single-disk', firmware: 'uefi', secureBoot: false },
+  // RAID1 /boot + LVM across two disks; no ESP volume in the data: the agent makes one in
+  // fuel-agent's reserved partition of each /boot disk (one mounted, one mirror).
+  'uefi-raid-lvm': { base: 'two-disks-raid-lvm', firmware: 'uefi', secureBoot: false },
 } as const;
 
 export const LAB_SCENARIOS = [...SCENARIOS, 'fuel-sample', ...(Object.keys(FIRMWARE_SCENARIOS) as (keyof typeof FIRMWARE_SCENARIOS)[])] as const;

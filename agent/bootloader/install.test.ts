@@ -65,6 +65,20 @@ describe('installBootloader (recorded)', () => {
     expect(report.fstab.map((e) => e.mount)).toEqual(['/', '/boot', '/boot/efi', '/var/lib/glance', 'none']);
   });
 
+  it('mounts each mirror ESP after GRUB is installed, and unmounts it with the rest', async () => {
+    const runner = new RecordingRunner();
+    const ctx = createCtx({ runner, log: silentLogger, dryRun: true });
+    const withMirror: Plan = { ...plan(true), bootloader: { ...plan(true).bootloader, espMirrors: ['/dev/sdb6'] } };
+    const report = await installBootloader(ctx, withMirror);
+    const cmds = runner.planned.map((a) => a.join(' ').replace(/\/tmp\/forge-(target|esp)-\w+/g, '$1'));
+    const efi = cmds.findIndex((c) => c.includes('--target=x86_64-efi'));
+    const mirror = cmds.indexOf('mount -t vfat /dev/sdb6 esp');
+    expect(efi).toBeGreaterThan(0);
+    expect(mirror).toBeGreaterThan(efi);
+    expect(cmds.indexOf('umount esp')).toBeGreaterThan(mirror);
+    expect(report.espMirrors).toEqual(['/dev/sdb6']);
+  });
+
   it('enables a unit activating the plan\'s VGs only when the plan has VGs', async () => {
     const ctx = () => createCtx({ runner: new RecordingRunner(), log: silentLogger, dryRun: true });
     expect((await installBootloader(ctx(), plan())).lvmActivateUnit).toBeUndefined();

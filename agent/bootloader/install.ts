@@ -40,6 +40,8 @@ export interface BootloaderReport {
   kernels: string[];
   /** The systemd unit that activates the plan's VGs at boot, when there are VGs. */
   lvmActivateUnit?: string;
+  /** The other boot disks' ESPs that got a copy of the EFI tree. */
+  espMirrors?: string[];
 }
 
 const BINDS = ['/dev', '/proc', '/sys', '/run'];
@@ -244,6 +246,22 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   };
 }
 
+/**
+ * The other boot disks' ESPs get the mounted ESP's EFI tree (shim/GRUB and GRUB's
+ * pointer to /boot), replacing whatever was there: with a RAID1 /boot, either disk
+ * alone boots. Package upgrades later update /boot/efi only (see NOTES).
+ */
+async function mirrorEsps(ctx: Ctx, stack: MountStack, root: string, mirrors: readonly string[]): Promise<void> {
+  for (const dev of mirrors) {
+    const at = await stack.tempDir('forge-esp-');
+    await stack.mount(dev, at, { type: 'vfat' });
+    if (ctx.dryRun) continue;
+    await rm(join(at, 'EFI'), { recursive: true, force: true });
+    await cp(join(root, 'boot/efi/EFI'), join(at, 'EFI'), { recursive: true });
+    ctx.log.info('bootloader.esp_mirrored', { from: '/boot/efi', to: dev });
+  }
+}
+
 /** Both of Debian's signed EFI loaders are in the mounted target (regular files, as their packages install them). */
 export async function efiLoadersSigned(root: string): Promise<boolean> {
   const found = await Promise.all(SIGNED_EFI_LOADERS.map((rel) => lstat(join(root, rel)).then((s) => s.isFile(), () => false)));
@@ -258,6 +276,11 @@ export async function installBootloader(ctx: Ctx, plan: Plan): Promise<Bootloade
   try {
     const root = await mountTarget(ctx, plan, stack);
     result = await configure(ctx, plan, root);
+    const mirrors = plan.bootloader.espMirrors ?? [];
+    if (mirrors.length) {
+      await mirrorEsps(ctx, stack, root, mirrors);
+      result = { ...result, espMirrors: [...mirrors] };
+    }
   } catch (e) {
     failure = isForgeError(e) ? e : new ForgeError('BOOTLOADER_FAILED', `bootloader: ${(e as Error).message}`, { cause: e });
   }

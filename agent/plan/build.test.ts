@@ -119,6 +119,23 @@ describe('Fuel planning rules', () => {
     expect(planViolations(plan)).toEqual([]);
   });
 
+  it('with a RAID1 /boot on a UEFI node, every /boot disk gets an ESP in its reserved partition: one mounted, the others mirrors', async () => {
+    const data = edit(await sampleData(), (d) => (d.ks_meta.pm_data.raid_boot = true));
+    const plan = buildPlan(data, { ...(await sampleInv()), firmware: 'uefi' });
+    expect(['/dev/sda2', '/dev/sdb2', '/dev/sdc2'].map((dev) => part(plan, dev)?.role)).toEqual(['/boot/efi', 'esp-mirror', 'esp-mirror']);
+    for (const dev of ['/dev/sdb2', '/dev/sdc2']) {
+      expect(part(plan, dev)).toMatchObject({ flags: ['esp'], begin: 26, end: 226 });
+      expect(plan.fss.find((f) => f.device === dev)).toMatchObject({ type: 'vfat', mount: 'none' });
+    }
+    expect(plan.bootloader).toMatchObject({ espDevice: '/dev/sda2', espMirrors: ['/dev/sdb2', '/dev/sdc2'] });
+    expect(plan.fss.filter((f) => f.mount === '/boot/efi').map((f) => f.device)).toEqual(['/dev/sda2']);
+    expect(planViolations(plan)).toEqual([]);
+    // A BIOS node keeps the reserved partitions unformatted.
+    const bios = buildPlan(data, await sampleInv());
+    expect(['/dev/sda2', '/dev/sdb2', '/dev/sdc2'].map((dev) => part(bios, dev)?.role)).toEqual(['uefi-reserve', 'uefi-reserve', 'uefi-reserve']);
+    expect(bios.bootloader.espMirrors).toBeUndefined();
+  });
+
   it('puts /boot on the bootable disk alone when one is marked', async () => {
     const data = edit(await sampleData(), (d) => (d.ks_meta.pm_data.ks_spaces[1].bootable = true));
     const plan = buildPlan(data, await sampleInv());

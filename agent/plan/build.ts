@@ -38,6 +38,8 @@ export const BIOS_GRUB_SIZE = 24;
  * on BIOS nodes; on a UEFI node without an ESP volume it is the ESP.
  */
 export const UEFI_RESERVE_SIZE = 200;
+/** The role of an ESP on another boot disk, mirroring the mounted one. */
+export const ESP_MIRROR_ROLE = 'esp-mirror';
 /** fuel-agent starts each partition 1 MiB after the previous one ends. */
 export const PARTITION_GAP = 1;
 /** Right after the last partition of the disk holding `/` (cloud-init finds it by label). */
@@ -226,18 +228,20 @@ function configdriveDiskIndex(active: readonly ActiveDisk[], rootVgs: ReadonlySe
 
 /**
  * On a UEFI node with no /boot/efi volume, the ESP goes in fuel-agent's reserved
- * second partition of the disk holding /boot (else of the configdrive's disk).
+ * second partition of every disk holding /boot (each member of a RAID1 /boot: the
+ * first is mounted at /boot/efi, the others mirror it), else of the configdrive's disk.
  */
-function espDiskIndex(
+function espDiskIndices(
   inventory: Inventory,
   active: readonly ActiveDisk[],
   bootChoice: ReadonlySet<string>,
   configdriveDisk: number | undefined,
-): number | undefined {
-  if (inventory.firmware !== 'uefi' || hasEsp(active)) return undefined;
-  const boot = [...bootChoice][0];
-  if (boot !== undefined) return Number(boot.split(':')[0]);
-  return configdriveDisk ?? active[0]?.index;
+): number[] {
+  if (inventory.firmware !== 'uefi' || hasEsp(active)) return [];
+  const boots = [...new Set([...bootChoice].map((b) => Number(b.split(':')[0])))];
+  if (boots.length) return boots;
+  const i = configdriveDisk ?? active[0]?.index;
+  return i === undefined ? [] : [i];
 }
 
 export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
@@ -250,7 +254,7 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
   const raidBoot = data.ks_meta.pm_data.raid_boot === true;
   const bootChoice = chooseBoot(disks, active, rootVgs, raidBoot, problems);
   const rootDisk = configdriveDiskIndex(active, rootVgs);
-  const espDisk = espDiskIndex(inventory, active, bootChoice, rootDisk);
+  const espDisks = espDiskIndices(inventory, active, bootChoice, rootDisk);
   const splitJournal = cephJournalSplitter(disks.map((d) => d.ks));
 
   const parteds: PlannedDisk[] = [];
@@ -300,9 +304,13 @@ export function buildPlan(data: ProvisionData, inventory: Inventory): Plan {
 
     const diskField = spacePath(d.index, 'size');
     add(BIOS_GRUB_SIZE, { flags: ['bios_grub'], guid: GUID.biosGrub, name: 'bios_grub', role: 'bios_grub' }, diskField);
-    if (d.index === espDisk) {
+    const espAt = espDisks.indexOf(d.index);
+    if (espAt === 0) {
       const esp = add(UEFI_RESERVE_SIZE, { flags: ['esp'], guid: GUID.esp, name: 'EFI system partition', role: '/boot/efi' }, diskField);
       fss.push({ fs: makeFs(esp.device, '/boot/efi', {}), field: diskField });
+    } else if (espAt > 0) {
+      const esp = add(UEFI_RESERVE_SIZE, { flags: ['esp'], guid: GUID.esp, name: 'EFI system partition', role: ESP_MIRROR_ROLE }, diskField);
+      fss.push({ fs: { ...makeFs(esp.device, '/boot/efi', {}), mount: UNMOUNTED }, field: diskField });
     } else {
       add(UEFI_RESERVE_SIZE, { flags: [], name: 'uefi', role: 'uefi-reserve' }, diskField);
     }
@@ -541,11 +549,13 @@ function planBootloader(parteds: readonly PlannedDisk[], fss: readonly FsSource[
   const byMount = (m: string) => fss.find((f) => f.fs.mount === m)?.fs.device;
   const root = byMount('/') ?? '';
   const esp = byMount('/boot/efi');
+  const mirrors = parteds.flatMap((d) => d.partitions.filter((p) => p.role === ESP_MIRROR_ROLE).map((p) => p.device));
   return {
     disks: parteds.filter((d) => d.partitions.some((p) => p.flags.includes('bios_grub'))).map((d) => d.device),
     bootDevice: byMount('/boot') ?? root,
     rootDevice: root,
     ...(esp === undefined ? {} : { espDevice: esp }),
+    ...(mirrors.length ? { espMirrors: mirrors } : {}),
     kernelParams: data.ks_meta.pm_data.kernel_params ?? '',
   };
 }

@@ -7,7 +7,7 @@
 //    UEFI reserve second, 1 MiB gaps, one root, parents mounted first), checked by
 //    the unit tests on every fixture and by the property suite on generated inputs.
 // planViolations returns both as text (empty when the plan is sound) so a failure says what is wrong.
-import { BIOS_GRUB_SIZE, FIRST_PARTITION_BEGIN, GPT_TAIL, PARTITION_GAP, UEFI_RESERVE_SIZE } from './build.js';
+import { BIOS_GRUB_SIZE, FIRST_PARTITION_BEGIN, GPT_TAIL, PARTITION_GAP, UEFI_RESERVE_SIZE, ESP_MIRROR_ROLE } from './build.js';
 import type { Plan } from './types.js';
 
 export interface PlanProblem {
@@ -76,7 +76,7 @@ export function planLayoutProblems(plan: Plan): PlanProblem[] {
       if (i > 0 && p.begin !== prevEnd + PARTITION_GAP) add(f, `${at}: begins at ${p.begin}, not ${PARTITION_GAP} MiB after ${prevEnd}`);
       if (i === 0 && p.begin !== FIRST_PARTITION_BEGIN) add(f, `${at}: first partition at ${p.begin}, not 1 MiB`);
       if (i === 0 && (p.role !== 'bios_grub' || p.size !== BIOS_GRUB_SIZE)) add(f, `${at}: not the ${BIOS_GRUB_SIZE} MiB bios_grub partition`);
-      if (i === 1 && (!['uefi-reserve', '/boot/efi'].includes(p.role) || p.size !== UEFI_RESERVE_SIZE)) add(f, `${at}: not fuel-agent's ${UEFI_RESERVE_SIZE} MiB UEFI partition`);
+      if (i === 1 && (!['uefi-reserve', '/boot/efi', ESP_MIRROR_ROLE].includes(p.role) || p.size !== UEFI_RESERVE_SIZE)) add(f, `${at}: not fuel-agent's ${UEFI_RESERVE_SIZE} MiB UEFI partition`);
       prevEnd = p.end;
     });
   });

@@ -156,6 +156,11 @@ export interface PlannedBootloader {
   rootDevice: string;
   /** ESP device when the plan has one (UEFI install with --removable fallback). */
   espDevice?: string;
+  /**
+   * The other boot disks' ESPs (a RAID1 /boot's other members' disks): not mounted,
+   * given a copy of the ESP's EFI tree, so the node boots from whichever disk survives.
+   */
+  espMirrors?: string[];
   kernelParams: string;
 }
 

@@ -111,9 +111,9 @@ export async function espBootFiles(runner: Runner, raw: string, p: HostPartition
   return r.stdout.split('\n').map((l) => l.trim().replace(/^::/, '')).filter((l) => l.startsWith('/EFI/'));
 }
 
-async function espCheck(runner: Runner, raw: string, view: HostDiskView, plan: Plan, planned: PlannedDisk): Promise<Check | undefined> {
-  const esp = plan.fss.find((f) => f.mount === '/boot/efi');
-  const part = planned.partitions.find((p) => p.device === esp?.device);
+/** The ESP on this disk, the mounted one or another boot disk's mirror of it. */
+async function espCheck(runner: Runner, raw: string, view: HostDiskView, planned: PlannedDisk): Promise<Check | undefined> {
+  const part = planned.partitions.find((p) => p.flags.includes('esp'));
   if (!part) return undefined;
   const onDisk = view.partitions.find((h) => Number(/(\d+)$/.exec(h.node)?.[1]) === part.num);
   const files = onDisk ? await espBootFiles(runner, raw, onDisk, view.sectorSize) : [];
@@ -134,7 +134,7 @@ export async function hostDiskChecks(runner: Runner, qcow2: string, workDir: str
     ];
     // Disks the plan does not boot from carry no bootloader.
     if (planned && !planned.boot) return { checks, view };
-    const esp = plan && planned ? await espCheck(runner, raw, view, plan, planned) : undefined;
+    const esp = planned ? await espCheck(runner, raw, view, planned) : undefined;
     if (esp) checks.push(esp);
     checks.push(
       { name: 'host: bios_grub partition', ok: view.partitions.some((p) => p.type.toUpperCase() === GUID_BIOS_GRUB), detail: view.partitions.map((p) => p.type).join(',') },
