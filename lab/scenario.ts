@@ -26,7 +26,9 @@ const FIRMWARE_SCENARIOS = {
   // RAID1 /boot + LVM across two disks; no ESP volume in the data: the agent makes one in
   // fuel-agent's reserved partition of each /boot disk (one mounted, one mirror).
   'uefi-raid-lvm': { base: 'two-disks-raid-lvm', firmware: 'uefi', secureBoot: false },
-} as const;
+  // The only boot disk has 4096-byte logical sectors: legacy BIOS cannot boot it, UEFI can.
+  'uefi-4kn': { base: 'esp-single-disk', firmware: 'uefi', secureBoot: false, sectorSize: 4096 },
+} as const satisfies Record<string, { base: (typeof SCENARIOS)[number]; firmware: 'uefi'; secureBoot: boolean; sectorSize?: 4096 }>;
 
 export const LAB_SCENARIOS = [...SCENARIOS, 'fuel-sample', ...(Object.keys(FIRMWARE_SCENARIOS) as (keyof typeof FIRMWARE_SCENARIOS)[])] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
@@ -109,8 +111,11 @@ export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[]): Doc {
 export function labScenario(name: LabScenarioName): LabScenario {
   if (name === 'fuel-sample') return fuelSampleScenario();
   if (name in FIRMWARE_SCENARIOS) {
-    const f = FIRMWARE_SCENARIOS[name as keyof typeof FIRMWARE_SCENARIOS];
-    return { ...labScenario(f.base), name, firmware: f.firmware, ...(f.secureBoot ? { secureBoot: true } : {}) };
+    const f: { base: (typeof SCENARIOS)[number]; firmware: 'uefi'; secureBoot: boolean; sectorSize?: 4096 } = FIRMWARE_SCENARIOS[name as keyof typeof FIRMWARE_SCENARIOS];
+    const base = labScenario(f.base);
+    const size = f.sectorSize;
+    const disks = size ? base.disks.map((d) => ({ ...d, logicalBlockSize: size })) : base.disks;
+    return { ...base, name, disks, firmware: f.firmware, ...(f.secureBoot ? { secureBoot: true } : {}) };
   }
   const p = scenarioPaths(name as (typeof SCENARIOS)[number]);
   return { name, disks: disksFromInventory(readJson(p.inventory) as Inventory), doc: readJson(p.input) };
