@@ -36,7 +36,7 @@ import { publishImage, publishMismatchedImage, type PublishedImage } from './ima
 import { orchestratorEnv, startLab, type Lab } from './lab.js';
 import { LOST_TASK_EXIT, type MockNode } from './mocks/nailgun.js';
 import {
-  bootToBootstrap, imageProgress, PROVISION_JSON, rebootToDisk, runProvision, runTask, verifyOnNode, waitForDiscovery,
+  bootToBootstrap, imageProgress, PROVISION_JSON, rebootToBootstrap, rebootToDisk, runProvision, runTask, verifyOnNode,
   type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
 } from './orchestrator.js';
 import { deployNode, mcoFailedAttempts } from './deploy/deploy.js';
@@ -247,11 +247,7 @@ async function powerCutCase(node: MockNode, data: Record<string, any>, point: Cu
   const checks = firstBootChecks(body, expectFirstBoot(data, { plan: finalPlan(again) }));
   records.node11.addChecks(checks.map((c) => ({ ...c, name: `after the cut at ${describeCut(point)}: ${c.name}` })));
   for (const c of checks) expect(c, c.detail).toMatchObject({ ok: true });
-  await env.cobbler.setNetboot(n.name, true);
-  await env.cobbler.sync();
-  const seen = node.discoveries;
-  await env.cobbler.power(n.name, 'reboot');
-  await waitForDiscovery(env, n, seen, 'PXE boot (back to the bootstrap)');
+  await rebootToBootstrap(env, n, node);
 }
 
 const finalPlan = (final: ProvisionAttempt): Plan | undefined => (final.report as { plan?: Plan } | undefined)?.plan;

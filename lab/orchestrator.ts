@@ -236,6 +236,18 @@ export async function rebootToDisk(env: OrchestratorEnv, n: OrchestratedNode, no
   return waitForFirstBoot(env, n, node, before);
 }
 
+/** Enables netboot, reboots the node and waits until it has discovered itself from the bootstrap again. */
+export async function rebootToBootstrap(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode): Promise<MockNode> {
+  const to = timeoutsOf(env);
+  await env.stages.run(`${n.name}: enable netboot + sync`, to.register, async () => {
+    await env.cobbler.setNetboot(n.name, true);
+    await env.cobbler.sync();
+  });
+  const before = node.discoveries;
+  await env.stages.run(`${n.name}: reboot`, to.register, () => env.cobbler.power(n.name, 'reboot'));
+  return waitForDiscovery(env, n, before, 'PXE boot (back to the bootstrap)');
+}
+
 /** Waits for the node's first-boot call-back number `before + 1` (cloud-init's last step on the installed system). */
 export async function waitForFirstBoot(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode, before: number): Promise<unknown> {
   const to = timeoutsOf(env);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../agent/plan/build.js';
 import { parseProvisionData } from '../agent/schema/load.js';
 import { validCaseArb } from './generators.js';
-import { leftoverArgv, leftoversArb, onNodeDevices, type Leftover } from './stale-state.js';
+import { leftoverArgv, leftoversArb, leftoverTarget, onNodeDevices } from './stale-state.js';
 import { retargetToVm, vmInventory } from '../lab/scenario.js';
 import type { Inventory } from '../agent/inventory/types.js';
 import type { Plan } from '../agent/plan/types.js';
@@ -57,11 +57,10 @@ describe('stale-state leftovers, generated from the next run\'s plan', () => {
       }), ({ host, node, ls }) => {
         const diskOf = (plan: Plan, dev: string) => plan.parteds.find((d) => d.device === dev || d.partitions.some((p) => p.device === dev));
         const moved = onNodeDevices(ls, host, node);
-        const devOf = (l: Leftover): string => (l.kind === 'md-member-only' ? l.zeroed : l.kind === 'vg-missing-pv' ? l.pv : l.device);
         ls.forEach((l, i) => {
-          const from = diskOf(host, devOf(l));
-          if (!from) return expect(devOf(moved[i]!)).toBe(devOf(l)); // an LV or array: named the same on every boot
-          expect(diskOf(node, devOf(moved[i]!))?.matchedOn).toBe(from.matchedOn);
+          const from = diskOf(host, leftoverTarget(l));
+          if (!from) return expect(leftoverTarget(moved[i]!)).toBe(leftoverTarget(l)); // an LV or array: named the same on every boot
+          expect(diskOf(node, leftoverTarget(moved[i]!))?.matchedOn).toBe(from.matchedOn);
         });
       }),
       { numRuns: 100 },

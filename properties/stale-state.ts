@@ -56,10 +56,11 @@ export function leftoversArb(p: Plan): fc.Arbitrary<Leftover[]> {
   return fc
     .subarray(c, { minLength: 1 })
     .chain((picked) => fc.tuple(...picked))
-    .map((ls) => ls.filter((l, i) => ls.findIndex((o) => target(o) === target(l)) === i));
+    .map((ls) => ls.filter((l, i) => ls.findIndex((o) => leftoverTarget(o) === leftoverTarget(l)) === i));
 }
 
-const target = (l: Leftover): string => (l.kind === 'md-member-only' ? l.zeroed : l.kind === 'vg-missing-pv' ? l.pv : l.device);
+/** The device a leftover damages. */
+export const leftoverTarget = (l: Leftover): string => (l.kind === 'md-member-only' ? l.zeroed : l.kind === 'vg-missing-pv' ? l.pv : l.device);
 
 /**
  * The node's commands that make the leftovers on a finished layout, in an order

@@ -271,6 +271,8 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
       }
       const t = tasks.get(id) as TaskRecord;
       t.dispatchedAt = Date.now();
+      // A handed-out task is a change (an idle poll is not): persisted before the node sees it.
+      persist();
       return sendJson(res, 200, t.task);
     }
     if (method === 'POST' && (m = /^\/api\/nodes\/agent\/tasks\/([^/]+)\/(log|result)$/.exec(p))) {
@@ -390,12 +392,13 @@ export async function startNailgun(opts: NailgunOptions = {}): Promise<StartedNa
       return sendJson(res, 502, { error: 'nailgun is restarting' });
     }
     requests.push({ method, path });
-    // Every request that may change the state persists it (a poll may hand out a
-    // task). The write lands before any other request or a reload can run.
+    // Every request that may change the state persists it (the task poll does so
+    // itself, only when it hands a task out). The write lands before any other
+    // request or a reload can run.
     try {
       await route(req, res, url);
     } finally {
-      if ((method !== 'GET' && method !== 'HEAD') || url.pathname === '/api/nodes/agent/tasks') persist();
+      if (method !== 'GET' && method !== 'HEAD') persist();
     }
   };
 

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import type { Plan, PlannedDisk } from '../../agent/plan/types.js';
 import { parseJsonAs } from '../../agent/core/parse-json.js';
 import type { Runner } from '../../agent/core/runner.js';
-import { sfdiskOutput } from '../../agent/tools/sfdisk.js';
+import { partitionNumber, sfdiskOutput } from '../../agent/tools/sfdisk.js';
 import { qcow2ToRaw } from '../vm/qemu-img.js';
 import type { Check } from './first-boot.js';
 
@@ -82,14 +82,13 @@ function grubBootCode(raw: string): Check {
  */
 export function comparePartitions(view: HostDiskView, planned: PlannedDisk): Check[] {
   const perMiB = 2 ** 20 / view.sectorSize;
-  const num = (node: string): number => Number(/(\d+)$/.exec(node)?.[1] ?? NaN);
   const checks = planned.partitions.map((p): Check => {
-    const got = view.partitions.find((h) => num(h.node) === p.num);
+    const got = view.partitions.find((h) => partitionNumber(h.node) === p.num);
     const want = `#${p.num} start ${p.begin * perMiB} size ${p.size * perMiB}${p.guid ? ` type ${p.guid}` : ''}`;
     const ok = got !== undefined && got.start === p.begin * perMiB && got.size === p.size * perMiB && (!p.guid || got.type.toUpperCase() === p.guid.toUpperCase());
     return { name: `host: partition ${p.num} (${p.role}) as planned`, ok, detail: got ? `got start ${got.start} size ${got.size} type ${got.type}; want ${want}` : `missing; want ${want}` };
   });
-  const extra = view.partitions.filter((h) => !planned.partitions.some((p) => p.num === num(h.node)));
+  const extra = view.partitions.filter((h) => !planned.partitions.some((p) => p.num === partitionNumber(h.node)));
   checks.push({ name: 'host: no unplanned partitions', ok: extra.length === 0, detail: extra.map((h) => h.node).join(', ') || 'none' });
   return checks;
 }
@@ -115,7 +114,7 @@ export async function espBootFiles(runner: Runner, raw: string, p: HostPartition
 async function espCheck(runner: Runner, raw: string, view: HostDiskView, planned: PlannedDisk): Promise<Check | undefined> {
   const part = planned.partitions.find((p) => p.flags.includes('esp'));
   if (!part) return undefined;
-  const onDisk = view.partitions.find((h) => Number(/(\d+)$/.exec(h.node)?.[1]) === part.num);
+  const onDisk = view.partitions.find((h) => partitionNumber(h.node) === part.num);
   const files = onDisk ? await espBootFiles(runner, raw, onDisk, view.sectorSize) : [];
   const ok = files.some((f) => f.toUpperCase() === '/EFI/BOOT/BOOTX64.EFI');
   return { name: 'host: ESP holds EFI/BOOT/BOOTX64.EFI', ok, detail: files.join(', ') || 'nothing under /EFI' };
