@@ -87,7 +87,7 @@ export interface LabOptions {
 
 /** The orchestrator's view of a lab: its mocks, the caller's stage timer and log, and the nodes' consoles. */
 export function orchestratorEnv(lab: Lab, stages: Stages, log: (line: string) => void): OrchestratorEnv {
-  return { nailgun: lab.nailgun, cobbler: lab.client, stages, log, serialTail: (name) => lab.serialTail(name) };
+  return { nailgun: lab.nailgun, cobbler: lab.client, stages, log, serialTail: (name, chars) => lab.serialTail(name, chars) };
 }
 
 export async function startLab(o: LabOptions): Promise<Lab> {

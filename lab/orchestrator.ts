@@ -14,6 +14,7 @@ import { parseJsonAs } from '../agent/core/parse-json.js';
 import type { CobblerClient } from './mocks/cobbler.js';
 import type { MockNode, StartedNailgun } from './mocks/nailgun.js';
 import type { Stages } from './stages.js';
+import { describeRefusal, secureBootRefusal } from './vm/boot-refusal.js';
 import { pollUntil } from './vm/wait.js';
 
 export interface NodeTimeouts {
@@ -52,8 +53,11 @@ export interface OrchestratorEnv {
   stages: Stages;
   log: (line: string) => void;
   timeouts?: Partial<NodeTimeouts>;
-  /** A node's serial console tail, quoted when it never calls back (what did it boot into?). */
-  serialTail?: (name: string) => string;
+  /**
+   * A node's serial console tail (default a few KiB; `Infinity` for all of it), quoted when it
+   * never calls back (what did it boot into?) and read for a Secure Boot refusal meanwhile.
+   */
+  serialTail?: (name: string, chars?: number) => string;
   /** Shows a node's raw agent log lines (default: `log` of their summary); a live console reads their progress. */
   agentLine?: (node: string, line: string) => void;
 }
@@ -251,9 +255,18 @@ export async function rebootToBootstrap(env: OrchestratorEnv, n: OrchestratedNod
 /** Waits for the node's first-boot call-back number `before + 1` (cloud-init's last step on the installed system). */
 export async function waitForFirstBoot(env: OrchestratorEnv, n: OrchestratedNode, node: MockNode, before: number): Promise<unknown> {
   const to = timeoutsOf(env);
+  // Only this boot's console counts: an earlier boot may have been refused on purpose.
+  const consoleFrom = env.serialTail?.(n.name, Infinity).length ?? 0;
+  let polls = 0;
+  // A refused loader never calls back: say who refused it instead of waiting out the timeout.
+  const refused = (): string | undefined => {
+    if (!env.serialTail || polls++ % 5) return undefined;
+    const r = secureBootRefusal(env.serialTail(n.name, Infinity).slice(consoleFrom));
+    return r && `${n.name} did not boot its disk: ${describeRefusal(r)}`;
+  };
   try {
     const body = await env.stages.run(`${n.name}: first boot (cloud-init)`, to.firstBoot, (signal) =>
-      pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000 }));
+      pollUntil(`first-boot call-back from ${n.name}`, async () => node.provisioned[before], { timeoutMs: to.firstBoot, signal, pollMs: 1000, failWhen: refused }));
     // cloud-init's own per-stage seconds: where the first boot went (a wait on an unreachable service shows here).
     const b = body as { cloud_init_stages?: Record<string, number>; uptime?: string; boot_analysis?: { time?: string; blame?: string[]; cloud_init_blame?: string[] } };
     env.log(`${n.name}: first boot: uptime ${b.uptime ?? '?'} s at call-back; cloud-init stages ${JSON.stringify(b.cloud_init_stages ?? {})}`);

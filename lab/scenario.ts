@@ -26,6 +26,9 @@ const FIRMWARE_SCENARIOS = {
   // RAID1 /boot + LVM across two disks; no ESP volume in the data: the agent makes one in
   // fuel-agent's reserved partition of each /boot disk (one mounted, one mirror).
   'uefi-raid-lvm': { base: 'two-disks-raid-lvm', firmware: 'uefi', secureBoot: false },
+  // Secure Boot enforced with Microsoft's keys: shim → Debian's GRUB → Debian's kernel,
+  // over the network (the bootstrap) and from the disk (the image's signed packages).
+  'uefi-secureboot': { base: 'esp-single-disk', firmware: 'uefi', secureBoot: true },
   // The only boot disk has 4096-byte logical sectors: legacy BIOS cannot boot it, UEFI can.
   'uefi-4kn': { base: 'esp-single-disk', firmware: 'uefi', secureBoot: false, sectorSize: 4096 },
 } as const satisfies Record<string, { base: (typeof SCENARIOS)[number]; firmware: 'uefi'; secureBoot: boolean; sectorSize?: 4096 }>;

@@ -58,8 +58,10 @@ export function parseMatrixResults(files: { results: { text: string; source: str
 }
 
 /** The command that reruns this run (a shard reruns its share only). */
-export function matrixRerun(mode: MatrixMode, shard?: Shard): string {
-  return ['npx tsx lab/cli.ts matrix', shard ? `--shard ${shardLabel(shard)}` : '', mode === 'plan' ? '--dry-run' : ''].filter(Boolean).join(' ');
+export function matrixRerun(mode: MatrixMode, shard?: Shard, only?: readonly string[]): string {
+  return ['npx tsx lab/cli.ts matrix', shard ? `--shard ${shardLabel(shard)}` : '', only ? `--cases ${only.join(',')}` : '', mode === 'plan' ? '--dry-run' : '']
+    .filter(Boolean)
+    .join(' ');
 }
 
 // --- JUnit -------------------------------------------------------------------

@@ -45,6 +45,18 @@ describe('runMatrix', () => {
     expect(readMatrixResults(join(dir, 'mixed')).cases).toEqual(r.cases);
   });
 
+  it('--cases runs only the named cases, at their positions in the whole matrix, and refuses unknown ones', async () => {
+    const positions: Record<string, number> = {};
+    const f = fake({ onRun: (c) => void (positions[c.id] = c.position) });
+    const r = await runMatrix({ cases: CASES, only: ['d', 'b'], runCase: f.runner, outDir: join(dir, 'only'), signal: new AbortController().signal });
+    expect(f.ran).toEqual(['b', 'd']);
+    expect(positions).toEqual({ b: 1, d: 3 });
+    expect(r.report.rerun).toBe('npx tsx lab/cli.ts matrix --cases d,b --dry-run');
+    await expect(runMatrix({ cases: CASES, only: ['b', 'zz'], runCase: f.runner, outDir: join(dir, 'bad'), signal: new AbortController().signal })).rejects.toThrow(
+      /--cases: not in the matrix: zz/,
+    );
+  });
+
   it('a failed setup fails every case of the shard with its error, and still tears down', async () => {
     const f = fake({ setup: async () => { throw new ForgeError('LAB_TIMEOUT', 'master network never came up'); } });
     const r = await runMatrix({ cases: CASES, shard: { index: 2, count: 2 }, runCase: f.runner, outDir: join(dir, 'setup'), signal: new AbortController().signal });

@@ -2,7 +2,7 @@
 // the plan-only dry run), times them, and writes the run's directory. A case that
 // throws, a setup that fails or an abort still leaves a result for every case of
 // the shard, so a merge can tell a failed case from a missing shard.
-import { isForgeError } from '../../agent/core/errors.js';
+import { ForgeError, isForgeError } from '../../agent/core/errors.js';
 import { REPORT_VERSION, type NodeReport } from '../report/model.js';
 import { Stages } from '../stages.js';
 import type { Check } from '../verify/first-boot.js';
@@ -60,6 +60,8 @@ export interface RunMatrixOptions {
   signal: AbortSignal;
   /** The matrix's case list (default MATRIX_CASES; tests add cases of their own). */
   cases?: readonly string[];
+  /** Only these cases (of the shard): a developer's subset; ids not in the matrix are refused. */
+  only?: readonly string[];
   /** Stage and verdict lines for the console. */
   log?: (line: string) => void;
 }
@@ -68,12 +70,15 @@ export async function runMatrix(o: RunMatrixOptions): Promise<MatrixResults> {
   const log = o.log ?? (() => undefined);
   const matrix = [...(o.cases ?? MATRIX_CASES)];
   // Unsharded is shard 1/1: the same checks of the case list (no id twice).
-  const mine = casesForShard(matrix, o.shard?.index ?? 1, o.shard?.count ?? 1);
+  const unknown = o.only?.filter((c) => !matrix.includes(c)) ?? [];
+  if (unknown.length) throw new ForgeError('USAGE', `--cases: not in the matrix: ${unknown.join(', ')} (cases: ${matrix.join(', ')})`, { field: '--cases' });
+  const mine = casesForShard(matrix, o.shard?.index ?? 1, o.shard?.count ?? 1).filter((c) => !o.only || o.only.includes(c));
   const stages = new Stages(log, o.signal);
   const startedAt = new Date();
   const cases: MatrixCaseResult[] = [];
   const nodes: NodeReport[] = [];
-  log(`lab matrix (${o.runCase.mode})${o.shard ? ` shard ${shardLabel(o.shard)}` : ''}: ${mine.join(', ') || 'no cases'}`);
+  const subset = o.only ? `, cases ${o.only.join(', ')}` : '';
+  log(`lab matrix (${o.runCase.mode})${o.shard ? ` shard ${shardLabel(o.shard)}` : ''}${subset}: ${mine.join(', ') || 'no cases'}`);
   let stopped: { code?: string; message: string } | undefined;
   let teardown: unknown;
   try {
@@ -114,9 +119,9 @@ export async function runMatrix(o: RunMatrixOptions): Promise<MatrixResults> {
     report: {
       version: REPORT_VERSION,
       kind: 'matrix',
-      title: `lab matrix (${o.runCase.mode})${o.shard ? `, shard ${shardLabel(o.shard)}` : ''}`,
+      title: `lab matrix (${o.runCase.mode})${o.shard ? `, shard ${shardLabel(o.shard)}` : ''}${subset}`,
       startedAt: startedAt.toISOString(),
-      rerun: matrixRerun(o.runCase.mode, o.shard),
+      rerun: matrixRerun(o.runCase.mode, o.shard, o.only),
       ...(o.shard ? { shard: shardLabel(o.shard) } : {}),
       stages: stages.records,
       nodes,

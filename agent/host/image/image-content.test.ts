@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCtx } from '../../core/context.js';
 import { silentLogger } from '../../core/log.js';
 import { decompressFile } from '../../tools/compress-file.js';
+import { SIGNED_EFI_LOADERS } from '../../tools/grub.js';
 import { cpioList } from '../../tools/cpio.js';
 import { debugfs, e2fsckCheckArgv } from '../../tools/e2fs-image.js';
 import { ensureTinyImage } from '../artifacts.js';
@@ -64,6 +65,16 @@ describe('tiny OS image', () => {
     expect(await ls('/usr/lib/grub/x86_64-efi')).toMatch(/normal\.mod/);
     expect(await ls('/usr/sbin')).toMatch(/grub-install/);
     expect(await cat('/etc/default/grub.d/50-fuel-forge.cfg')).toMatch(/console=ttyS0/);
+  });
+
+  it('carries the signed Secure Boot chain grub-install looks for, and mokutil', async () => {
+    // The exact paths the agent's bootloader step checks before it picks --uefi-secure-boot.
+    for (const f of SIGNED_EFI_LOADERS) {
+      const dir = f.slice(0, f.lastIndexOf('/'));
+      expect(await ls(`/${dir}`), f).toContain(f.slice(f.lastIndexOf('/') + 1));
+    }
+    expect(await ls('/usr/lib/shim')).toMatch(/\bmmx64\.efi\.signed\b/);
+    expect(await ls('/usr/bin')).toMatch(/\bmokutil\b/);
   });
 
   it('carries LVM and MD tools and their initramfs hooks (Fuel puts / on LVM, /boot on RAID1)', async () => {

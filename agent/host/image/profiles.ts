@@ -12,6 +12,12 @@ const TINY: readonly string[] = [
   'grub-pc-bin',
   'grub-efi-amd64-bin',
   'grub2-common',
+  // Secure Boot: shim signed by Microsoft's UEFI CA, GRUB and the kernel signed by Debian.
+  // With both loaders present grub-install puts the signed chain into the ESP
+  // (--uefi-secure-boot); mokutil lets the node report its Secure Boot state.
+  'shim-signed',
+  'grub-efi-amd64-signed',
+  'mokutil',
   'cloud-init',
   // debootstrap does not resolve virtual packages: python3-cryptography needs
   // python3-cffi-backend-api-{min,max}, which only this package provides.
