@@ -193,8 +193,9 @@ async function imageBranch(
   const img = attempt.report?.images?.[0];
   checks.push({
     name: 'image checksum = published',
-    ok: img?.verified === true && img.md5 === o.image.meta.raw_md5 && img.sha256 === o.image.meta.raw_sha256,
-    detail: `raw md5 ${img?.md5 ?? '-'}, published ${o.image.meta.raw_md5}`,
+    // The metadata gives md5 and sha256: the agent verified (and reports) the stronger one.
+    ok: img?.verified === true && img.sha256 === o.image.meta.raw_sha256 && (img.md5 === undefined || img.md5 === o.image.meta.raw_md5),
+    detail: `raw sha256 ${img?.sha256 ?? '-'}, published ${o.image.meta.raw_sha256}`,
   });
   const verify = await verifyOnNode(env, n, node);
   checks.push({ name: 'provision verify on node', ok: verify.exitCode === 0, detail: `exit ${verify.exitCode}` });

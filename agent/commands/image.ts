@@ -48,7 +48,8 @@ export const command = optionCommand({
     if (v.json) io.out(JSON.stringify(reports, null, 2));
     else {
       for (const r of reports) {
-        io.out(`${r.device}: ${r.uri} ${r.bytes} bytes md5 ${r.md5} ${r.verified ? 'verified' : 'UNVERIFIED'}${r.uuid ? ` UUID=${r.uuid}` : ''} in ${(r.durationMs / 1000).toFixed(1)} s`);
+        const digests = (['sha512', 'sha256', 'md5'] as const).filter((a) => r[a]).map((a) => `${a} ${r[a]}`).join(' ');
+        io.out(`${r.device}: ${r.uri} ${r.bytes} bytes ${digests} ${r.verified ? 'verified' : 'UNVERIFIED'}${r.uuid ? ` UUID=${r.uuid}` : ''} in ${(r.durationMs / 1000).toFixed(1)} s`);
       }
     }
     return 0;

@@ -6,7 +6,7 @@
 //
 //   baseline:         curl -s URL | <decompressor> | dd of=DEV bs=4M oflag=direct
 //   durable baseline: the same with conv=fsync (what ours guarantees: data on the device)
-//   ours:             http -> decompress -> md5+sha256 (workers) -> O_DIRECT writes, first MiB last, fsync
+//   ours:             http -> decompress -> sha256 (a worker; the metadata's strongest digest) -> O_DIRECT writes, first MiB last, fsync
 //
 // Our run happens in a child process so its peak RSS is its own. CPU time is the
 // children's user+sys (getrusage RUSAGE_CHILDREN via /proc/self/stat) around each run.
@@ -87,7 +87,8 @@ async function pipe(stages: string[][]): Promise<number> {
 interface WorkerResult {
   seconds: number;
   bytes: number;
-  md5: string;
+  /** The image's metadata gives md5 and sha256: ours computes sha256 only (stream.ts rawAlgos). */
+  sha256: string;
   maxRssMiB: number;
   /** CPU seconds of the write itself: every thread of our process plus its decompressor (not tsx's start-up). */
   cpu: number;
@@ -114,15 +115,17 @@ async function worker(uri: string, device: string, container: Container, md5: st
   const seconds = (performance.now() - t0) / 1000;
   const used = process.cpuUsage(cpu0);
   const cpu = (used.user + used.system) / 1e6 + (childrenCpuSeconds() - child0);
-  const out: WorkerResult = { seconds, bytes: r.bytes, md5: r.md5, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), cpu };
+  const out: WorkerResult = { seconds, bytes: r.bytes, sha256: r.sha256 ?? '', maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), cpu };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 async function ours(uri: string, device: string, container: Container, d: { md5: string; sha256: string }, size: number): Promise<WorkerResult> {
   const self = fileURLToPath(import.meta.url);
-  const r = await runner.run(['node', '--import', 'tsx', self, '--worker', uri, device, container, d.md5, d.sha256, String(size)], { timeoutMs: 3_600_000 });
+  // BENCH_NODE_ARGS: flags for our process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(/\s+/).filter(Boolean) ?? [];
+  const r = await runner.run(['node', ...nodeArgs, '--import', 'tsx', self, '--worker', uri, device, container, d.md5, d.sha256, String(size)], { timeoutMs: 3_600_000 });
   const res = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as WorkerResult;
-  if (res.md5 !== d.md5) throw new ForgeError('IMAGE_CHECKSUM_MISMATCH', `bench: our run wrote md5 ${res.md5}, expected ${d.md5}`);
+  if (res.sha256 !== d.sha256) throw new ForgeError('IMAGE_CHECKSUM_MISMATCH', `bench: our run wrote sha256 ${res.sha256}, expected ${d.sha256}`);
   return res;
 }
 

@@ -14,8 +14,7 @@ import { createCtx } from '../core/context.js';
 import { createLogger, memorySink, type LogEvent } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import { isForgeError, type ForgeError } from '../core/errors.js';
-import { streamImage } from './stream.js';
-import { DEFAULT_STREAM } from './stream.js';
+import { DEFAULT_STREAM, rawAlgos, streamImage } from './stream.js';
 import type { Digests, FetchOptions, ResolvedImage } from './types.js';
 
 const RAW = randomBytes(3 << 20);
@@ -125,7 +124,9 @@ describe('image HTTP client under faults', () => {
     const r = await run(image(URL_GZ, 'gzip', { md5: md5(RAW), sha256: sha256(RAW), size: RAW.length }));
     expect(r.error).toBeUndefined();
     expect(seen).toHaveLength(3);
-    expect(r.result?.md5).toBe(md5(RAW));
+    // md5 and sha256 given: the stronger one is computed and checked, md5 is not computed at all.
+    expect(r.result?.sha256).toBe(sha256(RAW));
+    expect(r.result?.md5).toBeUndefined();
     expect(r.file.subarray(0, RAW.length).equals(RAW)).toBe(true);
     expect(r.events.filter((e) => e.event === 'image.retry')).toHaveLength(2);
   });
@@ -147,7 +148,7 @@ describe('image HTTP client under faults', () => {
     const r = await run(image(URL_GZ, 'gzip', { md5: md5(RAW), sha256: sha256(RAW), size: RAW.length }, { md5: md5(GZ), size: GZ.length }));
     expect(r.error).toBeUndefined();
     expect(seen.map((s) => s.range)).toEqual([null, `bytes=${cut}-`]);
-    expect(r.result).toMatchObject({ resumes: 1, restarts: 0, bytes: RAW.length, md5: md5(RAW), sha256: sha256(RAW), wireBytes: GZ.length });
+    expect(r.result).toMatchObject({ resumes: 1, restarts: 0, bytes: RAW.length, sha256: sha256(RAW), wireBytes: GZ.length });
     expect(r.file.subarray(0, RAW.length).equals(RAW)).toBe(true);
     const resume = r.events.find((e) => e.event === 'image.resume');
     expect(resume).toMatchObject({ offset: cut, total: GZ.length });
@@ -193,6 +194,13 @@ describe('image HTTP client under faults', () => {
     expect(r.file.subarray(0, 1 << 20).every((b) => b === 0)).toBe(true);
   });
 
+  it('with md5 and sha256 given, a wrong sha256 fails even though md5 is right (the stronger one is what counts)', async () => {
+    server.use(http.get(URL_GZ, ({ request }) => full(GZ, request.headers.get('range'))));
+    const r = await run(image(URL_GZ, 'gzip', { md5: md5(RAW), sha256: 'cd'.repeat(32) }));
+    expect(r.error?.code).toBe('IMAGE_CHECKSUM_MISMATCH');
+    expect(r.error?.details).toMatchObject({ algorithm: 'sha256', actual: sha256(RAW) });
+  });
+
   it('fails a wrong checksum with both values and wipes the head of the target', async () => {
     server.use(http.get(URL_GZ, ({ request }) => full(GZ, request.headers.get('range'))));
     const wrong = 'ab'.repeat(32);
@@ -231,5 +239,19 @@ describe('image HTTP client under faults', () => {
     const r = await run(image(URL_GZ, 'gzip', { md5: md5(RAW) }));
     expect(r.error?.code).toBe('IMAGE_CORRUPT');
     expect(r.error?.message).toMatch(/gzip data is corrupt.*offset \d+/);
+  });
+});
+
+describe('rawAlgos: the digests computed over the written bytes', () => {
+  it('the SHA-2 digests given, md5 only when it is all there is, sha256 for the record when nothing is', () => {
+    const m = 'a'.repeat(32);
+    const s2 = 'b'.repeat(64);
+    const s5 = 'c'.repeat(128);
+    expect(rawAlgos({ md5: m, sha256: s2, size: 1 })).toEqual(['sha256']);
+    expect(rawAlgos({ md5: m, sha256: s2, sha512: s5 })).toEqual(['sha256', 'sha512']);
+    expect(rawAlgos({ md5: m, sha512: s5 })).toEqual(['sha512']);
+    expect(rawAlgos({ md5: m })).toEqual(['md5']);
+    expect(rawAlgos({ size: 10 })).toEqual(['sha256']);
+    expect(rawAlgos({})).toEqual(['sha256']);
   });
 });

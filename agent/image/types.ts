@@ -73,8 +73,9 @@ export interface ImageReport {
   device: string;
   /** Decompressed bytes written. */
   bytes: number;
-  md5: string;
-  sha256: string;
+  /** Digests of the written bytes: the expected ones (the strongest given), else sha256 (stream.ts rawAlgos). */
+  md5?: string;
+  sha256?: string;
   sha512?: string;
   verified: boolean;
   durationMs: number;

@@ -51,8 +51,9 @@ export interface FleetDisk {
 export interface WrittenImage {
   device: string;
   bytes: number;
-  md5: string;
-  sha256: string;
+  /** What the agent computed: the strongest digest the metadata gives (sha256 here). */
+  md5?: string;
+  sha256?: string;
   verified: boolean;
 }
 
@@ -74,7 +75,7 @@ export interface NodeRecord {
 }
 
 /** `provision image --json`'s report, the fields read here. */
-const imageReports = z.array(z.looseObject({ device: z.string(), bytes: z.number(), md5: z.string(), sha256: z.string(), verified: z.boolean() }));
+const imageReports = z.array(z.looseObject({ device: z.string(), bytes: z.number(), md5: z.string().optional(), sha256: z.string().optional(), verified: z.boolean() }));
 
 /** Sizes the node's disk for the image: fuel-agent's single-disk geometry around a root 16 MiB larger. */
 export function fleetDiskMiB(rawSize: number): { sizeMiB: number; rootMiB: number } {
@@ -174,7 +175,7 @@ export async function provisionFleetNode(env: FleetEnv, node: FleetNode, disk: F
     const reports = parseJsonAs(imageReports, img.stdout, { command: imageArgv });
     const w = reports[0];
     if (reports.length !== 1 || !w) throw new StageFailed('image', `expected one image report, got ${reports.length}`);
-    rec.written = { device: w.device, bytes: w.bytes, md5: w.md5, sha256: w.sha256, verified: w.verified };
+    rec.written = { device: w.device, bytes: w.bytes, ...(w.md5 ? { md5: w.md5 } : {}), ...(w.sha256 ? { sha256: w.sha256 } : {}), verified: w.verified };
 
     // Timed by the master's side: the moment the POST is seen, not when the task's result arrives.
     const body = JSON.stringify({ node: node.name, uid: String(found.id) });

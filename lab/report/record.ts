@@ -34,10 +34,11 @@ export class NodeRecord {
   }
 
   /** What the agent's run report says it wrote on `/` (nothing when it stopped before). */
-  imageWritten(report: { images?: readonly { md5: string; sha256: string }[] } | undefined): void {
+  imageWritten(report: { images?: readonly { md5?: string; sha256?: string }[] } | undefined): void {
     const img = report?.images?.[0];
     const digests = this.report.images[0];
-    if (img && digests) digests.found = { md5: img.md5, sha256: img.sha256 };
+    // The agent computes the strongest digest the metadata gives (sha256 here), not every one.
+    if (img && digests) digests.found = { ...(img.md5 ? { md5: img.md5 } : {}), ...(img.sha256 ? { sha256: img.sha256 } : {}) };
   }
 
   /** The host's reading of disk `index` after power-off. */
