@@ -74,7 +74,7 @@ const provisionReportView = z.looseObject({
   stoppedAt: z.string().exactOptional(),
   error: z.looseObject({ code: z.string(), message: z.string() }).exactOptional(),
   images: z
-    .array(z.looseObject({ uri: z.string(), device: z.string(), bytes: z.number(), md5: z.string(), sha256: z.string(), verified: z.boolean(), resumes: z.number(), restarts: z.number() }))
+    .array(z.looseObject({ uri: z.string(), device: z.string(), bytes: z.number(), md5: z.string().exactOptional(), sha256: z.string().exactOptional(), verified: z.boolean(), resumes: z.number(), restarts: z.number() }))
     .exactOptional(),
   steps: z.array(z.looseObject({ step: z.string(), outcome: z.string(), durationMs: z.number() })).exactOptional(),
 });
