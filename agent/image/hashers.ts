@@ -22,3 +22,8 @@ export class Hashers {
     return out;
   }
 }
+
+/** Only the digests that were computed: an absent one is left out, never set to undefined or ''. */
+export function computedDigests(d: Partial<Record<Algo, string | undefined>>): Partial<Record<Algo, string>> {
+  return Object.fromEntries(Object.entries(d).filter(([, v]) => v)) as Partial<Record<Algo, string>>;
+}

@@ -172,12 +172,14 @@ async function onePass(
   });
   const hashedSource = wire ? tap(source, (c) => wire.update(c)) : source;
   const rawLimit = expected.raw.size;
+  // Computed and checked: the same list.
+  const rawList = rawAlgos(expected.raw);
   const writer = new DeviceWriter(target.fh, {
     what,
     headBytes,
     blockBytes: o.blockBytes,
     maxInFlight: o.maxInFlight,
-    algos: rawAlgos(expected.raw),
+    algos: rawList,
     direct: target.direct,
     // A file target (tests, qcow2 staging) has no disk that could go away.
     ...(target.name.startsWith('/dev/') ? { device: target.name } : {}),
@@ -220,7 +222,7 @@ async function onePass(
       details: { uri: shown, expected: rawLimit, actual: writer.bytes, offset: state.offset, stream: 'raw' },
     });
   }
-  compare(expected.raw, rawAlgos(expected.raw), digests, 'image', what, shown, state.offset);
+  compare(expected.raw, rawList, digests, 'image', what, shown, state.offset);
   if (wire) compare(expected.container, wireAlgos, wire.digest(), 'compressed file', what, shown, state.offset);
   return { bytes: writer.bytes, digests, head: writer.head };
 }

@@ -8,6 +8,7 @@ import type { Plan } from '../plan/types.js';
 import { inspectTarget, openDirect, openTarget, type TargetInfo } from './device.js';
 import { finishTarget } from './finish.js';
 import { writeQcow2 } from './qcow2.js';
+import { computedDigests } from './hashers.js';
 import { DEFAULT_STREAM, streamImage, type StreamOptions, type StreamResult } from './stream.js';
 import {
   DEFAULT_FETCH,
@@ -131,8 +132,7 @@ export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = 
       mount: image.mount,
       device: target.device,
       bytes: r.bytes,
-      ...(r.md5 ? { md5: r.md5 } : {}),
-      ...(r.sha256 ? { sha256: r.sha256 } : {}),
+      ...computedDigests({ md5: r.md5, sha256: r.sha256, sha512: r.sha512 }),
       verified: image.verified,
       durationMs,
       rate: Math.round(r.bytes / Math.max(0.001, r.durationMs / 1000)),
@@ -141,7 +141,6 @@ export async function writeImages(ctx: Ctx, plan: Plan, o: WriteImagesOptions = 
       grown: fin.grown,
       expected: reportedExpectations(image),
     };
-    if (r.sha512) report.sha512 = r.sha512;
     if (fin.uuid) report.uuid = fin.uuid;
     ctx.log.info('image.written', { ...report });
     reports.push(report);

@@ -13,6 +13,7 @@ import { ForgeError } from '../../agent/core/errors.js';
 import { parseJsonAs } from '../../agent/core/parse-json.js';
 import type { Runner, StartedProcess } from '../../agent/core/runner.js';
 import type { TaskResult } from '../../agent/bootstrap/protocol.js';
+import { computedDigests } from '../../agent/image/hashers.js';
 import { singleDiskData, singleDiskInventory } from '../../agent/testing/single-disk.js';
 import type { MockNode, StartedNailgun, TaskInput } from '../mocks/nailgun.js';
 import { astuteProgress, putNode } from '../orchestrator.js';
@@ -175,7 +176,7 @@ export async function provisionFleetNode(env: FleetEnv, node: FleetNode, disk: F
     const reports = parseJsonAs(imageReports, img.stdout, { command: imageArgv });
     const w = reports[0];
     if (reports.length !== 1 || !w) throw new StageFailed('image', `expected one image report, got ${reports.length}`);
-    rec.written = { device: w.device, bytes: w.bytes, ...(w.md5 ? { md5: w.md5 } : {}), ...(w.sha256 ? { sha256: w.sha256 } : {}), verified: w.verified };
+    rec.written = { device: w.device, bytes: w.bytes, ...computedDigests({ md5: w.md5, sha256: w.sha256 }), verified: w.verified };
 
     // Timed by the master's side: the moment the POST is seen, not when the task's result arrives.
     const body = JSON.stringify({ node: node.name, uid: String(found.id) });

@@ -1,6 +1,7 @@
 // A node's report filled while its run goes: what the report shows of a node
 // that failed half-way is whatever was known when it stopped (plan, agent lines,
 // console tail), so the recorder is fed step by step, not built at the end.
+import { computedDigests } from '../../agent/image/hashers.js';
 import { isForgeError } from '../../agent/core/errors.js';
 import type { Check } from '../verify/first-boot.js';
 import type { HostDiskView } from '../verify/host-disk.js';
@@ -38,7 +39,7 @@ export class NodeRecord {
     const img = report?.images?.[0];
     const digests = this.report.images[0];
     // The agent computes the strongest digest the metadata gives (sha256 here), not every one.
-    if (img && digests) digests.found = { ...(img.md5 ? { md5: img.md5 } : {}), ...(img.sha256 ? { sha256: img.sha256 } : {}) };
+    if (img && digests) digests.found = computedDigests({ md5: img.md5, sha256: img.sha256 });
   }
 
   /** The host's reading of disk `index` after power-off. */

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import type { Plan, PlannedDisk } from '../../agent/plan/types.js';
 import { parseJsonAs } from '../../agent/core/parse-json.js';
 import type { Runner } from '../../agent/core/runner.js';
+import { mdirArgv } from '../../agent/tools/mtools.js';
 import { partitionNumber, sfdiskOutput } from '../../agent/tools/sfdisk.js';
 import { qcow2ToRaw } from '../vm/qemu-img.js';
 import type { Check } from './first-boot.js';
@@ -106,7 +107,7 @@ export function bootPartitions(plan: Plan): Set<string> {
  * offset: the host needs no vfat driver. With shim (Secure Boot) GRUB sits beside it.
  */
 export async function espBootFiles(runner: Runner, raw: string, p: HostPartition, sectorSize: number): Promise<string[]> {
-  const r = await runner.run(['mdir', '-/', '-b', '-i', `${raw}@@${p.start * sectorSize}`, '::/EFI'], { readOnly: true, timeoutMs: 30_000, okExitCodes: [0, 1] });
+  const r = await runner.run(mdirArgv(`${raw}@@${p.start * sectorSize}`, 'EFI'), { readOnly: true, timeoutMs: 30_000, okExitCodes: [0, 1] });
   return r.stdout.split('\n').map((l) => l.trim().replace(/^::/, '')).filter((l) => l.startsWith('/EFI/'));
 }
 

@@ -2,9 +2,12 @@
 // given files, made entirely on the host without mounting anything (the host
 // kernel has no vfat): sgdisk lays out the GPT, mkfs.fat formats the partition in
 // place (--offset) and mtools copies the files in. The firmware tests boot it.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createCtx } from '../../agent/core/context.js';
+import { silentLogger } from '../../agent/core/log.js';
 import type { Runner } from '../../agent/core/runner.js';
+import { mcopy } from '../../agent/tools/mtools.js';
 
 const SECTOR = 512;
 /** The ESP starts at 1 MiB, like every partition the agent makes. */
@@ -29,17 +32,16 @@ export async function makeEspDisk(runner: Runner, dir: string, name: string, fil
   // The partition runs to the backup GPT (33 sectors before the end).
   const espSectors = (sizeMiB << 20) / SECTOR - ESP_START_SECTOR - 34;
   await runner.run(['mkfs.fat', '-n', 'ESP', `--offset=${ESP_START_SECTOR}`, raw, String(Math.floor(espSectors / 2))]);
-  const img = `${raw}@@${ESP_START_SECTOR * SECTOR}`;
-  const dirs = [...new Set(files.flatMap((f) => parents(f.path)))];
-  for (const d of dirs) await runner.run(['mmd', '-i', img, `::/${d}`]);
-  for (const f of files) await runner.run(['mcopy', '-o', '-i', img, f.from, `::/${f.path}`]);
+  // The ESP's tree laid out on the host, then copied in whole (mcopy -s makes the directories).
+  const tree = join(dir, `${name}.tree`);
+  for (const f of files) {
+    mkdirSync(dirname(join(tree, f.path)), { recursive: true });
+    copyFileSync(f.from, join(tree, f.path));
+  }
+  const tops = [...new Set(files.map((f) => f.path.split('/')[0] as string))];
+  await mcopy(createCtx({ runner, log: silentLogger }), `${raw}@@${ESP_START_SECTOR * SECTOR}`, tops.map((t) => join(tree, t)));
   await runner.run(['qemu-img', 'convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, qcow2], { timeoutMs: 60_000 });
   rmSync(raw, { force: true });
+  rmSync(tree, { recursive: true, force: true });
   return qcow2;
-}
-
-/** a/b/c.efi -> [a, a/b] (parents first). */
-function parents(path: string): string[] {
-  const parts = path.split('/').slice(0, -1);
-  return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
 }
