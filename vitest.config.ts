@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { LongestFirst } from './ci/test-order.js';
 
 // Three tiers, one `vitest run` (what `npm test` and CI run) runs them all in
 // order: unit, then system, then vm. `npm run test:unit` is the quick loop.
@@ -13,7 +14,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 //            state (loop devices, LVM, MD, mounts), and a leak check in one
 //            file must not see another's devices.
 //   vm     — QEMU guests (bootstrap ramdisk, lab e2e, the master network with
-//            docker, *.vm.test.ts). One file at a time: timing-sensitive under TCG.
+//            docker, *.vm.test.ts). Two files at a time, longest first
+//            (ci/test-order.ts): a TCG guest keeps one core busy, each file has
+//            its own lab (own bridge, subnet, VMs), and timeouts allow for a
+//            loaded machine.
 //
 // A test file belongs to unit unless it is listed below. Add a file that needs
 // root to SYSTEM and one that boots QEMU to VM (or name it *.vm.test.ts).
@@ -80,6 +84,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 600_000,
     reporters: ['default', 'junit'],
+    sequence: { sequencer: LongestFirst },
     outputFile: { junit: 'reports/junit.xml' },
     projects: [
       {
@@ -99,7 +104,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'vm', include: VM, fileParallelism: false, sequence: { groupOrder: 2 } },
+        test: { name: 'vm', include: VM, maxWorkers: 2, sequence: { groupOrder: 2 } },
       },
     ],
   },

@@ -11,8 +11,13 @@ mkdir -p /var/log/fuel-forge
 svc() {
   command -v systemctl >/dev/null 2>&1 || return 0
   systemctl cat "$1.service" >/dev/null 2>&1 || { log "service $1 not installed"; return 0; }
-  if [ "$2" = yes ]; then systemctl enable "$1.service"; systemctl restart --no-block "$1.service"
-  else systemctl disable --now "$1.service"; fi
+  # enable/disable only when it changes something: on Debian each goes through
+  # systemd-sysv-install (update-rc.d), seconds on a slow boot.
+  if [ "$2" = yes ]; then
+    systemctl is-enabled --quiet "$1.service" || systemctl enable "$1.service"
+    systemctl restart --no-block "$1.service"
+  elif systemctl is-enabled --quiet "$1.service"; then systemctl disable --now "$1.service"
+  else systemctl stop "$1.service"; fi
   log "service $1 enabled=$2"
 }
 svc puppet "$PUPPET_ENABLE"

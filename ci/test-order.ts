@@ -1,0 +1,36 @@
+// The order VM test files start in. The vm tier runs two files at once (one per
+// core: a TCG guest keeps one core busy), and its wall time is set by how the
+// files pack into the two lanes, so the longest start first (longest processing
+// time first). Vitest's own order needs a results cache a clean CI checkout does
+// not have, so the expected minutes are written here; a file not listed is short.
+import { relative } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/** Minutes per VM file, measured from a clean-clone `npm test` (rounded up). */
+export const VM_MINUTES: Readonly<Record<string, number>> = {
+  'lab/e2e.test.ts': 20,
+  'lab/e2e-ceph.test.ts': 6,
+  'lab/disk-faults.vm.test.ts': 3,
+  'lab/uefi.vm.test.ts': 2.2,
+  'lab/classic/installer-boot.vm.test.ts': 2.1,
+  'lab/master/deploy-services.test.ts': 1.5,
+  'properties/lab-provision.property.test.ts': 1.3,
+  'lab/master/master-net.test.ts': 1.1,
+  'agent/partition/fuel-agent-keep.vm.test.ts': 1,
+  'agent/partition/lvm-md.vm.test.ts': 1,
+};
+
+export class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const base = await super.sort(files);
+    const root = this.ctx.config.root;
+    // Keep the projects' order (unit, system, vm); only reorder inside the vm tier.
+    const rank = new Map<string, number>();
+    base.forEach((f, i) => { if (!rank.has(f.project.name)) rank.set(f.project.name, i); });
+    const minutes = (f: TestSpecification): number => (f.project.name === 'vm' ? VM_MINUTES[relative(root, f.moduleId)] ?? 0.5 : 0);
+    return base
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => (rank.get(a.f.project.name) ?? 0) - (rank.get(b.f.project.name) ?? 0) || minutes(b.f) - minutes(a.f) || a.i - b.i)
+      .map(({ f }) => f);
+  }
+}
