@@ -44,6 +44,7 @@ const VM = [
   '**/*.vm.test.ts', // agent/partition/{fuel-agent-keep,lvm-md}.vm.test.ts
   'agent/host/ramdisk/ramdisk-boot.test.ts', // boots the bootstrap ramdisk in QEMU
   'lab/e2e.test.ts', // the lab end to end (QEMU, master network)
+  'lab/e2e-ceph.test.ts', // a Ceph OSD node end to end with master faults (its own lab)
   'lab/matrix.test.ts', // every scenario end to end (FORGE_LAB_MATRIX=full)
   'lab/master/master-net.test.ts', // docker master network, two QEMU guests PXE-booting
   'lab/master/deploy-services.test.ts', // RabbitMQ, mco and rsyncd containers on a master network
