@@ -196,27 +196,42 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
     });
   }
   const inTarget = (argv: string[]) => chrootRun(ctx, root, argv);
-  for (const disk of bl.disks) await inTarget(grubInstallBiosArgv(disk));
-  const efiSigned = bl.espDevice ? !ctx.dryRun && (await efiLoadersSigned(root)) : undefined;
-  if (bl.espDevice) {
-    if (!efiSigned) {
-      ctx.log.warn('bootloader.efi_unsigned', {
-        why: ctx.dryRun ? 'dry run: the target is not mounted' : `the image has no ${SIGNED_EFI_LOADERS.join(' / ')} (shim-signed, grub-efi-amd64-signed)`,
-        effect: 'the ESP gets an unsigned GRUB: this node boots with Secure Boot off only',
-      });
+  const [firstDisk, ...otherDisks] = bl.disks;
+  // The first install fills /boot/grub; the other disks' installs (the same files again,
+  // plus each disk's own boot code) and the ESP's then run beside grub-mkconfig, which
+  // only writes grub.cfg: under TCG each GRUB tool takes tens of seconds.
+  if (firstDisk) await inTarget(grubInstallBiosArgv(firstDisk));
+  const installs = (async (): Promise<boolean | undefined> => {
+    for (const disk of otherDisks) await inTarget(grubInstallBiosArgv(disk));
+    const signed = bl.espDevice ? !ctx.dryRun && (await efiLoadersSigned(root)) : undefined;
+    if (bl.espDevice) {
+      if (!signed) {
+        ctx.log.warn('bootloader.efi_unsigned', {
+          why: ctx.dryRun ? 'dry run: the target is not mounted' : `the image has no ${SIGNED_EFI_LOADERS.join(' / ')} (shim-signed, grub-efi-amd64-signed)`,
+          effect: 'the ESP gets an unsigned GRUB: this node boots with Secure Boot off only',
+        });
+      }
+      await inTarget(grubInstallEfiArgv('/boot/efi', signed));
     }
-    await inTarget(grubInstallEfiArgv('/boot/efi', efiSigned));
-  }
-  // grub-mkconfig writes root=UUID= only when /dev/disk/by-uuid/<uuid> exists; without
-  // udevd (this host, some ramdisks) nobody made it, so provide the link for the call.
-  const links = ctx.dryRun || !rootFs ? [] : await ensureUuidLink(root, rootFs.device, rootUuid);
-  try {
-    await inTarget(grubMkconfigArgv('/boot/grub/grub.cfg'));
-  } finally {
-    for (const l of links) await rm(l, { force: true });
-    // Remove the directories too when we made them and they are empty again.
-    if (links.length) for (const d of ['dev/disk/by-uuid', 'dev/disk']) await rmdir(join(root, d)).catch(() => undefined);
-  }
+    return signed;
+  })();
+  const mkconfig = (async (): Promise<void> => {
+    // grub-mkconfig writes root=UUID= only when /dev/disk/by-uuid/<uuid> exists; without
+    // udevd (this host, some ramdisks) nobody made it, so provide the link for the call.
+    const links = ctx.dryRun || !rootFs ? [] : await ensureUuidLink(root, rootFs.device, rootUuid);
+    try {
+      await inTarget(grubMkconfigArgv('/boot/grub/grub.cfg'));
+    } finally {
+      for (const l of links) await rm(l, { force: true });
+      // Remove the directories too when we made them and they are empty again.
+      if (links.length) for (const d of ['dev/disk/by-uuid', 'dev/disk']) await rmdir(join(root, d)).catch(() => undefined);
+    }
+  })();
+  // Both settle before anything else happens in the target; an install's failure is named first.
+  const [installed, configured] = await Promise.allSettled([installs, mkconfig]);
+  if (installed.status === 'rejected') throw installed.reason;
+  if (configured.status === 'rejected') throw configured.reason;
+  const efiSigned = installed.value;
 
   if (!ctx.dryRun) {
     const cfg = await readFile(join(root, 'boot/grub/grub.cfg'), 'utf8');

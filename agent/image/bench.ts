@@ -8,7 +8,8 @@
 //   durable baseline: the same with conv=fsync (what ours guarantees: data on the device)
 //   ours:             http -> decompress -> sha256 (a worker; the metadata's strongest digest) -> O_DIRECT writes, first MiB last, fsync
 //
-// Our run happens in a child process so its peak RSS is its own. CPU time is the
+// Our run happens in a child process so its peak RSS is its own; it runs node with the
+// agent's own flags (AGENT_NODE_FLAGS, as the ramdisk's launcher does). CPU time is the
 // children's user+sys (getrusage RUSAGE_CHILDREN via /proc/self/stat) around each run.
 import { childrenCpuSeconds } from '../host/children-cpu.js';
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createCtx } from '../core/context.js';
+import { AGENT_NODE_FLAGS } from '../core/node-flags.js';
 import { ForgeError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { ExecaRunner, type Runner } from '../core/runner.js';
@@ -123,7 +125,7 @@ async function ours(uri: string, device: string, container: Container, d: { md5:
   const self = fileURLToPath(import.meta.url);
   // BENCH_NODE_ARGS: flags for our process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(/\s+/).filter(Boolean) ?? [];
-  const r = await runner.run(['node', ...nodeArgs, '--import', 'tsx', self, '--worker', uri, device, container, d.md5, d.sha256, String(size)], { timeoutMs: 3_600_000 });
+  const r = await runner.run(['node', ...AGENT_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', self, '--worker', uri, device, container, d.md5, d.sha256, String(size)], { timeoutMs: 3_600_000 });
   const res = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as WorkerResult;
   if (res.sha256 !== d.sha256) throw new ForgeError('IMAGE_CHECKSUM_MISMATCH', `bench: our run wrote sha256 ${res.sha256}, expected ${d.sha256}`);
   return res;

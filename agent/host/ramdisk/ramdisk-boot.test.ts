@@ -12,6 +12,7 @@ import { guestUrl, userNetdev } from '../../../lab/vm/user-net.js';
 import { VERSION } from '../../version.js';
 import type { BuiltBootstrap } from './build.js';
 import type { DiscoveryReport, Task, TaskResult } from '../../bootstrap/protocol.js';
+import { AGENT_NODE_FLAGS } from '../../core/node-flags.js';
 
 async function json(req: IncomingMessage): Promise<unknown> {
   let s = '';
@@ -34,6 +35,8 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
     { id: 'cd-mdir', kind: 'run', argv: ['mdir', '-i', '/tmp/cd.img', '-b', '::/'] },
     { id: 'templates', kind: 'run', argv: ['ls', '/usr/share/fuel-forge/configdrive/templates'] },
     { id: 'xorriso', kind: 'run', argv: ['xorriso', '-version'] },
+    // The daemon (this task's parent) runs node as the launcher says: with the agent's flags.
+    { id: 'node-argv', kind: 'run', argv: ['sh', '-c', 'tr "\\000" " " < /proc/$PPID/cmdline'] },
     { id: 'off', kind: 'poweroff' },
   ];
 
@@ -95,6 +98,7 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
     expect(results.get('cd-mdir')?.stdout).toMatch(/META_DATA\.JSON|meta_data\.json/i);
     expect(results.get('templates')?.stdout.split('\n')).toEqual(expect.arrayContaining(['cloud-config.yaml', 'firstboot.sh']));
     expect(results.get('xorriso')?.exitCode).toBe(0);
+    expect(results.get('node-argv')?.stdout.trim().split(' ')).toEqual(['/usr/bin/node', ...AGENT_NODE_FLAGS, '/usr/lib/fuel-forge/provision.mjs', 'bootstrap-daemon']);
     expect(results.get('off')?.exitCode).toBe(0);
     expect(text).toContain('FORGE-BOOTSTRAP: poweroff');
   }, 300_000);
