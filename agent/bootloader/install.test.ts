@@ -74,6 +74,23 @@ describe('installBootloader (recorded)', () => {
     expect(report.fstab.map((e) => e.mount)).toEqual(['/', '/boot', '/boot/efi', '/var/lib/glance', 'none']);
   });
 
+  it('a later disk\'s GRUB failing beside grub-mkconfig: that install is the error, grub-mkconfig still settles, everything unmounted', async () => {
+    const failing = (argv: readonly string[]) =>
+      argv.includes('/dev/sdb') || argv.includes('grub-mkconfig') ? { exitCode: 1, stderr: `${argv.at(1)} broke` } : undefined;
+    const runner = new RecordingRunner({ respond: failing });
+    const ctx = createCtx({ runner, log: silentLogger, dryRun: true });
+    const err = await installBootloader(ctx, plan(true)).then(() => undefined, (e: unknown) => e);
+    expect(String((err as Error | undefined)?.message)).toContain('grub-install');
+    const cmds = runner.history.map((r) => r.argv.join(' ').replace(/\/tmp\/forge-target-\w+/g, 'T'));
+    // grub-mkconfig ran (beside the failing install), the ESP's install did not (it follows /dev/sdb's), and every mount was undone after both.
+    const mkconfig = cmds.indexOf('chroot T grub-mkconfig -o /boot/grub/grub.cfg');
+    expect(mkconfig).toBeGreaterThan(0);
+    expect(cmds.some((c) => c.includes('--target=x86_64-efi'))).toBe(false);
+    const firstUmount = cmds.findIndex((c) => c.startsWith('umount'));
+    expect(firstUmount).toBeGreaterThan(mkconfig);
+    expect(cmds.filter((c) => c.startsWith('umount'))).toHaveLength(8);
+  });
+
   it('mounts each mirror ESP after GRUB is installed, and unmounts it with the rest', async () => {
     const runner = new RecordingRunner();
     const ctx = createCtx({ runner, log: silentLogger, dryRun: true });
