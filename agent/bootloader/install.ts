@@ -196,24 +196,24 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
     });
   }
   const inTarget = (argv: string[]) => chrootRun(ctx, root, argv);
-  const [firstDisk, ...otherDisks] = bl.disks;
-  // The first install fills /boot/grub; the other disks' installs (the same files again,
-  // plus each disk's own boot code) and the ESP's then run beside grub-mkconfig, which
-  // only writes grub.cfg: under TCG each GRUB tool takes tens of seconds.
-  if (firstDisk) await inTarget(grubInstallBiosArgv(firstDisk));
-  const installs = (async (): Promise<boolean | undefined> => {
-    for (const disk of otherDisks) await inTarget(grubInstallBiosArgv(disk));
-    const signed = bl.espDevice ? !ctx.dryRun && (await efiLoadersSigned(root)) : undefined;
-    if (bl.espDevice) {
-      if (!signed) {
-        ctx.log.warn('bootloader.efi_unsigned', {
-          why: ctx.dryRun ? 'dry run: the target is not mounted' : `the image has no ${SIGNED_EFI_LOADERS.join(' / ')} (shim-signed, grub-efi-amd64-signed)`,
-          effect: 'the ESP gets an unsigned GRUB: this node boots with Secure Boot off only',
-        });
-      }
-      await inTarget(grubInstallEfiArgv('/boot/efi', signed));
-    }
-    return signed;
+  const efiSigned = bl.espDevice ? !ctx.dryRun && (await efiLoadersSigned(root)) : undefined;
+  if (bl.espDevice && !efiSigned) {
+    ctx.log.warn('bootloader.efi_unsigned', {
+      why: ctx.dryRun ? 'dry run: the target is not mounted' : `the image has no ${SIGNED_EFI_LOADERS.join(' / ')} (shim-signed, grub-efi-amd64-signed)`,
+      effect: 'the ESP gets an unsigned GRUB: this node boots with Secure Boot off only',
+    });
+  }
+  // Every boot disk's BIOS install, then the ESP's. The first fills /boot/grub (modules,
+  // fonts); the rest (the same files again, plus each one's own boot code) then run
+  // beside grub-mkconfig, which only writes grub.cfg: under TCG each GRUB tool takes
+  // tens of seconds.
+  const [first, ...rest] = [
+    ...bl.disks.map((disk) => grubInstallBiosArgv(disk)),
+    ...(bl.espDevice ? [grubInstallEfiArgv('/boot/efi', efiSigned)] : []),
+  ];
+  if (first) await inTarget(first);
+  const installs = (async (): Promise<void> => {
+    for (const argv of rest) await inTarget(argv);
   })();
   const mkconfig = (async (): Promise<void> => {
     // grub-mkconfig writes root=UUID= only when /dev/disk/by-uuid/<uuid> exists; without
@@ -231,7 +231,6 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   const [installed, configured] = await Promise.allSettled([installs, mkconfig]);
   if (installed.status === 'rejected') throw installed.reason;
   if (configured.status === 'rejected') throw configured.reason;
-  const efiSigned = installed.value;
 
   if (!ctx.dryRun) {
     const cfg = await readFile(join(root, 'boot/grub/grub.cfg'), 'utf8');
