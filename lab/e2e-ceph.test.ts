@@ -7,13 +7,11 @@
 // 502s) while the agent writes the image, and is down again from the reboot until
 // the node's first-boot call-back has been refused at least once.
 // Its own lab, so it runs beside lab/e2e.test.ts (the vm tier runs two files at once).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap, ensureDeployImage } from '../agent/host/artifacts.js';
 import { ExecaRunner } from '../agent/core/runner.js';
-import { publishImage, type PublishedImage } from './images.js';
-import { orchestratorEnv, startLab, type Lab } from './lab.js';
+import type { PublishedImage } from './images.js';
+import type { Lab } from './lab.js';
 import { imageProgress, type OrchestratedNode, type OrchestratorEnv } from './orchestrator.js';
 import { runScenarioOnNode } from './scenario-run.js';
 import { labPublicKey, labScenario } from './scenario.js';
@@ -25,6 +23,7 @@ import { NodeRecord, runReportOf } from './report/record.js';
 import { writeRunReport } from './report/render.js';
 import { inspectReport } from './report/browser.js';
 import { expectDrawnAsRecorded } from './testing/report-drawn.js';
+import { closeE2eLab, openE2eLab } from './testing/e2e-lab.js';
 
 const runner = new ExecaRunner();
 const ceph: OrchestratedNode = { name: 'node-12', hostname: 'node-12.domain.tld', macs: [labMac(12)], profile: DEFAULT_PROFILES.bootstrap, role: 'ceph-osd' };
@@ -44,13 +43,7 @@ let good: PublishedImage;
 let imagesDir = '';
 
 beforeAll(async () => {
-  const boot = await ensureBootstrap();
-  const image = await ensureDeployImage();
-  imagesDir = join(process.env['FORGE_CACHE_DIR'] ?? '/var/cache/fuel-forge', 'lab', `images-${process.pid}`);
-  mkdirSync(imagesDir, { recursive: true });
-  good = publishImage(imagesDir, image);
-  lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
-  env = orchestratorEnv(lab, stages, () => undefined);
+  ({ lab, env, good, imagesDir } = await openE2eLab(runner, stages));
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -59,8 +52,7 @@ afterAll(async () => {
   writeFileSync('reports/lab-stages-ceph.json', JSON.stringify(stages.records, null, 2) + '\n');
   record.finish(lab?.serialTail(ceph.name, 16_000));
   process.stdout.write(`report: ${writeRunReport(report(), 'reports', 'lab-e2e-ceph').html}\n`);
-  await lab?.dispose();
-  if (imagesDir) rmSync(imagesDir, { recursive: true, force: true });
+  await closeE2eLab(lab, imagesDir);
 }, 120_000);
 
 describe('lab end to end (a ceph-osd node; master restarts mid-image and is down at first boot; container master, TCG)', () => {

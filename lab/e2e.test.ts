@@ -22,15 +22,13 @@
 // state (a later test costs the boots and runs before it). The lab and the images
 // are set up once per file in beforeAll; the containment check needs no node-11
 // state, so run alone it does not boot it.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrap, ensureDeployImage } from '../agent/host/artifacts.js';
 import type { BuiltImage } from '../agent/host/image/build-image.js';
 import { ExecaRunner } from '../agent/core/runner.js';
 import type { Plan } from '../agent/plan/types.js';
-import { publishImage, publishMismatchedImage, type PublishedImage } from './images.js';
-import { orchestratorEnv, startLab, type Lab } from './lab.js';
+import { publishMismatchedImage, type PublishedImage } from './images.js';
+import type { Lab } from './lab.js';
 import { LOST_TASK_EXIT, type MockNode } from './mocks/nailgun.js';
 import {
   bootToBootstrap, imageProgress, PROVISION_JSON, rebootToBootstrap, rebootToDisk, runProvision, runTask, verifyOnNode,
@@ -53,6 +51,7 @@ import { NodeRecord, runReportOf } from './report/record.js';
 import { writeRunReport } from './report/render.js';
 import { inspectReport } from './report/browser.js';
 import { expectDrawnAsRecorded } from './testing/report-drawn.js';
+import { closeE2eLab, openE2eLab } from './testing/e2e-lab.js';
 
 const runner = new ExecaRunner();
 const scenario = labScenario('two-disks-raid-lvm');
@@ -251,14 +250,8 @@ async function powerCutCase(node: MockNode, data: Record<string, any>, point: Cu
 const finalPlan = (final: ProvisionAttempt): Plan | undefined => (final.report as { plan?: Plan } | undefined)?.plan;
 
 beforeAll(async () => {
-  const boot = await ensureBootstrap();
-  image = await ensureDeployImage();
-  imagesDir = join(process.env['FORGE_CACHE_DIR'] ?? '/var/cache/fuel-forge', 'lab', `images-${process.pid}`);
-  mkdirSync(imagesDir, { recursive: true });
-  good = publishImage(imagesDir, image);
+  ({ lab, env, image, good, imagesDir } = await openE2eLab(runner, stages));
   bad = publishMismatchedImage(imagesDir, image);
-  lab = await startLab({ runner, bootstrap: { dir: boot.dir, kernel: boot.vmlinuz, initrd: boot.initrd }, imagesDir });
-  env = orchestratorEnv(lab, stages, () => undefined);
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -268,8 +261,7 @@ afterAll(async () => {
   // Written whatever happened: a failed run's report is the one people open.
   records.node11.finish(lab?.serialTail(n.name, 16_000));
   process.stdout.write(`report: ${writeRunReport(report(), 'reports', 'lab-e2e').html}\n`);
-  await lab?.dispose();
-  if (imagesDir) rmSync(imagesDir, { recursive: true, force: true });
+  await closeE2eLab(lab, imagesDir);
 }, 120_000);
 
 describe('lab end to end (a two-disks-raid-lvm node; container master, TCG)', () => {

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleAgent } from '../../agent/host/ramdisk/bundle.js';
 import { shellQuote } from '../deploy/ssh.js';
-import { AGENT_NODE_FLAGS } from '../../agent/core/node-flags.js';
+import { agentNodeArgv } from '../../agent/core/node-flags.js';
 
 export interface FleetAgent {
   /** The bundled agent (node <bundle> <sub-command> …). */
@@ -22,7 +22,7 @@ export async function prepareFleetAgent(dir: string): Promise<FleetAgent> {
   const bundle = join(dir, 'provision.mjs');
   writeFileSync(bundle, b.code);
   const launcher = join(binDir, 'provision');
-  writeFileSync(launcher, `#!/bin/sh\nexec ${[process.execPath, ...AGENT_NODE_FLAGS, bundle].map(shellQuote).join(' ')} "$@"\n`);
+  writeFileSync(launcher, `#!/bin/sh\nexec ${agentNodeArgv(process.execPath, bundle).map(shellQuote).join(' ')} "$@"\n`);
   chmodSync(launcher, 0o755);
   return { bundle, binDir, bytes: b.bytes };
 }

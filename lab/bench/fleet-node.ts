@@ -22,7 +22,7 @@ import type { FleetAgent } from './fleet-agent.js';
 import type { FleetImage } from './fleet-image.js';
 import { nsExec, type FleetNode } from './fleet-net.js';
 import type { Marks } from './fleet-stats.js';
-import { AGENT_NODE_FLAGS } from '../../agent/core/node-flags.js';
+import { agentNodeArgv } from '../../agent/core/node-flags.js';
 
 const MiB = 1 << 20;
 
@@ -117,7 +117,7 @@ async function task(env: FleetEnv, mac: string, stage: string, input: TaskInput,
 }
 
 function startDaemon(env: FleetEnv, node: FleetNode): StartedProcess {
-  const argv = nsExec(node.ns, [process.execPath, ...AGENT_NODE_FLAGS, env.agent.bundle, 'bootstrap-daemon', '--cmdline', `forge.master=${env.nailgun.url}`]);
+  const argv = nsExec(node.ns, [...agentNodeArgv(process.execPath, env.agent.bundle), 'bootstrap-daemon', '--cmdline', `forge.master=${env.nailgun.url}`]);
   // Own process group: stopping the node stops whatever task it is running too.
   return env.runner.start(argv, { group: true, env: { PATH: `${env.agent.binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` } });
 }

@@ -4,7 +4,7 @@
 // bootstrap daemon (agent/bootstrap/daemon.ts). No value from the outside is
 // ever interpolated into a command: the daemon reads /proc/cmdline itself.
 import { BOOT_MODULES } from './packages.js';
-import { AGENT_NODE_FLAGS } from '../../core/node-flags.js';
+import { agentNodeArgv } from '../../core/node-flags.js';
 
 export const MARKERS = {
   init: 'FORGE-BOOTSTRAP: init',
@@ -78,6 +78,6 @@ done
 
 export function renderLauncher(): string {
   return `#!/bin/sh
-exec /usr/bin/node ${AGENT_NODE_FLAGS.join(' ')} /usr/lib/fuel-forge/provision.mjs "$@"
+exec ${agentNodeArgv('/usr/bin/node', '/usr/lib/fuel-forge/provision.mjs').join(' ')} "$@"
 `;
 }

@@ -12,7 +12,7 @@ import { guestUrl, userNetdev } from '../../../lab/vm/user-net.js';
 import { VERSION } from '../../version.js';
 import type { BuiltBootstrap } from './build.js';
 import type { DiscoveryReport, Task, TaskResult } from '../../bootstrap/protocol.js';
-import { AGENT_NODE_FLAGS } from '../../core/node-flags.js';
+import { agentNodeArgv } from '../../core/node-flags.js';
 
 async function json(req: IncomingMessage): Promise<unknown> {
   let s = '';
@@ -98,7 +98,7 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
     expect(results.get('cd-mdir')?.stdout).toMatch(/META_DATA\.JSON|meta_data\.json/i);
     expect(results.get('templates')?.stdout.split('\n')).toEqual(expect.arrayContaining(['cloud-config.yaml', 'firstboot.sh']));
     expect(results.get('xorriso')?.exitCode).toBe(0);
-    expect(results.get('node-argv')?.stdout.trim().split(' ')).toEqual(['/usr/bin/node', ...AGENT_NODE_FLAGS, '/usr/lib/fuel-forge/provision.mjs', 'bootstrap-daemon']);
+    expect(results.get('node-argv')?.stdout.trim().split(' ')).toEqual([...agentNodeArgv('/usr/bin/node', '/usr/lib/fuel-forge/provision.mjs'), 'bootstrap-daemon']);
     expect(results.get('off')?.exitCode).toBe(0);
     expect(text).toContain('FORGE-BOOTSTRAP: poweroff');
   }, 300_000);
