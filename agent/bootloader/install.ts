@@ -16,6 +16,7 @@ import { grubInstallBiosArgv, grubInstallEfiArgv, grubMkconfigArgv, SIGNED_EFI_L
 import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
 import { assertInsideTarget, targetPath } from './target-path.js';
+import { maskUdevadm } from './udevadm-mask.js';
 import {
   CLOUD_DATASOURCE_FILE,
   cloudDatasourceCfg,
@@ -169,7 +170,7 @@ export function missingKernelParams(cfg: string, kernelParams: string): string[]
   return want.filter((p) => lines.some((l) => !l.has(p)));
 }
 
-async function configure(ctx: Ctx, plan: Plan, root: string): Promise<BootloaderReport> {
+async function configure(ctx: Ctx, plan: Plan, root: string, stack: MountStack): Promise<BootloaderReport> {
   const bl = plan.bootloader;
   const uuids = await readUuids(ctx, plan.fss.filter((f) => f.type === 'swap' || f.mount.startsWith('/')));
   const fstab = fstabEntries(plan.fss, uuids);
@@ -207,6 +208,7 @@ async function configure(ctx: Ctx, plan: Plan, root: string): Promise<Bootloader
   // fonts); the rest (the same files again, plus each one's own boot code) then run
   // beside grub-mkconfig, which only writes grub.cfg: under TCG each GRUB tool takes
   // tens of seconds.
+  await maskUdevadm(ctx, stack, plan, root);
   const [first, ...rest] = [
     ...bl.disks.map((disk) => grubInstallBiosArgv(disk)),
     ...(bl.espDevice ? [grubInstallEfiArgv('/boot/efi', efiSigned)] : []),
@@ -289,7 +291,7 @@ export async function installBootloader(ctx: Ctx, plan: Plan): Promise<Bootloade
   let failure: unknown;
   try {
     const root = await mountTarget(ctx, plan, stack);
-    result = await configure(ctx, plan, root);
+    result = await configure(ctx, plan, root, stack);
     const mirrors = plan.bootloader.espMirrors ?? [];
     if (mirrors.length) {
       await mirrorEsps(ctx, stack, root, mirrors);
