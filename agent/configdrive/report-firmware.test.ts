@@ -2,7 +2,7 @@
 // out as efivarfs presents UEFI's variables (4 bytes of attributes, then the data;
 // Boot#### as an EFI_LOAD_OPTION: UINT32 attributes, UINT16 path length, UCS-2
 // description ending in NUL, the device path after it).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,5 +45,36 @@ describe('first-boot report: firmware facts', () => {
     const sys = join(work, 'bios');
     mkdirSync(join(sys, 'firmware'), { recursive: true });
     expect(await firmwareOf(sys)).toEqual({ efi: false });
+  });
+});
+
+describe('first-boot report: boot analysis', () => {
+  // Fake cloud-init/systemctl/systemd-analyze on PATH: each logs its start and end, so
+  // the test sees what ran beside what (not how fast).
+  it('asks systemd only once the boot is over, and cloud-init\'s analysis beside that wait', async () => {
+    const bin = join(work, 'bin');
+    const log = join(work, 'calls.log');
+    mkdirSync(bin, { recursive: true });
+    const fake = (name: string, body: string) =>
+      writeFileSync(join(bin, name), `#!/bin/sh\necho "start ${name} $*" >> ${log}\n${body}\necho "end ${name} $1" >> ${log}\n`, { mode: 0o755 });
+    fake('systemctl', 'sleep 0.5');
+    fake('cloud-init', 'sleep 0.2; echo " -- Boot Record 01 --"; echo "     05.66900s (init-local/config-ssh)"');
+    fake('systemd-analyze', 'case "$1" in time) echo "Startup finished in 15.9s (kernel) + 1min 15.9s (userspace)";; blame) printf "32.2s cloud-init-local.service\\n 1.0s ssh.service\\n";; *) printf "graphical.target @1min\\n  └─multi-user.target\\n";; esac');
+    const code = `import importlib.util, json\nfrom concurrent.futures import ThreadPoolExecutor\nspec = importlib.util.spec_from_file_location("r", ${JSON.stringify(SCRIPT)})\nm = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\nwith ThreadPoolExecutor(max_workers=6) as pool:\n    print(json.dumps(m.boot_analysis(pool)))`;
+    const r = await runner.run(['python3', '-c', code], { env: { PATH: `${bin}:${process.env['PATH']}` } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      time: 'Startup finished in 15.9s (kernel) + 1min 15.9s (userspace)',
+      blame: ['32.2s cloud-init-local.service', '1.0s ssh.service'],
+      critical_chain: ['graphical.target @1min', '  └─multi-user.target'],
+      cloud_init_blame: ['-- Boot Record 01 --', '05.66900s (init-local/config-ssh)'],
+    });
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    const at = (line: string) => calls.findIndex((l) => l.startsWith(line));
+    const systemdEnd = at('end systemctl');
+    expect(systemdEnd).toBeGreaterThan(0);
+    for (const l of calls.filter((c) => c.startsWith('start systemd-analyze'))) expect(calls.indexOf(l)).toBeGreaterThan(systemdEnd);
+    expect(calls.filter((c) => c.startsWith('start systemd-analyze'))).toHaveLength(3);
+    // cloud-init's analysis started before the wait for systemd ended: it ran beside it.
+    expect(at('start cloud-init analyze blame')).toBeLessThan(systemdEnd);
   });
 });

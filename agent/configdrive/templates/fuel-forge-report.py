@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 CONFIG = "/etc/fuel-forge/report.json"
 LOG = "/var/log/fuel-forge/report.log"
@@ -58,8 +59,6 @@ def cloud_init_status():
     except ValueError:
         status = {"status": "unknown", "raw": out.strip(), "stderr": err.strip()}
     status["exit_code"] = rc
-    _, long_text, _ = run(["cloud-init", "status", "--long"])
-    status["long"] = long_text.strip()
     return status
 
 
@@ -77,20 +76,28 @@ def cloud_init_stages():
     return out
 
 
-def boot_analysis():
+def lines(result, limit, strip=str.strip):
+    rc, text, _ = result
+    return [strip(l) for l in text.splitlines() if l.strip()][:limit] if rc == 0 else []
+
+
+def boot_analysis(pool):
     # Where the first boot went, in systemd's and cloud-init's own words. systemd
     # times the boot only once it is over, which can be a moment after cloud-final.
+    # The commands run side by side: each is a Python or systemd start-up that takes
+    # seconds on a slow (emulated) node, and the call-back waits for all of them.
+    ci_blame = pool.submit(run, ["cloud-init", "analyze", "blame"])
     run(["timeout", "60", "systemctl", "is-system-running", "--wait"])
-    out = {}
-    rc, text, err = run(["systemd-analyze", "time"])
-    out["time"] = (text if rc == 0 else err).strip()[:400]
-    rc, text, _ = run(["systemd-analyze", "blame", "--no-pager"])
-    out["blame"] = [l.strip() for l in text.splitlines() if l.strip()][:15] if rc == 0 else []
-    rc, text, _ = run(["systemd-analyze", "critical-chain", "--no-pager"])
-    out["critical_chain"] = [l.rstrip() for l in text.splitlines() if l.strip()][:30] if rc == 0 else []
-    rc, text, _ = run(["cloud-init", "analyze", "blame"])
-    out["cloud_init_blame"] = [l.strip() for l in text.splitlines() if l.strip()][:15] if rc == 0 else []
-    return out
+    time_f = pool.submit(run, ["systemd-analyze", "time"])
+    blame = pool.submit(run, ["systemd-analyze", "blame", "--no-pager"])
+    chain = pool.submit(run, ["systemd-analyze", "critical-chain", "--no-pager"])
+    rc, text, err = time_f.result()
+    return {
+        "time": (text if rc == 0 else err).strip()[:400],
+        "blame": lines(blame.result(), 15),
+        "critical_chain": lines(chain.result(), 30, str.rstrip),
+        "cloud_init_blame": lines(ci_blame.result(), 15),
+    }
 
 
 def datasource(status):
@@ -229,16 +236,22 @@ def send():
     with open(CONFIG) as f:
         cfg = json.load(f)
     status = cloud_init_status()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        long_text = pool.submit(run, ["cloud-init", "status", "--long"])
+        analysis = boot_analysis(pool)
+        # After the boot is over (boot_analysis waited for it): failed units are final.
+        node_facts = facts()
+        status["long"] = long_text.result()[1].strip()
     body = {
         "uid": cfg.get("uid"),
         "hostname": cfg.get("hostname"),
         "status": "provisioned",
         "cloud_init": status,
         "cloud_init_stages": cloud_init_stages(),
-        "boot_analysis": boot_analysis(),
+        "boot_analysis": analysis,
         "datasource": datasource(status),
         "boot_finished": os.path.exists("/var/lib/cloud/instance/boot-finished"),
-        "facts": facts(),
+        "facts": node_facts,
         "uptime": open("/proc/uptime").read().split()[0],
     }
     data = json.dumps(body).encode()
