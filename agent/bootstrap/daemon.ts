@@ -8,6 +8,7 @@ import type { Ctx } from '../core/context.js';
 import { ForgeError } from '../core/errors.js';
 import { parseJsonAs } from '../core/parse-json.js';
 import { ToolError } from '../core/runner.js';
+import { discoverInventory } from '../inventory/discover.js';
 import { VERSION } from '../version.js';
 import { type BootstrapParams, parseBootstrapParams } from './kernel-params.js';
 import { LogShipper } from './log-shipper.js';
@@ -20,7 +21,11 @@ export interface DaemonOptions {
   cmdline?: string;
   /** Where NICs are listed (default /sys/class/net). */
   sysClassNet?: string;
-  /** argv that prints the inventory JSON (default: `provision inventory`). */
+  /**
+   * argv that prints the inventory JSON instead of reading it in this process (tests).
+   * By default the daemon reads it itself: a `provision inventory` child would be one
+   * more Node start-up per discovery (seconds on a slow node, more under emulation).
+   */
   inventoryArgv?: readonly string[];
   /** argv of a full provisioning run (default: `provision`). */
   provisionArgv?: readonly string[];
@@ -51,10 +56,11 @@ export async function readMacs(sysClassNet = '/sys/class/net'): Promise<string[]
   return macs;
 }
 
-async function inventory(ctx: Ctx, argv: readonly string[]): Promise<unknown> {
+async function inventory(ctx: Ctx, argv: readonly string[] | undefined): Promise<unknown> {
   try {
+    if (!argv) return await discoverInventory(ctx);
     const r = await ctx.run(argv, { readOnly: true, timeoutMs: 120_000 });
-    // Forwarded as the agent printed it; the master reads it as an inventory.
+    // Forwarded as the command printed it; the master reads it as an inventory.
     return parseJsonAs(z.unknown(), r.stdout, { command: argv });
   } catch (e) {
     // Discovery must still happen: the master shows why the inventory is missing.
@@ -84,7 +90,7 @@ export async function runDaemon(ctx: Ctx, o: DaemonOptions = {}): Promise<number
   if (!first) throw new ForgeError('DEVICE_NOT_READY', 'no network interface with a MAC address: cannot talk to the master');
   const report: DiscoveryReport = {
     macs,
-    inventory: await inventory(ctx, o.inventoryArgv ?? ['provision', 'inventory']),
+    inventory: await inventory(ctx, o.inventoryArgv),
     agentVersion: `provision ${VERSION}`,
     cmdline: cmdline.trim(),
   };

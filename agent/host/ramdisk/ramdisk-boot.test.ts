@@ -72,7 +72,9 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
     // Restricted QEMU user networking: the guest reaches this server and nothing else.
     const append = `console=ttyS0 panic=-1 forge.master=${guestUrl(port)} forge.poll_ms=500`;
     const vm = ctx.runner.spawn(
-      ['qemu-system-x86_64', '-accel', 'tcg', '-m', '1024', '-smp', '1', '-nographic', '-no-reboot', '-kernel', built.vmlinuz, '-initrd', built.initrd, '-append', append, '-netdev', userNetdev('n0', { hostPorts: [port] }), '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56'],
+      ['qemu-system-x86_64', '-accel', 'tcg', '-m', '1024', '-smp', '1', '-nographic', '-no-reboot', '-kernel', built.vmlinuz, '-initrd', built.initrd, '-append', append, '-netdev', userNetdev('n0', { hostPorts: [port] }), '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56',
+        // One small disk (reads as zeros) for the discovery's inventory, read by the daemon itself.
+        '-blockdev', `driver=null-co,node-name=inv0,size=${64 * 2 ** 20},read-zeroes=on`, '-device', 'virtio-blk-pci,drive=inv0,serial=forge-inv-1'],
       { timeoutMs: 280_000, okExitCodes: [0] },
     );
     const serial: string[] = [];
@@ -91,6 +93,11 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
     expect(discoveries).toHaveLength(1);
     expect(discoveries[0]?.macs).toEqual(['52:54:00:12:34:56']);
     expect(discoveries[0]?.cmdline).toContain('forge.master=');
+    // The disk as QEMU was told to present it: the daemon's own inventory read (no `provision inventory` child).
+    // (QEMU's default machine also brings its CD-ROM, sr0.)
+    expect((discoveries[0]?.inventory as { disks?: unknown[] } | undefined)?.disks, JSON.stringify(discoveries[0]?.inventory)).toContainEqual(
+      expect.objectContaining({ name: 'vda', serial: 'forge-inv-1', size: 64 * 2 ** 20, type: 'disk' }),
+    );
     expect(results.get('version')).toMatchObject({ exitCode: 0 });
     expect(results.get('version')?.stdout.trim()).toBe(`provision ${VERSION}`);
     expect(results.get('tools')?.stdout.trim()).toBe('3');
