@@ -1,7 +1,8 @@
-// The first-boot report's firmware facts, run by python3 against a fake sysfs laid
+// The first-boot report script, run by python3: its firmware facts against a fake sysfs laid
 // out as efivarfs presents UEFI's variables (4 bytes of attributes, then the data;
 // Boot#### as an EFI_LOAD_OPTION: UINT32 attributes, UINT16 path length, UCS-2
-// description ending in NUL, the device path after it).
+// description ending in NUL, the device path after it), and its boot analysis
+// against fake cloud-init/systemctl/systemd-analyze commands.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
