@@ -7,7 +7,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ForgeError } from '../core/errors.js';
 import { displayValue } from '../core/display.js';
 
-function inside(root: string, p: string): boolean {
+/** `p` is `root` or below it (lexically: resolve links first where they matter). */
+export function inside(root: string, p: string): boolean {
   const rel = relative(root, p);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }

@@ -7,11 +7,12 @@
 // node), no fork. Every disk driver a node boots from answers HDIO_GETGEO (sd, nvme,
 // virtio, md, dm, xen); loop devices do not, so a plan on loop devices keeps udevadm.
 import { lstat, realpath, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Ctx } from '../core/context.js';
 import type { Plan } from '../plan/types.js';
 import { CHROOT_ENV } from '../tools/chroot.js';
 import type { MountStack } from '../tools/mount.js';
+import { inside } from './target-path.js';
 
 /** Whether GRUB can do without udevadm for this plan: none of its partitioned disks is a loop device. */
 export function canMaskUdevadm(plan: Plan): boolean {
@@ -29,9 +30,7 @@ export async function targetUdevadmFiles(root: string): Promise<string[]> {
   for (const dir of CHROOT_ENV.PATH!.split(':')) {
     const real = await realpath(join(root, dir, 'udevadm')).catch(() => undefined);
     if (!real) continue;
-    const rel = relative(realRoot, real);
-    if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) continue;
-    if ((await lstat(real)).isFile()) found.add(rel);
+    if (inside(realRoot, real) && (await lstat(real)).isFile()) found.add(relative(realRoot, real));
   }
   return [...found].sort();
 }

@@ -21,11 +21,14 @@ const u16 = (n: number): Buffer => Buffer.from([n & 0xff, n >> 8]);
 const loadOption = (desc: string): Buffer =>
   Buffer.concat([attrs, Buffer.from([1, 0, 0, 0]), u16(4), Buffer.from(`${desc}\0`, 'utf16le'), Buffer.from([0x7f, 0xff, 4, 0])]);
 
-async function firmwareOf(sys: string): Promise<unknown> {
-  const code = `import importlib.util, json\nspec = importlib.util.spec_from_file_location("r", ${JSON.stringify(SCRIPT)})\nm = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\nprint(json.dumps(m.firmware()))`;
-  const r = await runner.run(['python3', '-c', code], { env: { FUEL_FORGE_SYS: sys } });
+/** Loads the script as module `m` (its main part does not run), runs `statements`, and parses what it printed as JSON. */
+async function scriptValue(statements: string, env: Record<string, string>): Promise<unknown> {
+  const code = `import importlib.util, json\nspec = importlib.util.spec_from_file_location("r", ${JSON.stringify(SCRIPT)})\nm = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\n${statements}`;
+  const r = await runner.run(['python3', '-c', code], { env });
   return JSON.parse(r.stdout);
 }
+
+const firmwareOf = (sys: string): Promise<unknown> => scriptValue('print(json.dumps(m.firmware()))', { FUEL_FORGE_SYS: sys });
 
 describe('first-boot report: firmware facts', () => {
   it('a UEFI node: Secure Boot state and the boot entries in BootOrder\'s order', async () => {
@@ -61,9 +64,11 @@ describe('first-boot report: boot analysis', () => {
     fake('systemctl', 'sleep 0.5');
     fake('cloud-init', 'sleep 0.2; echo " -- Boot Record 01 --"; echo "     05.66900s (init-local/config-ssh)"');
     fake('systemd-analyze', 'case "$1" in time) echo "Startup finished in 15.9s (kernel) + 1min 15.9s (userspace)";; blame) printf "32.2s cloud-init-local.service\\n 1.0s ssh.service\\n";; *) printf "graphical.target @1min\\n  └─multi-user.target\\n";; esac');
-    const code = `import importlib.util, json\nfrom concurrent.futures import ThreadPoolExecutor\nspec = importlib.util.spec_from_file_location("r", ${JSON.stringify(SCRIPT)})\nm = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\nwith ThreadPoolExecutor(max_workers=6) as pool:\n    print(json.dumps(m.boot_analysis(pool)))`;
-    const r = await runner.run(['python3', '-c', code], { env: { PATH: `${bin}:${process.env['PATH']}` } });
-    expect(JSON.parse(r.stdout)).toEqual({
+    const analysis = await scriptValue(
+      'from concurrent.futures import ThreadPoolExecutor\nwith ThreadPoolExecutor(max_workers=6) as pool:\n    print(json.dumps(m.boot_analysis(pool)))',
+      { PATH: `${bin}:${process.env['PATH']}` },
+    );
+    expect(analysis).toEqual({
       time: 'Startup finished in 15.9s (kernel) + 1min 15.9s (userspace)',
       blame: ['32.2s cloud-init-local.service', '1.0s ssh.service'],
       critical_chain: ['graphical.target @1min', '  └─multi-user.target'],
