@@ -105,7 +105,9 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'vm', include: VM, maxWorkers: 2, sequence: { groupOrder: 2 } },
+        // globalSetup: the slow images and the ramdisk start building (cold machine) as the run starts, beside the unit
+        // and system tiers, instead of at the start of this tier with both lanes waiting (ci/prebuild.ts).
+        test: { name: 'vm', include: VM, maxWorkers: 2, sequence: { groupOrder: 2 }, globalSetup: ['ci/prebuild-setup.ts'] },
       },
     ],
   },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCtx, realClock } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
+import { VERSION } from '../version.js';
 import { runDaemon } from './daemon.js';
 import { parseBootstrapParams } from './kernel-params.js';
 import { LogShipper } from './log-shipper.js';
@@ -145,6 +146,8 @@ describe('bootstrap daemon against a real HTTP master', () => {
     expect(master.results.get('t4')?.exitCode).toBe(0);
     expect(sysrq).toEqual(['o']);
     expect(said).toContain('FORGE-BOOTSTRAP: discovered id=7 mac=52:54:00:12:34:56');
+    // The version marker is the daemon's first console line (the ramdisk's /init no longer starts Node for it).
+    expect(said[0]).toBe(`FORGE-AGENT-VERSION: provision ${VERSION}`);
   });
 
   it("ships a running task's stderr lines before the task ends", async () => {

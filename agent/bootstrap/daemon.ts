@@ -10,6 +10,7 @@ import { parseJsonAs } from '../core/parse-json.js';
 import { ToolError } from '../core/runner.js';
 import { discoverInventory } from '../inventory/discover.js';
 import { VERSION } from '../version.js';
+import { VERSION_MARKER } from './daemon-markers.js';
 import { type BootstrapParams, parseBootstrapParams } from './kernel-params.js';
 import { LogShipper } from './log-shipper.js';
 import { MasterClient } from './master-client.js';
@@ -74,6 +75,8 @@ async function defaultSysrq(key: 'b' | 'o'): Promise<void> {
 
 export async function runDaemon(ctx: Ctx, o: DaemonOptions = {}): Promise<number> {
   const say = o.say ?? ((l: string) => process.stdout.write(l + '\n'));
+  // First, before anything can fail: the console shows which agent runs, and that its runtime starts.
+  say(`${VERSION_MARKER} provision ${VERSION}`);
   const cmdline = o.cmdline ?? (await readFile('/proc/cmdline', 'utf8'));
   const params: BootstrapParams = parseBootstrapParams(cmdline);
   const provisionArgv = o.provisionArgv ?? ['provision'];

@@ -5,10 +5,12 @@
 // ever interpolated into a command: the daemon reads /proc/cmdline itself.
 import { BOOT_MODULES } from './packages.js';
 import { agentNodeArgv } from '../../core/node-flags.js';
+import { VERSION_MARKER } from '../../bootstrap/daemon-markers.js';
 
 export const MARKERS = {
   init: 'FORGE-BOOTSTRAP: init',
-  version: 'FORGE-AGENT-VERSION:',
+  /** Printed by the daemon itself as it starts: its start-up proves the runtime works. */
+  version: VERSION_MARKER,
   network: 'FORGE-BOOTSTRAP: network',
   ready: 'FORGE-BOOTSTRAP: ready',
   daemonExit: 'FORGE-BOOTSTRAP: daemon exited',
@@ -36,8 +38,8 @@ ln -sf /proc/self/mounts /etc/mtab
 hostname bootstrap
 ip link set lo up
 
-# Agent version first: it proves the runtime works even when nothing else does.
-echo "${MARKERS.version} $(/usr/bin/provision --version 2>&1)"
+# No \`provision --version\` here: the daemon prints the agent's version marker as it
+# starts, which proves the runtime works as well and saves one Node start-up per boot.
 
 mkdir -p /run/udev
 /usr/lib/systemd/systemd-udevd --daemon --resolve-names=never
