@@ -6,6 +6,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExecaRunner } from '../agent/core/runner.js';
+import { forgeCacheDir } from '../agent/host/build/cache-dir.js';
+import { ensureDocker } from '../lab/master/docker-daemon.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -14,11 +16,15 @@ export function prebuildArgv(root = repo): string[] {
   return ['nice', '-n', '10', join(root, 'node_modules/.bin/tsx'), join(root, 'ci/prebuild.ts')];
 }
 
-export default function setup(): () => Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   // The builds need root (debootstrap, chroot); without it the VM tier cannot run anyway.
   if (process.env['FORGE_PREBUILD'] === '0' || process.getuid?.() !== 0) return async () => undefined;
+  const runner = new ExecaRunner();
+  // The lab's dockerd from here, at normal priority: started by the prebuild it would inherit
+  // its nice level, and so would every lab container. A failure is the lab tests' to report.
+  await ensureDocker(runner, { cacheDir: forgeCacheDir() }).catch(() => undefined);
   const said: string[] = [];
-  const child = new ExecaRunner().start(prebuildArgv(), { cwd: repo, group: true, onStdoutLine: (l) => said.push(l) });
+  const child = runner.start(prebuildArgv(), { cwd: repo, group: true, onStdoutLine: (l) => said.push(l) });
   return async () => {
     // Every VM file has asked for what it needs by now: anything still building is not needed.
     const timer = setTimeout(() => child.kill('SIGTERM'), 1000);
