@@ -35,7 +35,7 @@ export function publishImage(dir: string, built: BuiltImage): PublishedImage {
  * raw digests (the file digests stay right): the download verifies, the
  * decompressed stream does not — a checksum mismatch found while writing.
  */
-export function publishMismatchedImage(dir: string, built: BuiltImage): PublishedImage {
+export function publishMismatchedImage(dir: string, built: Pick<BuiltImage, 'path' | 'meta'>): PublishedImage {
   const file = basename(built.path).replace(/\.img\./, '-mismatch.img.');
   linkOrCopy(built.path, join(dir, file));
   const flip = (hex: string): string => hex.replace(/^./, (c) => (c === '0' ? '1' : '0'));

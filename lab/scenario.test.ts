@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../agent/plan/build.js';
 import { planViolations } from '../agent/plan/invariants.js';
 import { parseProvisionData } from '../agent/schema/load.js';
-import { fuelSampleScenario, imageDataFor, LAB_SCENARIOS, labMcoSettings, labPublicKey, labScenario, nodeData, vmInventory } from './scenario.js';
+import { fuelSampleScenario, imageDataFor, LAB_SCENARIOS, labMcoSettings, labPublicKey, labScenario, nodeData, retargetToVm, vmInventory } from './scenario.js';
 
 const META = {
   uri: 'file:///x', format: 'ext4' as const, container: 'gzip' as const, size: 300 * 2 ** 20, raw_size: 1400 * 2 ** 20,
@@ -13,6 +13,14 @@ const META = {
 const node = { uid: '3', hostname: 'node-3.domain.tld', macs: ['52:54:00:f0:03:00', '52:54:00:f0:03:01'], masterUrl: 'http://10.97.1.1:8000', nameServer: '10.97.1.2' };
 
 describe('lab scenarios', () => {
+  it('retargets one disk\'s data at the third of four VM disks: the plan uses that disk and no other', () => {
+    const disks = ['a', 'b', 'c', 'd'].map((x) => ({ sizeMiB: 4096, serial: `faulty-${x}` }));
+    const data = retargetToVm(labScenario('single-disk').doc, disks, [2]);
+    const plan = buildPlan(parseProvisionData(data), vmInventory(disks));
+    expect(plan.parteds.map((d) => [d.name, d.matchedOn])).toEqual([['vdc', 'disk/by-id/virtio-faulty-c']]);
+    expect(() => retargetToVm(labScenario('single-disk').doc, disks, [4])).toThrow(/no VM disk/);
+  });
+
   it.each(LAB_SCENARIOS)('%s plans on its VM disks with the image on / and room for it', (name) => {
     const s = labScenario(name);
     const data = parseProvisionData(nodeData(s, node, imageDataFor(META, '/cache/debian.img.gz', 'http://10.97.1.3/targetimages')));

@@ -86,18 +86,20 @@ export function vmInventory(disks: readonly VmDiskSpec[]): Inventory {
 
 /**
  * Points provisioning data at a VM's disks by position (the n-th ks_spaces disk is
- * the n-th VM disk): kernel names and the by-id links udev gives the guest. Data
+ * the n-th VM disk, or VM disk `at[n]` when given: data for one disk of several):
+ * kernel names and the by-id links udev gives the guest. Data
  * that matched by a link keeps matching by link; by name only where the name is
  * stable: virtio disks (probed in PCI order). NVMe and SATA disks always match by
  * link: NVMe controllers and libata's ports probe asynchronously, so two SATA
  * disks can swap sda/sdb between boots (seen: the lab property's second disk,
  * matched by name, resolved to the disk the first one's by-id link named).
  */
-export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[]): Doc {
+export function retargetToVm(data: Doc, disks: readonly VmDiskSpec[], at?: readonly number[]): Doc {
   const copy = structuredClone(data);
   const inv = vmInventory(disks).disks;
   const spaces = (copy.ks_meta?.pm_data?.ks_spaces ?? []) as Doc[];
-  spaces.filter((s) => s.type === 'disk').forEach((s, i) => {
+  spaces.filter((s) => s.type === 'disk').forEach((s, n) => {
+    const i = at ? at[n] ?? -1 : n;
     const d = inv[i];
     if (!d) throw new ForgeError('DISK_NOT_FOUND', `retargetToVm: no VM disk for ks_spaces disk ${String(s.name)} (${disks.length} disks)`);
     const link = d.links[0] as string;
