@@ -38,7 +38,7 @@ describe('installBootloader (recorded)', () => {
     const runner = new RecordingRunner();
     const ctx = createCtx({ runner, log: silentLogger, dryRun: true });
     const report = await installBootloader(ctx, plan(true));
-    const cmds = runner.planned.map((a) => a.join(' ').replace(/\/tmp\/forge-target-\w+/g, 'T').replace(/\/tmp\/forge-grub-\w+/g, 'G'));
+    const cmds = runner.planned.map((a) => a.join(' ').replace(/\/tmp\/forge-target-\w+/g, 'T').replace(/\/tmp\/forge-grub-\w+/g, 'G').replace(/\/run\/forge-grub-probe-\w+/g, '/run/M'));
     // After the first disk's install, the other installs (in order) run beside grub-mkconfig:
     // the two interleave however they will, so compare that stretch as a set, and the order inside the installs.
     const GRUB_BESIDE_MKCONFIG = [
@@ -46,10 +46,10 @@ describe('installBootloader (recorded)', () => {
       'chroot T grub-install --target=x86_64-efi --efi-directory=/boot/efi --removable --no-nvram --bootloader-id=debian --no-uefi-secure-boot',
       'chroot T grub-mkconfig -o /boot/grub/grub.cfg',
     ];
-    const stretch = cmds.slice(10, 13);
+    const stretch = cmds.slice(11, 14);
     expect([...stretch].sort()).toEqual([...GRUB_BESIDE_MKCONFIG].sort());
     expect(stretch.filter((c) => c.includes('grub-install'))).toEqual(GRUB_BESIDE_MKCONFIG.slice(0, 2));
-    cmds.splice(10, 3, ...GRUB_BESIDE_MKCONFIG);
+    cmds.splice(11, 3, ...GRUB_BESIDE_MKCONFIG);
     expect(cmds).toEqual([
       'mount -t ext4 /dev/sda3 T',
       'mount -t ext2 /dev/sda2 T/boot',
@@ -61,8 +61,11 @@ describe('installBootloader (recorded)', () => {
       'mount --bind /run T/run',
       // GRUB's partition lookups go to the kernel, not to a udevadm fork each (udevadm-mask.ts).
       'mount --bind G/no-udevadm T/usr/bin/udevadm',
+      // grub-mkconfig's repeated grub-probe questions answered once (grub-probe-memo.ts).
+      'mount --bind /run/M/memo T/usr/sbin/grub-probe',
       'chroot T grub-install --target=i386-pc --no-floppy /dev/sda',
       ...GRUB_BESIDE_MKCONFIG,
+      'umount T/usr/sbin/grub-probe',
       'umount T/usr/bin/udevadm',
       'umount T/run',
       'umount T/sys',
@@ -91,7 +94,7 @@ describe('installBootloader (recorded)', () => {
     expect(cmds.some((c) => c.includes('--target=x86_64-efi'))).toBe(false);
     const firstUmount = cmds.findIndex((c) => c.startsWith('umount'));
     expect(firstUmount).toBeGreaterThan(mkconfig);
-    expect(cmds.filter((c) => c.startsWith('umount'))).toHaveLength(9);
+    expect(cmds.filter((c) => c.startsWith('umount'))).toHaveLength(10);
   });
 
   it('mounts each mirror ESP after GRUB is installed, and unmounts it with the rest', async () => {
@@ -125,7 +128,7 @@ describe('installBootloader (recorded)', () => {
     expect((err as { command: string[] }).command).toContain('grub-install');
     const mounts = runner.calls.filter((a) => a[0] === 'mount').length;
     const umounts = runner.calls.filter((a) => a[0] === 'umount').length;
-    expect(mounts).toBe(8);
+    expect(mounts).toBe(9);
     expect(umounts).toBe(mounts);
   });
 });

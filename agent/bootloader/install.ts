@@ -17,6 +17,7 @@ import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
 import { assertInsideTarget, targetPath } from './target-path.js';
 import { maskUdevadm } from './udevadm-mask.js';
+import { memoizeGrubProbe } from './grub-probe-memo.js';
 import {
   CLOUD_DATASOURCE_FILE,
   cloudDatasourceCfg,
@@ -209,6 +210,7 @@ async function configure(ctx: Ctx, plan: Plan, root: string, stack: MountStack):
   // beside grub-mkconfig, which only writes grub.cfg: under TCG each GRUB tool takes
   // tens of seconds.
   await maskUdevadm(ctx, stack, plan, root);
+  await memoizeGrubProbe(ctx, stack, root);
   const [first, ...rest] = [
     ...bl.disks.map((disk) => grubInstallBiosArgv(disk)),
     ...(bl.espDevice ? [grubInstallEfiArgv('/boot/efi', efiSigned)] : []),

@@ -2,10 +2,11 @@
 // data; `join(root, "/../../etc")` is the ramdisk's own /etc, and a symlink in
 // the image (`srv -> /etc`) followed from outside the chroot is too. Both are
 // refused before anything is mounted there.
-import { realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstat, realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ForgeError } from '../core/errors.js';
 import { displayValue } from '../core/display.js';
+import { CHROOT_ENV } from '../tools/chroot.js';
 
 /** `p` is `root` or below it (lexically: resolve links first where they matter). */
 export function inside(root: string, p: string): boolean {
@@ -34,4 +35,20 @@ export async function assertInsideTarget(root: string, at: string, mount: string
       details: { mount, resolved: realAt },
     });
   }
+}
+
+/**
+ * The target's files a chroot command named `tool` could find through CHROOT_ENV's
+ * PATH, as paths relative to the target with links resolved, each once (a merged /usr
+ * gives /bin/x and /usr/bin/x as one file). A link that leaves the target is left alone.
+ */
+export async function targetToolFiles(root: string, tool: string): Promise<string[]> {
+  const realRoot = await realpath(root);
+  const found = new Set<string>();
+  for (const dir of CHROOT_ENV.PATH!.split(':')) {
+    const real = await realpath(join(root, dir, tool)).catch(() => undefined);
+    if (!real) continue;
+    if (inside(realRoot, real) && (await lstat(real)).isFile()) found.add(relative(realRoot, real));
+  }
+  return [...found].sort();
 }

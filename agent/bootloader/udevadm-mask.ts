@@ -6,33 +6,21 @@
 // its own fallback): same start sectors, same grub.cfg (compared byte for byte on a lab
 // node), no fork. Every disk driver a node boots from answers HDIO_GETGEO (sd, nvme,
 // virtio, md, dm, xen); loop devices do not, so a plan on loop devices keeps udevadm.
-import { lstat, realpath, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Ctx } from '../core/context.js';
 import type { Plan } from '../plan/types.js';
-import { CHROOT_ENV } from '../tools/chroot.js';
 import type { MountStack } from '../tools/mount.js';
-import { inside } from './target-path.js';
+import { targetToolFiles } from './target-path.js';
 
 /** Whether GRUB can do without udevadm for this plan: none of its partitioned disks is a loop device. */
 export function canMaskUdevadm(plan: Plan): boolean {
   return !plan.parteds.some((d) => /^\/dev\/loop\d/.test(d.device));
 }
 
-/**
- * The target's udevadm files a chroot command could find through CHROOT_ENV's PATH,
- * as paths relative to the target with links resolved, each once (a merged /usr gives
- * /bin/udevadm and /usr/bin/udevadm as one file). A link that leaves the target is left alone.
- */
-export async function targetUdevadmFiles(root: string): Promise<string[]> {
-  const realRoot = await realpath(root);
-  const found = new Set<string>();
-  for (const dir of CHROOT_ENV.PATH!.split(':')) {
-    const real = await realpath(join(root, dir, 'udevadm')).catch(() => undefined);
-    if (!real) continue;
-    if (inside(realRoot, real) && (await lstat(real)).isFile()) found.add(relative(realRoot, real));
-  }
-  return [...found].sort();
+/** The target's udevadm files (targetToolFiles): one bind over each. */
+export function targetUdevadmFiles(root: string): Promise<string[]> {
+  return targetToolFiles(root, 'udevadm');
 }
 
 /**

@@ -42,6 +42,11 @@ export class MountStack implements AsyncDisposable {
     this.#stack.defer(`umount ${target}`, () => this.#umount(target));
   }
 
+  /** Runs `fn` on dispose, in stack order with the unmounts (after whatever is mounted later). */
+  defer(what: string, fn: () => unknown): void {
+    this.#stack.defer(what, fn);
+  }
+
   /** A fresh directory under the temp dir, removed on dispose. */
   async tempDir(prefix = 'forge-mnt-'): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), prefix));
