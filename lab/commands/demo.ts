@@ -94,10 +94,10 @@ export async function demoCommand(args: string[], signal: AbortSignal): Promise<
     if (values.keep) {
       summary();
       if (failure) out(`\nthe run failed: ${(failure as Error).message.split('\n')[0] ?? ''}\nkeeping the lab as it is`);
-      else await powerOnKept(lab, node.name, signal, out);
+      const keptIp = failure ? undefined : await powerOnKept(lab, node.name, signal, out);
       const nodes: KeptNode[] = [];
       for (const [n, vm] of lab.vms) {
-        const ip = await lab.deploy.nodeIp(vm.spec.nics[0]?.mac ?? '');
+        const ip = (n === node.name ? keptIp : undefined) ?? (await lab.deploy.nodeIp(vm.spec.nics[0]?.mac ?? ''));
         nodes.push(keptNodeOfVm(n, vm, { ...(ip ? { ip } : {}), ...(n === node.name && plan ? { plan } : {}) }));
       }
       await holdKeptLab(keptLabOf(lab, 'demo', nodes), signal, out);
@@ -115,13 +115,18 @@ export async function demoCommand(args: string[], signal: AbortSignal): Promise<
   return checks.length > 0 && checks.every((c) => c.ok) ? 0 : 1;
 }
 
-/** A kept node runs again: powered on from its provisioned disk (netboot is off), ssh awaited. */
-async function powerOnKept(lab: Lab, name: string, signal: AbortSignal, out: (l: string) => void): Promise<void> {
-  out(`\n${name}: powering on from its disk`);
-  await lab.client.power(name, 'on');
+/**
+ * A kept node runs again: powered on from its provisioned disk (netboot is off), ssh awaited.
+ * Returns the address it waited on: the installed system's, read before the power-on —
+ * after it the newest lease can be the PXE ROM's (iPXE asks DHCP before it hands over to
+ * the disk, under another client id, so another address).
+ */
+async function powerOnKept(lab: Lab, name: string, signal: AbortSignal, out: (l: string) => void): Promise<string | undefined> {
   const mac = lab.vms.get(name)?.spec.nics[0]?.mac;
   const ip = mac ? await lab.deploy.nodeIp(mac) : undefined;
-  if (!ip) return;
+  out(`\n${name}: powering on from its disk`);
+  await lab.client.power(name, 'on');
+  if (!ip) return undefined;
   try {
     await tcpPort(ip, 22, { timeoutMs: 10 * 60_000, pollMs: 2000 }).until(signal);
     out(`${name}: sshd answers on ${ip}`);
@@ -129,4 +134,5 @@ async function powerOnKept(lab: Lab, name: string, signal: AbortSignal, out: (l:
     if (signal.aborted) throw e;
     out(`${name}: sshd on ${ip} is not answering yet (\`console ${name}\` shows why)`);
   }
+  return ip;
 }
