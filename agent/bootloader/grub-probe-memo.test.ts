@@ -68,6 +68,11 @@ describe('grub-probe memo', () => {
     execFileSync('mkdir', ['-p', join(root, 'usr/sbin')]);
     writeFileSync(join(root, 'usr/sbin/grub-probe'), 'elf', { mode: 0o755 });
     const runner = new RecordingRunner();
+    const ctx0 = createCtx({ runner: new RecordingRunner(), log: silentLogger });
+    // No bash in the target: no memo (the script is bash).
+    expect(await memoizeGrubProbe(ctx0, new MountStack(ctx0), root, parent, '/proc/self/mounts')).toEqual([]);
+    execFileSync('mkdir', ['-p', join(root, 'usr/bin')]);
+    writeFileSync(join(root, 'usr/bin/bash'), 'elf', { mode: 0o755 });
     const ctx = createCtx({ runner, log: silentLogger });
     const stack = new MountStack(ctx);
     const mounts = join(parent, 'mounts');

@@ -78,6 +78,11 @@ export async function memoizeGrubProbe(ctx: Ctx, stack: MountStack, root: string
   const files = ctx.dryRun ? ['usr/sbin/grub-probe'] : await targetToolFiles(root, 'grub-probe');
   const [real] = files;
   if (!real) return [];
+  // The memo is a bash script run inside the chroot: an image without bash keeps grub-probe as it is.
+  if (!ctx.dryRun && !(await targetToolFiles(root, 'bash')).length) {
+    ctx.log.info('bootloader.grub_probe_memo_skipped', { why: 'the target has no bash' });
+    return [];
+  }
   if (!ctx.dryRun && mountOptionsAt(await readFile(mounts, 'utf8'), hostRun)?.includes('noexec')) {
     ctx.log.info('bootloader.grub_probe_memo_skipped', { why: `${hostRun} is mounted noexec: a script bound from there could not run` });
     return [];
