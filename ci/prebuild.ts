@@ -1,8 +1,9 @@
 // Builds (or finds in the cache) the slow artifacts the system and VM tiers need —
 // the tiny and deploy OS images, the bootstrap ramdisk and the lab's two container
-// images (master services, deployment services) — at the start of a test run. On a cold machine they would otherwise be built where first asked for: the
-// tiny image inside the system tier, the ramdisk and the deploy image at the start
-// of the VM tier, with both VM lanes waiting. Started by ci/prebuild-setup.ts (at a
+// images (master services, deployment services) — at the start of a test run. On a
+// cold machine they would otherwise be built where first asked for: the tiny image
+// inside the system tier, the rest at the start of the VM tier, with both VM lanes
+// waiting. Started by ci/prebuild-setup.ts (at a
 // lower CPU priority) they build while the unit and system tiers leave a core idle;
 // a test asking for one meanwhile waits on the builder's lock instead of building it
 // again. The container images need the lab's dockerd: ci/prebuild-setup.ts starts it

@@ -9,7 +9,7 @@
 // A copy, not a bind: on a host whose mounts are shared (systemd's), a bind of the
 // binary is a peer of the target's mount, so the script bound over the binary a moment
 // later would be propagated over that bind too, and call itself (seen: a fork storm).
-import { copyFile, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Ctx } from '../core/context.js';
 import type { MountStack } from '../tools/mount.js';
@@ -87,9 +87,8 @@ export async function memoizeGrubProbe(ctx: Ctx, stack: MountStack, root: string
     ctx.log.info('bootloader.grub_probe_memo_skipped', { why: `${hostRun} is mounted noexec: a script bound from there could not run` });
     return [];
   }
-  const dir = ctx.dryRun ? join(hostRun, 'forge-grub-probe-XXXXXX') : await mkdtemp(join(hostRun, 'forge-grub-probe-'));
-  // Removed after the binds below are undone (the stack unwinds in reverse).
-  stack.defer(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  // Removed after the binds below are undone (the stack unwinds in reverse); a dry run makes none.
+  const dir = ctx.dryRun ? join(hostRun, 'forge-grub-probe-XXXXXX') : await stack.tempDir('forge-grub-probe-', hostRun);
   const inChroot = join('/run', basename(dir));
   if (!ctx.dryRun) {
     await copyFile(join(root, real), join(dir, 'grub-probe'));

@@ -42,14 +42,9 @@ export class MountStack implements AsyncDisposable {
     this.#stack.defer(`umount ${target}`, () => this.#umount(target));
   }
 
-  /** Runs `fn` on dispose, in stack order with the unmounts (after whatever is mounted later). */
-  defer(what: string, fn: () => unknown): void {
-    this.#stack.defer(what, fn);
-  }
-
-  /** A fresh directory under the temp dir, removed on dispose. */
-  async tempDir(prefix = 'forge-mnt-'): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), prefix));
+  /** A fresh directory under `parent` (the temp dir by default), removed on dispose. */
+  async tempDir(prefix = 'forge-mnt-', parent = tmpdir()): Promise<string> {
+    const dir = await mkdtemp(join(parent, prefix));
     this.#stack.defer(`remove ${dir}`, async () => {
       // A mount that could not be detached still sits below: rm -r would erase the filesystem.
       if (this.#mounted.some((m) => m === dir || m.startsWith(dir + '/'))) return;
