@@ -11,6 +11,7 @@ import {
   parseLabNetworks, parseLinks, parsePpid, vmDirOfArgv,
 } from './resources.js';
 import { QEMU_BIN } from './vm/qemu.js';
+import { radvdArgv } from './master/router-adverts.js';
 
 describe('parsers', () => {
   it('reads lab containers from docker ps, owner pid optional', () => {
@@ -92,6 +93,12 @@ describe('discoverLabResources', () => {
       [31, [`/usr/bin/${QEMU_BIN}`, '-qmp', `unix:${qemuDir}/qmp.sock,server=on,wait=off`], 1],
       [32, [DOCKERD, ...DOCKERD_ARGS], 1],
       [33, ['/bin/sleep', '100'], 1],
+      // A live lab's radvd with its privsep child (same argv), and one orphaned by a killed run.
+      [41, radvdArgv(join(tmp, 'forge-radvd-fmbr97x1-a', 'radvd.conf'), '/x/radvd.pid'), live],
+      [42, radvdArgv(join(tmp, 'forge-radvd-fmbr97x1-a', 'radvd.conf'), '/x/radvd.pid'), 41],
+      [43, radvdArgv(join(tmp, 'forge-radvd-fmbr97x2-b', 'radvd.conf'), '/y/radvd.pid'), 1],
+      // Someone else's radvd is not ours to judge.
+      [44, ['/usr/sbin/radvd', '--config', '/etc/radvd.conf'], 1],
     ];
     for (const [pid, argv, ppid] of procs) {
       mkdirSync(join(proc, String(pid)));
@@ -133,6 +140,7 @@ describe('discoverLabResources', () => {
     expect(state('forward-rule', 'fmbr97x2')).toBe('leftover');
     expect(found.find((r) => r.kind === 'qemu')).toMatchObject({ id: '31', owner: dead, state: 'leftover' });
     expect(state('dockerd', '32')).toBe('running');
+    expect(found.filter((r) => r.kind === 'radvd').map((r) => [r.id, r.state])).toEqual([['41', 'running'], ['43', 'leftover']]);
     expect(found.filter((r) => r.kind === 'qemu' || r.kind === 'dockerd')).toHaveLength(2);
     expect(state('dir', join(tmp, 'forge-vm-a-1'))).toBe('running');
     expect(state('dir', join(tmp, 'forge-vm-b-2'))).toBe('leftover');

@@ -1,6 +1,6 @@
 // Everything the lab may have left on this machine, found with the real tools:
 // kept labs (state files), master networks, containers with the lab label, lab
-// links (bridges fmbr…, taps fmt…), QEMU processes of forge VMs, the dockerd the
+// links (bridges fmbr…, taps fmt…), QEMU processes of forge VMs, the bridges' radvd, the dockerd the
 // lab started, containment-guard and FORWARD-accept rules, lab and VM directories.
 // Each is judged by its owner pid: alive = running, dead = leftover (or kept,
 // for a directory its owner meant to keep). Parsers are pure; `discoverLabResources`
@@ -15,13 +15,14 @@ import { DOCKER, LAB_LABEL, OWNER_PID_LABEL, dockerProbe, infoArgv } from './mas
 import { DOCKERD, DOCKERD_ARGS } from './master/docker-daemon.js';
 import { allGuardRules } from './master/guard.js';
 import { forwardListArgv } from './master/iptables.js';
+import { RADVD_DIR_PREFIX, labRadvdConfOf } from './master/router-adverts.js';
 import { bridgeNameArgv, labNetworksArgv } from './master/stale.js';
 import { readOwnerMark } from './owner-mark.js';
 import { QEMU_BIN, VM_DIR_PREFIX } from './vm/qemu.js';
 
 /** running: its owner lives; leftover: its owner is dead; kept: artifacts its owner kept; unknown: no owner recorded (never removed). */
 export type ResourceState = 'running' | 'leftover' | 'kept' | 'unknown';
-export type ResourceKind = 'kept-lab' | 'network' | 'container' | 'qemu' | 'link' | 'dockerd' | 'guard-rule' | 'forward-rule' | 'dir';
+export type ResourceKind = 'kept-lab' | 'network' | 'container' | 'qemu' | 'radvd' | 'link' | 'dockerd' | 'guard-rule' | 'forward-rule' | 'dir';
 
 export interface LabResource {
   kind: ResourceKind;
@@ -196,9 +197,20 @@ export async function discoverLabResources(runner: Runner, o: DiscoverOptions = 
     out.push({ kind: 'forward-rule', id: b, ...linkOwner(b), detail: `iptables FORWARD -i ${b} -o ${b} -j ACCEPT` });
   }
 
-  for (const p of processes(o.proc ?? '/proc')) {
+  const procs = processes(o.proc ?? '/proc');
+  // radvd forks a privilege-separation child with the same argv: count the parent only.
+  const radvdPids = new Set(procs.filter((p) => labRadvdConfOf(p.argv)).map((p) => p.pid));
+  for (const p of procs) {
     if (isLabDockerd(p.argv)) {
       out.push({ kind: 'dockerd', id: String(p.pid), state: 'running', detail: `started by the lab: ${p.argv.join(' ')}` });
+      continue;
+    }
+    const conf = labRadvdConfOf(p.argv);
+    if (conf) {
+      if (p.ppid !== undefined && radvdPids.has(p.ppid)) continue;
+      // A master network's radvd (lab/master/router-adverts.ts): its parent is the lab's process.
+      const owner = p.ppid && p.ppid !== 1 ? p.ppid : undefined;
+      out.push({ kind: 'radvd', id: String(p.pid), ...(owner ? { owner } : {}), state: owner === undefined ? 'leftover' : ownedState(owner, alive), detail: `config ${conf}` });
       continue;
     }
     const dir = vmDirOfArgv(p.argv);
@@ -214,7 +226,7 @@ export async function discoverLabResources(runner: Runner, o: DiscoverOptions = 
   const tmp = o.tmp ?? tmpdir();
   let entries: string[] = [];
   try {
-    entries = readdirSync(tmp).filter((n) => n.startsWith(VM_DIR_PREFIX) || n.startsWith(LAB_DIR_PREFIX));
+    entries = readdirSync(tmp).filter((n) => n.startsWith(VM_DIR_PREFIX) || n.startsWith(LAB_DIR_PREFIX) || n.startsWith(RADVD_DIR_PREFIX));
   } catch {
     // No temp dir to look at.
   }

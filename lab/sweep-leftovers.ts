@@ -1,9 +1,10 @@
 // `lab down`'s hands: ends live lab owners (SIGTERM, then SIGKILL after a grace
 // period) and removes leftovers — what a dead owner would have released. The
 // master-network and guard sweeps of lab/master/ (stale.ts, guard.ts) go first;
-// whatever they do not cover (QEMU of killed runs, orphan links and rules, temp
+// whatever they do not cover (QEMU and radvd of killed runs, orphan links and rules, temp
 // directories, state files) is removed here, one resource at a time.
 import { readFileSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { processAlive } from '../agent/host/build/build-lock.js';
 import type { Runner } from '../agent/core/runner.js';
 import { removeKeptLab } from './kept-lab.js';
@@ -12,6 +13,7 @@ import { sweepStaleGuards } from './master/guard.js';
 import { deleteLink } from './master/ip-link.js';
 import { bridgeAcceptArgv } from './master/iptables.js';
 import { removeNetwork } from './master/network.js';
+import { RADVD_DIR_PREFIX } from './master/router-adverts.js';
 import { sweepStaleMasterNetworks } from './master/stale.js';
 import type { LabResource, ResourceKind } from './resources.js';
 
@@ -58,7 +60,7 @@ export async function stopOwner(pid: number, timeoutMs: number): Promise<'exited
 }
 
 /** Removal order: processes holding taps first, state files last. */
-const ORDER: ResourceKind[] = ['qemu', 'container', 'network', 'link', 'guard-rule', 'forward-rule', 'dir', 'kept-lab'];
+const ORDER: ResourceKind[] = ['qemu', 'radvd', 'container', 'network', 'link', 'guard-rule', 'forward-rule', 'dir', 'kept-lab'];
 
 async function removeOne(runner: Runner, r: LabResource): Promise<void> {
   switch (r.kind) {
@@ -68,6 +70,16 @@ async function removeOne(runner: Runner, r: LabResource): Promise<void> {
       signal(-pid, 'SIGKILL');
       signal(pid, 'SIGKILL');
       await waitGone(pid, 10_000);
+      return;
+    }
+    case 'radvd': {
+      // Started in its own process group (lab/master/router-adverts.ts), with its privsep child.
+      const pid = Number(r.id);
+      signal(-pid, 'SIGTERM');
+      signal(pid, 'SIGTERM');
+      if (!(await waitGone(pid, 5_000))) signal(-pid, 'SIGKILL');
+      const conf = /^config (\S+)$/.exec(r.detail)?.[1];
+      if (conf && basename(dirname(conf)).startsWith(RADVD_DIR_PREFIX)) rmSync(dirname(conf), { recursive: true, force: true });
       return;
     }
     case 'container':

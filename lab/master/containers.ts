@@ -51,6 +51,9 @@ export interface DnsmasqDns {
   records: readonly { name: string; ip: string }[];
 }
 
+/** iPXE's option 175 payload: sub-option 176 (no-pxedhcp), length 1, value 1. */
+export const IPXE_NO_PXEDHCP = 'b0:01:01';
+
 export function dnsmasqArgv(c: DnsmasqConfig): string[] {
   const a = [
     '/usr/sbin/dnsmasq',
@@ -67,6 +70,10 @@ export function dnsmasqArgv(c: DnsmasqConfig): string[] {
     '--dhcp-authoritative',
     `--dhcp-range=${c.rangeStart},${c.rangeEnd},${c.netmask},${c.leaseTime ?? '1h'}`,
     `--dhcp-option=option:router,${c.router}`,
+    // iPXE (QEMU's NIC boot ROMs) waits ~3 s after our offer for ProxyDHCP offers unless the offer
+    // says there are none: its encapsulated option 175.176 (no-pxedhcp) = 1. dnsmasq sends option 175
+    // only to clients that ask for it, i.e. iPXE.
+    `--dhcp-option=175,${IPXE_NO_PXEDHCP}`,
   ];
   for (const h of c.hosts ?? []) a.push(`--dhcp-host=${[h.mac, h.ip, h.hostname].filter(Boolean).join(',')}`);
   if (c.uefiBootFile) a.push('--dhcp-match=set:efi64,option:client-arch,7', '--dhcp-match=set:efi64,option:client-arch,9');

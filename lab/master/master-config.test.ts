@@ -60,6 +60,8 @@ describe('argv builders', () => {
       '--no-daemon', '--port=0', '--log-dhcp', '--log-facility=-',
       '--dhcp-range=10.97.5.100,10.97.5.199,255.255.255.0,1h', '--dhcp-option=option:router,10.97.5.1',
       '--dhcp-host=52:54:00:f0:01:00,10.97.5.10,node-1', '--dhcp-boot=boot.ipxe', '--enable-tftp', '--tftp-root=/tftp',
+      // iPXE's encapsulated options: sub-option 176 (no-pxedhcp), one byte, 1.
+      '--dhcp-option=175,b0:01:01',
     ]));
     expect(a.join(' ')).not.toContain('dns-server');
   });

@@ -2,7 +2,7 @@
 // a docker bridge, taps and two QEMU guests PXE-booting from the dnsmasq
 // container on one L2 segment. First run builds the image (debootstrap).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,8 @@ import { allGuardRules, guardRuleArgv, guardRules, sweepStaleGuards } from './gu
 import { linkExists } from './ip-link.js';
 import { OUTSIDE_DST, startProbeNet } from './probe-net.js';
 import { startMasterNetwork, type MasterNetwork } from './master-net.js';
+import { RADVD_DIR_PREFIX, eui64LinkLocal, sweepStaleRouterAdverts } from './router-adverts.js';
+import { discoverLabResources } from '../resources.js';
 import { sweepStaleMasterNetworks } from './stale.js';
 
 const runner = new ExecaRunner();
@@ -122,6 +124,10 @@ describe('master network (dnsmasq + nginx containers, taps, QEMU guests)', () =>
       }
       const log = await m.dnsmasqLog();
       expect(log.match(/sent \/tftp\/boot\.ipxe to/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+      // iPXE was told there is no ProxyDHCP (option 175.176) and no IPv6 router (radvd answered
+      // each NIC's solicitation from its EUI-64 link-local address): it waits for neither.
+      expect(log.match(/sent size:\s*3 option:\s*175\b/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+      for (const mac of macs) expect(m.routerSolicitationsAnswered()).toContain(eui64LinkLocal(mac));
       expect(m.taps()).toHaveLength(2);
     } finally {
       for (const vm of vms) await vm.dispose();
@@ -189,6 +195,8 @@ describe('master network (dnsmasq + nginx containers, taps, QEMU guests)', () =>
     expect(await dockerProbe(runner, networkInspectArgv(m.name))).toBeUndefined();
     expect(await linkExists(runner, m.bridge)).toBe(false);
     for (const t of taps) expect(await linkExists(runner, t)).toBe(false);
+    const radvds = (await discoverLabResources(runner)).filter((r) => r.kind === 'radvd' && r.detail.includes(m.bridge));
+    expect(radvds).toEqual([]);
   }, 120_000);
 });
 
@@ -243,6 +251,12 @@ describe('leftovers of a lab process killed without disposing', () => {
       expect(await guardRulesOf(held.bridge)).not.toEqual([]);
       expect(await sweepStaleGuards(runner)).toBeGreaterThanOrEqual(3);
       expect(await guardRulesOf(held.bridge)).toEqual([]);
+      // Its radvd directory (and radvd, were it still running) too.
+      const radvdDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`${RADVD_DIR_PREFIX}${held.bridge}-`));
+      expect(radvdDirs()).toHaveLength(1);
+      expect(sweepStaleRouterAdverts().some((d) => d.includes(held.bridge))).toBe(true);
+      expect(radvdDirs()).toEqual([]);
+      expect((await discoverLabResources(runner)).filter((r) => r.kind === 'radvd' && r.detail.includes(held.bridge))).toEqual([]);
     } finally {
       child.kill();
       await sweepStaleMasterNetworks(runner);

@@ -21,6 +21,7 @@ import {
 import { ensureDocker } from './docker-daemon.js';
 import { IFNAME_MAX, addTap, deleteLink } from './ip-link.js';
 import { installGuard, sweepStaleGuards, type GuardCounters } from './guard.js';
+import { startRouterAdverts, sweepStaleRouterAdverts } from './router-adverts.js';
 import { allowBridgeForwarding } from './iptables.js';
 import { LAB_DOMAIN } from './addressing.js';
 import { createMasterNetwork } from './network.js';
@@ -95,6 +96,8 @@ export interface MasterNetwork extends AsyncDisposable {
   startImages(): Promise<void>;
   /** The containment guard's packet counts so far (lab/master/guard.ts). */
   containment(): Promise<GuardCounters>;
+  /** Link-local addresses whose IPv6 router solicitations the bridge's radvd answered (lab/master/router-adverts.ts). */
+  routerSolicitationsAnswered(): string[];
   /** Stops the containers, removes taps, the network and any iptables rule. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -131,6 +134,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
   await ensureDocker(runner, { cacheDir });
   await sweepStaleMasterNetworks(runner, log);
   await sweepStaleGuards(runner, log);
+  for (const dir of sweepStaleRouterAdverts()) log.info('master.router_adverts.swept', { dir });
   const image = o.image ?? (await ensureMasterImage(createCtx({ runner, log }), { cacheDir })).tag;
 
   const stack = new CleanupStack({ code: 'LAB_FAILED' });
@@ -180,6 +184,11 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
       }
       await images.stop({ timeout: 1000 });
     });
+
+    // "No IPv6 router here", before any node boots: iPXE otherwise waits ~13 s per pass for one.
+    // After the containers: a bridge with no port has no carrier and no link-local address yet.
+    const adverts = await startRouterAdverts(runner, { bridge: net.bridge, log });
+    stack.defer(`radvd on ${net.bridge}`, adverts.stop);
 
     const taps = new Set<string>();
     let tapCounter = 0;
@@ -243,6 +252,7 @@ export async function startMasterNetwork(o: MasterNetworkOptions): Promise<Maste
         await waitImagesUp();
       },
       containment: () => guard.counters(),
+      routerSolicitationsAnswered: () => adverts.answered(),
       dispose: () => stack.dispose(),
       [Symbol.asyncDispose]: () => stack.dispose(),
     };

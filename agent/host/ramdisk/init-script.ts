@@ -46,7 +46,9 @@ mkdir -p /run/udev
 udevadm trigger --type=subsystems --action=add
 # Scoped device triggers: a full replay can hang on NIC events.
 udevadm trigger --type=devices --action=add --subsystem-match=pci --subsystem-match=virtio --subsystem-match=scsi --subsystem-match=nvme --subsystem-match=block --subsystem-match=net
-for m in ${BOOT_MODULES.join(' ')}; do modprobe -q "$m" 2>/dev/null; done
+# One modprobe for all (-a goes on past a module this kernel lacks): a process start per
+# module is ~0.1 s under TCG.
+modprobe -a -q ${BOOT_MODULES.join(' ')} 2>/dev/null
 udevadm settle --timeout=30
 
 for n in /sys/class/net/*; do
