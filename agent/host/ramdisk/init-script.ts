@@ -3,7 +3,7 @@
 // on every NIC, prints markers on the console and hands over to the agent's
 // bootstrap daemon (agent/bootstrap/daemon.ts). No value from the outside is
 // ever interpolated into a command: the daemon reads /proc/cmdline itself.
-import { BOOT_MODULES } from './packages.js';
+import { BOOT_MODULES, LATER_MODULES } from './packages.js';
 import { agentNodeArgv } from '../../core/node-flags.js';
 import { VERSION_MARKER } from '../../bootstrap/daemon-markers.js';
 
@@ -46,9 +46,10 @@ mkdir -p /run/udev
 udevadm trigger --type=subsystems --action=add
 # Scoped device triggers: a full replay can hang on NIC events.
 udevadm trigger --type=devices --action=add --subsystem-match=pci --subsystem-match=virtio --subsystem-match=scsi --subsystem-match=nvme --subsystem-match=block --subsystem-match=net
-# One modprobe for all (-a goes on past a module this kernel lacks): a process start per
-# module is ~0.1 s under TCG.
+# One modprobe per list (-a goes on past a module this kernel lacks): a process start per
+# module is ~0.1 s under TCG. Storage and NIC drivers before discovery; the rest beside it.
 modprobe -a -q ${BOOT_MODULES.join(' ')} 2>/dev/null
+(modprobe -a -q ${LATER_MODULES.join(' ')} 2>/dev/null &)
 udevadm settle --timeout=30
 
 for n in /sys/class/net/*; do
@@ -58,9 +59,9 @@ for n in /sys/class/net/*; do
 done
 dhclient -4 -nw -pf /run/dhclient.pid -lf /run/dhclient.leases \$(ls /sys/class/net | grep -v '^lo$') >/dev/null 2>&1
 t=0
-while [ $t -lt 60 ]; do
+while [ $t -lt 300 ]; do
   ip -4 -o addr show scope global | grep -q inet && break
-  sleep 1; t=$((t+1))
+  sleep 0.2; t=$((t+1))
 done
 echo "${MARKERS.network} $(ip -4 -o addr show scope global | awk '{print $2"="$4}' | tr '\\n' ' ')"
 echo "${MARKERS.ready}"

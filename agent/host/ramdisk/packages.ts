@@ -37,7 +37,7 @@ export const RAMDISK_PACKAGES: readonly string[] = [
   'linux-image-amd64',
 ];
 
-/** Loaded at boot even when udev would not: storage, RAID, LVM and NIC drivers a node needs. */
+/** Loaded at boot before discovery even when udev would not: the storage and NIC drivers it reports on. */
 export const BOOT_MODULES: readonly string[] = [
   'virtio_pci',
   'virtio_blk',
@@ -49,6 +49,15 @@ export const BOOT_MODULES: readonly string[] = [
   'sr_mod',
   'e1000',
   'e1000e',
+];
+
+/**
+ * RAID, LVM and filesystem drivers: loaded in the background while DHCP and the daemon
+ * start (seconds under TCG; xfs and ext4 alone ~2.4 s). Nothing waits for them: the
+ * kernel loads each on first use anyway (device-mapper's control node, md personalities,
+ * fs-* aliases), this only takes the load out of the first provisioning step's time.
+ */
+export const LATER_MODULES: readonly string[] = [
   'dm_mod',
   'md_mod',
   'raid0',

@@ -27,7 +27,7 @@ describe('bootstrap ramdisk in QEMU (TCG)', () => {
   const results = new Map<string, TaskResult>();
   const queue: Task[] = [
     { id: 'version', kind: 'run', argv: ['provision', '--version'] },
-    { id: 'tools', kind: 'run', argv: ['sh', '-c', 'for t in sgdisk parted lvm mdadm mkfs.ext4 mkfs.xfs mkfs.vfat qemu-img grub-install zstd curl; do command -v $t >/dev/null || echo missing $t; done; lsmod | grep -c -E "^(dm_mod|md_mod|raid1) "'] },
+    { id: 'tools', kind: 'run', argv: ['sh', '-c', 'for t in sgdisk parted lvm mdadm mkfs.ext4 mkfs.xfs mkfs.vfat qemu-img grub-install zstd curl; do command -v $t >/dev/null || echo missing $t; done; n=0; while [ $n -lt 100 ] && [ "$(lsmod | grep -c -E "^(dm_mod|md_mod|raid1) ")" != 3 ]; do sleep 0.2; n=$((n+1)); done; lsmod | grep -c -E "^(dm_mod|md_mod|raid1) "'] },
     // The vfat configdrive is written with mtools, which needs glibc's codepage 850 converter.
     { id: 'cd-image', kind: 'run', argv: ['truncate', '-s', '8M', '/tmp/cd.img'] },
     { id: 'cd-mkfs', kind: 'run', argv: ['mkfs.vfat', '-n', 'config-2', '/tmp/cd.img'] },
