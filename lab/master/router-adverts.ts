@@ -106,7 +106,11 @@ export function usableLinkLocal(out: string): string | undefined {
 export async function startRouterAdverts(runner: Runner, o: { bridge: string; log?: Logger; timeoutMs?: number }): Promise<RouterAdverts> {
   const timeoutMs = o.timeoutMs ?? 15_000;
   await pollUntil(`a link-local IPv6 address on ${o.bridge} (for radvd)`, async () =>
-    usableLinkLocal((await runner.run(linkLocalArgv(o.bridge), { readOnly: true, timeoutMs: 10_000 })).stdout), { timeoutMs, pollMs: 250 });
+    usableLinkLocal((await runner.run(linkLocalArgv(o.bridge), { readOnly: true, timeoutMs: 10_000 })).stdout), { timeoutMs, pollMs: 250 })
+    .catch((e: unknown) => {
+      const off = readText(`/proc/sys/net/ipv6/conf/${o.bridge}/disable_ipv6`).trim() === '1';
+      throw new ForgeError('LAB_FAILED', `${(e as Error).message}${off ? ` — IPv6 is disabled on it (net.ipv6.conf.${o.bridge}.disable_ipv6=1; check net.ipv6.conf.default.disable_ipv6)` : ''}`, { cause: e });
+    });
   const dir = await mkdtemp(join(tmpdir(), `${RADVD_DIR_PREFIX}${o.bridge}-`));
   // Removed on disposal; a killed owner's directory is swept by the next lab (sweepStaleRouterAdverts).
   writeOwnerMark(dir, true);
