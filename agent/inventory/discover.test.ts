@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createCtx } from '../core/context.js';
 import { silentLogger } from '../core/log.js';
 import { RecordingRunner, type Responder } from '../core/runner.js';
@@ -74,12 +74,14 @@ describe('discoverInventory', () => {
   it('records the firmware the node booted with: uefi when the kernel has /sys/firmware/efi', async () => {
     const { ctx } = ctxWith((argv) => (argv[0] === 'lsblk' ? { stdout: lsblkJson([dev({})]) } : { exitCode: 1 }));
     const dir = mkdtempSync(join(tmpdir(), 'forge-efi-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     expect((await discoverInventory(ctx, { efiDir: dir })).firmware).toBe('uefi');
     expect((await discoverInventory(ctx, { efiDir: join(dir, 'absent') })).firmware).toBe('bios');
   });
 
   it('says "no disks found" with the loaded modules when nothing is there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'forge-disc-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const mods = join(dir, 'modules');
     writeFileSync(mods, 'virtio_net 61440 0 - Live 0x0\nloop 32768 0 - Live 0x0\n');
     const { ctx } = ctxWith(() => ({ stdout: lsblkJson([dev({ name: 'loop0', path: '/dev/loop0', size: 0, type: 'loop' })]) }));

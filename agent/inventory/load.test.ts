@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ForgeErrors } from '../core/errors.js';
 import { NAILGUN_DIR } from '../plan/fixtures.js';
 import { loadInventory, parseInventory } from './load.js';
@@ -60,6 +60,7 @@ describe('loadInventory', () => {
       ['INVENTORY_INVALID', 'disks[0].logicalSectorSize'],
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'forge-inv-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'x.json'), 'nope');
     await expect(loadInventory(join(dir, 'x.json'))).rejects.toMatchObject({ code: 'INVENTORY_INVALID' });
   });

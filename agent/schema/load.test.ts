@@ -1,7 +1,7 @@
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ForgeError, ForgeErrors } from '../core/errors.js';
 import { FIXTURE_PAIRS, NAILGUN_DIR } from '../plan/fixtures.js';
 import { formatPath } from './json-path.js';
@@ -89,6 +89,7 @@ describe('parseProvisionData', () => {
 
 describe('loadProvisionData', () => {
   const dir = mkdtempSync(join(tmpdir(), 'forge-schema-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reports unreadable files and invalid JSON without a stack', async () => {
     await expect(loadProvisionData(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'INPUT_UNREADABLE' });

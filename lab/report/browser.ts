@@ -94,7 +94,9 @@ export async function inspectReport(htmlFile: string, screenshotFile: string, o:
   const profile = mkdtempSync(join(tmpdir(), 'forge-chromium-'));
   const argv = chromiumArgv(executablePath, profile, process.getuid?.() === 0);
   let endpoint: string | undefined;
-  const proc = (o.runner ?? new ExecaRunner()).start(argv, { group: true, onStderrLine: (l) => void (endpoint ??= devtoolsEndpoint(l)) });
+  // TMPDIR: Chromium's singleton socket directory (org.chromium.Chromium.*) goes into the profile we remove,
+  // not /tmp, where each killed browser left one behind.
+  const proc = (o.runner ?? new ExecaRunner()).start(argv, { group: true, env: { TMPDIR: profile }, onStderrLine: (l) => void (endpoint ??= devtoolsEndpoint(l)) });
   let browser: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     let exited = false;
