@@ -12,7 +12,7 @@
 import { copyFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Ctx } from '../core/context.js';
-import type { MountStack } from '../tools/mount.js';
+import { parseProcMounts, type MountStack, type ProcMount } from '../tools/mount.js';
 import { targetToolFiles } from './target-path.js';
 
 /** Where the memo lives: the host's /run, which the chroot binds at its own /run (install.ts). */
@@ -57,14 +57,12 @@ replay "$n"
 
 /** The options of the mount holding `path` (the deepest mount point above it), from /proc/self/mounts' text. */
 export function mountOptionsAt(mounts: string, path: string): string[] | undefined {
-  let best: { at: string; options: string[] } | undefined;
-  for (const line of mounts.split('\n')) {
-    const [, rawAt, , options] = line.split(' ');
-    if (!rawAt || !options) continue;
-    const at = rawAt.replace(/\\040/g, ' ');
-    const holds = at === '/' || path === at || path.startsWith(`${at}/`);
+  let best: ProcMount | undefined;
+  for (const m of parseProcMounts(mounts)) {
+    if (!m.options.length) continue;
+    const holds = m.target === '/' || path === m.target || path.startsWith(`${m.target}/`);
     // A later line for the same point is the mount on top.
-    if (holds && (!best || at.length >= best.at.length)) best = { at, options: options.split(',') };
+    if (holds && (!best || m.target.length >= best.target.length)) best = m;
   }
   return best?.options;
 }

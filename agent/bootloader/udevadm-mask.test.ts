@@ -7,7 +7,8 @@ import { silentLogger } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import type { Plan, PlannedDisk } from '../plan/types.js';
 import { MountStack } from '../tools/mount.js';
-import { canMaskUdevadm, maskUdevadm, targetUdevadmFiles } from './udevadm-mask.js';
+import { canMaskUdevadm, maskUdevadm } from './udevadm-mask.js';
+import { targetToolFiles } from './target-path.js';
 
 const disk = (device: string): PlannedDisk => ({
   id: device, name: device.slice(5), device, matchedBy: 'name', matchedOn: device.slice(5), size: 4096,
@@ -42,9 +43,9 @@ describe('GRUB without udevadm', () => {
     symlinkSync('usr/bin', join(root, 'bin'));
     // An absolute link resolves on the host when followed from outside the chroot: never mounted over.
     symlinkSync('/usr/bin/env', join(root, 'usr/sbin/udevadm'));
-    expect(await targetUdevadmFiles(root)).toEqual(['usr/bin/udevadm']);
+    expect(await targetToolFiles(root, 'udevadm')).toEqual(['usr/bin/udevadm']);
     const empty = tree();
-    expect(await targetUdevadmFiles(empty)).toEqual([]);
+    expect(await targetToolFiles(empty, 'udevadm')).toEqual([]);
   });
 
   it('binds an empty file over each one through the mount stack, which undoes it', async () => {

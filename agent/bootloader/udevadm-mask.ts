@@ -18,18 +18,13 @@ export function canMaskUdevadm(plan: Plan): boolean {
   return !plan.parteds.some((d) => /^\/dev\/loop\d/.test(d.device));
 }
 
-/** The target's udevadm files (targetToolFiles): one bind over each. */
-export function targetUdevadmFiles(root: string): Promise<string[]> {
-  return targetToolFiles(root, 'udevadm');
-}
-
 /**
  * Binds an empty, non-executable file over the target's udevadm until `stack` is
  * disposed (nothing on the target's disk changes). Returns the masked paths.
  */
 export async function maskUdevadm(ctx: Ctx, stack: MountStack, plan: Plan, root: string): Promise<string[]> {
   if (!canMaskUdevadm(plan)) return [];
-  const files = ctx.dryRun ? ['usr/bin/udevadm'] : await targetUdevadmFiles(root);
+  const files = ctx.dryRun ? ['usr/bin/udevadm'] : await targetToolFiles(root, 'udevadm');
   if (!files.length) return [];
   const empty = join(await stack.tempDir('forge-grub-'), 'no-udevadm');
   if (!ctx.dryRun) await writeFile(empty, '', { mode: 0o644 });

@@ -6,6 +6,21 @@ import { join } from 'node:path';
 import { CleanupStack } from '../core/cleanup.js';
 import type { Ctx } from '../core/context.js';
 
+/** One line of /proc/self/mounts (or /proc/mounts), the mount point's spaces unescaped. */
+export interface ProcMount {
+  source: string;
+  target: string;
+  options: string[];
+}
+
+/** /proc/self/mounts' text → its entries, in order (a later entry for the same point is the mount on top). */
+export function parseProcMounts(text: string): ProcMount[] {
+  return text.split('\n').flatMap((line) => {
+    const [source, target, , options] = line.split(' ');
+    return source && target ? [{ source, target: target.replace(/\\040/g, ' '), options: options ? options.split(',') : [] }] : [];
+  });
+}
+
 export interface MountOptions {
   type?: string;
   options?: string[];

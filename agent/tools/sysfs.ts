@@ -2,6 +2,7 @@
 // udev): a disk's partitions and what is stacked on them (MD arrays, dm devices).
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { parseProcMounts } from './mount.js';
 
 const SYS = '/sys/class/block';
 
@@ -79,10 +80,7 @@ export async function devicesInUse(): Promise<Map<string, string>> {
     if (n) used.set(n, what);
   };
   try {
-    for (const line of (await readFile('/proc/self/mounts', 'utf8')).split('\n')) {
-      const [src, target] = line.split(' ');
-      if (src && target) await add(src, `mounted at ${target.replace(/\\040/g, ' ')}`);
-    }
+    for (const m of parseProcMounts(await readFile('/proc/self/mounts', 'utf8'))) await add(m.source, `mounted at ${m.target}`);
   } catch {
     // no /proc: nothing known to be mounted
   }
