@@ -119,8 +119,7 @@ export async function startRouterAdverts(runner: Runner, o: { bridge: string; lo
   // Answers are kept as they are logged; the rest only as a tail for errors.
   const answered: string[] = [];
   let log = '';
-  let ready: () => void = () => undefined;
-  const up = new Promise<void>((resolve) => { ready = resolve; });
+  let advertising = false;
   let proc: StartedProcess;
   try {
     proc = runner.start(radvdArgv(conf, join(dir, 'radvd.pid')), {
@@ -129,33 +128,31 @@ export async function startRouterAdverts(runner: Runner, o: { bridge: string; lo
         log = tail(`${log}${l}\n`, 2000);
         answered.push(...parseAnsweredSolicitations(l));
         // Its first advert, heard back on the bridge: it is advertising.
-        if (/received RA from: \S+ \(myself\)/.test(l)) ready();
+        if (/received RA from: \S+ \(myself\)/.test(l)) advertising = true;
       },
     });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  const exited = proc.exited.then((r) => r);
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    up.then(() => 'up' as const),
-    exited.then(() => 'exited' as const),
-    new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); }),
-  ]);
-  clearTimeout(timer);
+  let exited = false;
+  const ended = proc.exited.then(() => void (exited = true));
   const stop = async (): Promise<void> => {
     proc.kill('SIGTERM');
     const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
+    await ended;
     clearTimeout(t);
     await rm(dir, { recursive: true, force: true });
   };
-  if (outcome !== 'up') {
-    await stop();
-    throw new ForgeError('LAB_FAILED', `radvd on ${o.bridge} ${outcome === 'exited' ? 'exited' : `sent no advert within ${timeoutMs} ms`}: ${tail(log, 600)}`, {
-      command: proc.argv,
+  try {
+    await pollUntil(`radvd's first advert on ${o.bridge}`, async () => (advertising ? true : undefined), {
+      timeoutMs,
+      pollMs: 100,
+      failWhen: () => (exited ? 'radvd exited' : undefined),
     });
+  } catch (e) {
+    await stop();
+    throw new ForgeError('LAB_FAILED', `${(e as Error).message}: ${tail(log, 600)}`, { command: proc.argv, cause: e });
   }
   o.log?.info('master.router_adverts.up', { bridge: o.bridge, pid: proc.pid, why: 'iPXE waits ~13 s for IPv6 routers when nothing answers' });
   return { answered: () => [...answered], stop };
