@@ -9,6 +9,7 @@ import { printError } from '../core/format-error.js';
 import { createLogger, fileSink, stderrSink } from '../core/log.js';
 import { redactDeep } from '../core/redact.js';
 import { ExecaRunner, formatArgv, RecordingRunner } from '../core/runner.js';
+import { logSlowTool } from '../core/slow-tools.js';
 import { parseStallTimeout } from '../image/types.js';
 import { renderPlan } from '../plan/render.js';
 import { defaultSteps } from '../run/default-steps.js';
@@ -50,8 +51,8 @@ export async function runProvisionCommand(name: string, args: string[], io: CliI
   const format: RunOptions['configdriveFormat'] = v['configdrive-format'];
   const fetch = parseStallTimeout(v['stall-timeout']);
   const dryRun = v['dry-run'];
-  const runner = dryRun ? new RecordingRunner({ probe: new ExecaRunner() }) : new ExecaRunner();
   const log = createLogger([fileSink(v.log), stderrSink]);
+  const runner = dryRun ? new RecordingRunner({ probe: new ExecaRunner() }) : new ExecaRunner({ onRecord: logSlowTool(log) });
   const ctx = createCtx({ runner, log, dryRun, ...(o.signal ? { signal: o.signal } : {}) });
   const opts: RunOptions = {
     input: v.input,

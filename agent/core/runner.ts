@@ -198,17 +198,32 @@ function baseOptions(opts: Pick<RunOptions, 'env' | 'cwd' | 'signal'>) {
   } as const;
 }
 
+export interface ExecaRunnerOptions {
+  /** Called with each finished run's record, as it is recorded (a log of slow commands). */
+  onRecord?: (record: RunRecord) => void;
+}
+
 /** The production runner, on execa. */
 export class ExecaRunner implements Runner {
   readonly #history: RunRecord[] = [];
+  readonly #onRecord: ((record: RunRecord) => void) | undefined;
+  constructor(opts: ExecaRunnerOptions = {}) {
+    this.#onRecord = opts.onRecord;
+  }
   get history(): readonly RunRecord[] {
     return this.#history;
+  }
+
+  #record(result: RunResult): void {
+    const record = toRecord(result);
+    this.#history.push(record);
+    this.#onRecord?.(record);
   }
 
   /** Records a finished run and throws ToolError unless it counts as success. */
   #settle(argv: readonly string[], outcome: ExecaOutcome, started: number, okExitCodes: readonly number[] = [0]): RunResult {
     const result = outcomeToResult(argv, outcome, started);
-    this.#history.push(toRecord(result));
+    this.#record(result);
     if (!okExitCodes.includes(result.exitCode) || result.timedOut) throw new ToolError(result);
     return result;
   }
@@ -305,7 +320,7 @@ export class ExecaRunner implements Runner {
         ...outcomeToResult(argv, { ...outcome, stdout, stderr }, started),
         ...(outcome.signal ? { signal: outcome.signal } : {}),
       };
-      this.#history.push(toRecord(r));
+      this.#record(r);
       return r;
     })();
     return { argv, pid, exited, kill, stderrTail: () => stderr };
