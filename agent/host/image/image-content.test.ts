@@ -113,6 +113,10 @@ describe('tiny OS image', () => {
     expect(await ls(kdir)).not.toMatch(/\bsound\b/);
     expect(await ls(`${kdir}/drivers`)).not.toMatch(/\b(gpu|media|infiniband|usb)\b/);
     expect(await ls(`${kdir}/drivers`)).toMatch(/\bvirtio\b/);
+    // SCSI's core stays (AHCI disks are sd_mod's), its HBA drivers go.
+    expect(await ls(`${kdir}/drivers/scsi`)).toMatch(/\bsd_mod\.ko\b/);
+    expect(await ls(`${kdir}/drivers/scsi`)).not.toMatch(/\b(lpfc|qla2xxx|mpt3sas|megaraid)\b/);
+    expect(modules.has('lpfc.ko')).toBe(false);
     expect(built.meta.raw_size).toBeLessThan(900 * 2 ** 20);
   });
 
