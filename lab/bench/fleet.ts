@@ -34,7 +34,7 @@ import { md5WithHole } from './fleet-verify.js';
 const out = (l: string): void => void process.stdout.write(l + '\n');
 /** Parallel curl streams for the ceiling (one node namespace, one connection each). */
 const CEILING_STREAMS = 8;
-/** The lab's deploy image as published (debian-bookworm-deploy.img.gz): bytes on the wire per real node. */
+/** The deploy image as an operator would publish it (every driver, gzip: debian-bookworm-deploy.img.gz): bytes on the wire per real node. */
 const REAL_IMAGE_BYTES = 312_458_320;
 
 interface Shared {
