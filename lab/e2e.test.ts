@@ -203,15 +203,17 @@ const deployed = once(async () => {
 });
 
 /**
- * One power cut: a keep_data run is reset at `point` (QMP reset: the guest loses
- * whatever it had not flushed), the node PXE-boots the bootstrap again and Nailgun
+ * One power cut: a keep_data run loses power at `point` (its QEMU stops and a new one
+ * starts on the same disks: the guest loses whatever it had not flushed), the node PXE-boots the bootstrap again and Nailgun
  * hears of the lost run; then a re-run must succeed, verify exactly and leave /srv's
  * data as it was. The last cut's re-run is the file's final run (image server down).
  */
 async function powerCutCase(node: MockNode, data: Record<string, any>, point: CutPoint, sha: string, last: boolean): Promise<void> {
   const reached = cutReached(point);
   let cut = false;
+  let powerCut: Promise<void> | undefined;
   const before = node.discoveries;
+  const qemuBefore = vm()?.pid;
   const a = await runProvision(env, n, node, data, {
     runArgs: RUN_ARGS,
     stage: `provision (power cut: ${describeCut(point)})`,
@@ -219,11 +221,18 @@ async function powerCutCase(node: MockNode, data: Record<string, any>, point: Cu
       records.node11.agentLine(l);
       if (!cut && reached(l)) {
         cut = true;
-        setTimeout(() => void vm()?.reset(), point.delayMs);
+        // A fresh QEMU on the same disks (lab.powerCut), not a QMP reset: see Lab.powerCut.
+        setTimeout(() => {
+          powerCut = lab.powerCut(n.name);
+          powerCut.catch(() => undefined);
+        }, point.delayMs);
       }
     },
   });
   expect(cut, `the run never reached ${describeCut(point)}: exit ${a.result.exitCode} ${a.result.stderrTail.slice(-500)}`).toBe(true);
+  await powerCut;
+  // The power came back through a new QEMU process, on the same disks.
+  expect(vm()?.pid).not.toBe(qemuBefore);
   expect(a.result.exitCode, a.result.stderrTail.slice(-1000)).toBe(LOST_TASK_EXIT);
   expect(node.discoveries).toBeGreaterThan(before);
   expect(lab.nailgun.node(node.id)?.status).toBe('error');

@@ -1,6 +1,6 @@
 // Where a power cut lands in a provisioning run, told by the agent's own log
 // events: the run's steps (run.step.start), partitioning's sub-steps
-// (partition.step.start) and the image's progress. The lab resets the node's VM
+// (partition.step.start) and the image's progress. The lab cuts the node's power
 // once a run has reached the cut point (plus a delay inside the step).
 import { z } from 'zod';
 import { parseJsonAs } from '../agent/core/parse-json.js';
