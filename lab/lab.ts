@@ -138,8 +138,9 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       }
       return spec.macs.map((mac, i) => ({ mac, netdev: { kind: 'tap', ifname: (t as string[])[i] as string } }));
     };
-    /** A new QEMU for the node, on its disk files (created at the first power-on; kept across power cycles). */
-    const startNodeVm = async (spec: LabNodeSpec): Promise<void> => {
+    /** A new QEMU for the node (its current one stopped first), on its disk files (created at the first power-on; kept across power cycles). */
+    const freshNodeVm = async (spec: LabNodeSpec): Promise<void> => {
+      await vms.get(spec.name)?.dispose();
       const vmDir = join(dir, 'vm-' + spec.name);
       vms.set(spec.name, await startVm({
         name: spec.name,
@@ -186,8 +187,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
           return true;
         }
         if (!vm || vm.exited()) {
-          if (vm) await vm.dispose();
-          await startNodeVm(spec);
+          await freshNodeVm(spec);
           return true;
         }
         if (action === 'reboot') await vm.reset();
@@ -232,10 +232,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       serialTail: (name, chars = 4000) => vms.get(name)?.serialText().slice(-chars) ?? '',
       powerCut: async (name) => {
         const spec = specs.get(name);
-        const vm = vms.get(name);
-        if (!spec || !vm) throw new ForgeError('LAB_FAILED', `no running VM for node ${name}`);
-        await vm.dispose();
-        await startNodeVm(spec);
+        if (!spec || !vms.has(name)) throw new ForgeError('LAB_FAILED', `no running VM for node ${name}`);
+        await freshNodeVm(spec);
       },
       masterUrl,
       imagesUrl: master.imagesUrl,
