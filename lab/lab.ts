@@ -140,6 +140,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     };
     /** A new QEMU for the node (its current one stopped first), on its disk files (created at the first power-on; kept across power cycles). */
     const freshNodeVm = async (spec: LabNodeSpec): Promise<void> => {
+      // A node this lab already ran keeps one console across its QEMUs (waits hold offsets into it).
+      const again = vms.has(spec.name);
       await vms.get(spec.name)?.dispose();
       const vmDir = join(dir, 'vm-' + spec.name);
       vms.set(spec.name, await startVm({
@@ -153,6 +155,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
         boot: { kind: 'pxe' },
         ...(spec.firmware ? { firmware: spec.firmware } : {}),
         ...(spec.secureBoot ? { secureBoot: true } : {}),
+        ...(again ? { appendSerial: true } : {}),
       }, { runner: o.runner, dir: vmDir, keepDir: true }));
     };
     const installerDir = join(dir, 'cobbler', DEFAULT_PROFILES.os);
@@ -186,12 +189,11 @@ export async function startLab(o: LabOptions): Promise<Lab> {
           if (vm) await vm.powerdown();
           return true;
         }
-        if (!vm || vm.exited()) {
-          await freshNodeVm(spec);
-          return true;
-        }
-        if (action === 'reboot') await vm.reset();
-        else await vm.powerOn();
+        if (action === 'on' && vm && !vm.exited() && (await vm.status()).running) return true;
+        // Power-on and reboot start a new QEMU on the node's disks, as a power cycle, not a
+        // QMP reset: a reset keeps QEMU's translations of the old RAM, and the next boot
+        // pays for invalidating them as it overwrites that RAM (see powerCut).
+        await freshNodeVm(spec);
         return true;
       },
     });

@@ -124,6 +124,32 @@ describe('startVm (real QEMU under TCG)', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   }, 240_000);
 
+  it('a new QEMU in the same directory with appendSerial continues the console: an offset taken before it stays valid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-vm-append-'));
+    const spec: VmSpec = { name: 'cyc', memMiB: 256, disks: [{ sizeMiB: 8 }], nics: [], boot: { kind: 'kernel', kernel, initrd, append: 'console=ttyS0,115200 quiet' } };
+    const marker = new RegExp(TINY_INIT_MARKER, 'g');
+    try {
+      let offset = 0;
+      {
+        await using first = await startVm(spec, { runner, dir, keepDir: true });
+        await first.waitForSerial(new RegExp(TINY_INIT_MARKER), 90_000);
+        offset = first.serialText().length;
+      }
+      await using second = await startVm({ ...spec, appendSerial: true }, { runner, dir, keepDir: true });
+      await second.waitForSerial(new RegExp(TINY_INIT_MARKER), 90_000, offset);
+      // Both boots are in the one log, the first one's bytes unchanged.
+      expect(second.serialText().match(marker)?.length).toBe(2);
+      expect(second.serialText().slice(0, offset).match(marker)?.length).toBe(1);
+      await second.stop();
+      // Without it, a new QEMU starts the log afresh.
+      await using third = await startVm(spec, { runner, dir, keepDir: true });
+      await third.waitForSerial(new RegExp(TINY_INIT_MARKER), 90_000);
+      expect(third.serialText().match(marker)?.length).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('PXE-boots iPXE from the TFTP root, which calls back over HTTP with the fixed MAC; nothing unforwarded is reachable', async () => {
     const seen: string[] = [];
     const srv: Server = createServer((req, res) => {

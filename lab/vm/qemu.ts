@@ -71,6 +71,11 @@ export interface VmSpec {
   /** UEFI with Secure Boot enforced: OVMF's Secure Boot build, Microsoft's keys enrolled (Debian's ovmf). */
   secureBoot?: boolean;
   accel?: 'tcg' | 'kvm';
+  /**
+   * Append to serial.log instead of starting it afresh: a new QEMU for the same node (a
+   * power cycle) continues its console, so offsets taken before the cycle stay valid.
+   */
+  appendSerial?: boolean;
 }
 
 /**
@@ -141,6 +146,8 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     // Secure Boot's variable store is writable only from SMM: both must be on, or OVMF stops.
     '-machine', spec.secureBoot ? 'q35,smm=on' : 'q35',
     '-accel', spec.accel ?? 'tcg',
+    // No -cpu: under TCG, `max` was 2–3x slower (the AVX2/SSE4 code paths it makes
+    // libraries pick are emulated slower than qemu64's plain x86-64; NOTES).
     '-m', String(spec.memMiB ?? 1536),
     '-smp', String(spec.cpus ?? 1),
     '-nodefaults',
@@ -151,7 +158,7 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     // A console socket that also logs: QEMU writes every byte to serial.log whether a
     // client is attached or not (checked with QEMU 7.2; everything in the lab waits on
     // serial.log lines). An attached client that stops reading stalls the guest's output.
-    '-chardev', `socket,id=ser0,path=${consoleSocketOf(files)},server=on,wait=off,logfile=${files.serialLog}`,
+    '-chardev', `socket,id=ser0,path=${consoleSocketOf(files)},server=on,wait=off,logfile=${files.serialLog}${spec.appendSerial ? ',logappend=on' : ''}`,
     '-serial', 'chardev:ser0',
     '-qmp', `unix:${files.qmpSocket},server=on,wait=off`,
     '-qmp', `unix:${controlSocketOf(files)},server=on,wait=off`,
