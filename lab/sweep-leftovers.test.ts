@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingRunner } from '../agent/core/runner.js';
 import { ownersToStop } from './commands/down.js';
+import { RADVD_DIR_PREFIX } from './master/router-adverts.js';
+import { pollUntil } from './vm/wait.js';
 import type { LabResource } from './resources.js';
-import { removeLeftovers } from './sweep-leftovers.js';
+import { processGone, removeLeftovers } from './sweep-leftovers.js';
 
 describe('removeLeftovers', () => {
   const dirs: string[] = [];
@@ -47,6 +50,41 @@ describe('removeLeftovers', () => {
     expect(existsSync(stateFile)).toBe(false);
     expect(report.failed).toEqual([]);
     expect(report.removed).toHaveLength(5);
+  });
+});
+
+describe('removeLeftovers: a leftover radvd', () => {
+  /** A stand-in for radvd and its privsep child: a process-group leader and the child's pid, as the lab starts radvd. */
+  const spawnGroup = async (): Promise<{ leader: number; child: number }> => {
+    const p = spawn('sh', ['-c', 'sleep 600 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = await new Promise<number>((resolve) => p.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    return { leader: p.pid as number, child };
+  };
+
+  it('stops its whole process group and removes its config directory; a config outside the lab\'s directories stays', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'forge-sweep-radvd-'));
+    const own = join(tmp, `${RADVD_DIR_PREFIX}fmbr97x9-Ab12`);
+    const foreign = join(tmp, 'elsewhere');
+    for (const d of [own, foreign]) mkdirSync(d);
+    const a = await spawnGroup();
+    const b = await spawnGroup();
+    const pids = [a.leader, a.child, b.leader, b.child];
+    try {
+      const found: LabResource[] = [
+        { kind: 'radvd', id: String(a.leader), state: 'leftover', detail: `config ${join(own, 'radvd.conf')}` },
+        { kind: 'radvd', id: String(b.leader), state: 'leftover', detail: `config ${join(foreign, 'radvd.conf')}` },
+      ];
+      expect(pids.filter(processGone)).toEqual([]);
+      const report = await removeLeftovers(new RecordingRunner(), async () => found);
+      expect(report.failed).toEqual([]);
+      // Leaders and their children: the signal went to the group.
+      await pollUntil('the groups gone', async () => (pids.every(processGone) ? true : undefined), { timeoutMs: 5000, pollMs: 50 }).catch(() => undefined);
+      expect(pids.filter((p) => !processGone(p))).toEqual([]);
+      expect([existsSync(own), existsSync(foreign)]).toEqual([false, true]);
+    } finally {
+      for (const p of pids) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 
