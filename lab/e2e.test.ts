@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuiltImage } from '../agent/host/image/build-image.js';
 import { ExecaRunner } from '../agent/core/runner.js';
+import type { Inventory } from '../agent/inventory/types.js';
 import type { Plan } from '../agent/plan/types.js';
 import { publishMismatchedImage, type PublishedImage } from './images.js';
 import type { Lab } from './lab.js';
@@ -36,12 +37,13 @@ import {
   type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
 } from './orchestrator.js';
 import { deployNode, mcoFailedAttempts } from './deploy/deploy.js';
-import { forgetHostKey } from './deploy/ssh.js';
+import { forgetHostKey, sshRun } from './deploy/ssh.js';
 import { planOf } from './scenario-run.js';
 import { imageDataFor, labScenario, nodeData } from './scenario.js';
 import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 import { Stages } from './stages.js';
 import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
+import { bootDiskSerials, grubPcDevicesCheck } from './verify/grub-pc.js';
 import { keepDataProbe, keptFs } from './verify/keep-data.js';
 import { describeCut, cutReached, type CutPoint } from './power-cut.js';
 import { cutPoints } from '../properties/power-cut-points.js';
@@ -388,6 +390,16 @@ describe('lab end to end (a two-disks-raid-lvm node; container master, TCG)', ()
     expect(brokerDownFailures).toBeGreaterThan(0);
     expect(outcome.mcoFailedAttempts).toBeGreaterThanOrEqual(brokerDownFailures ?? 1);
     expect(lab.nailgun.node(node.id)).toMatchObject({ status: 'ready', errorMessage: undefined });
+    // Where an upgrade of grub-pc would reinstall GRUB: both disks, asked of the node (debconf, udev, lsblk).
+    const { attempt: final } = await bootedFromDisk();
+    const serials = bootDiskSerials(finalPlan(final)?.bootloader.disks ?? [], node.inventory as Inventory);
+    expect(serials).toEqual(['forge-disk1', 'forge-disk2']);
+    const ip = await lab.deploy.nodeIp(mac);
+    if (!ip) throw new Error(`no address for ${mac}`);
+    const grubPc = await grubPcDevicesCheck((argv) => sshRun(runner, lab.deploy.key, ip, argv, { timeoutMs: 60_000 }), serials);
+    process.stdout.write(`${grubPc.ok ? 'PASS' : 'FAIL'} ${grubPc.name}: ${grubPc.detail}\n`);
+    records.node11.addChecks([grubPc]);
+    expect(grubPc, grubPc.detail).toMatchObject({ ok: true });
   }, TEST_TIMEOUT);
 
   it('host side, after power-off: both disks carry the planned GPT, GRUB and a kernel on the RAID1 /boot members', async () => {

@@ -4,6 +4,7 @@ import { silentLogger } from '../core/log.js';
 import { RecordingRunner } from '../core/runner.js';
 import type { Plan, PlannedFs } from '../plan/types.js';
 import { fstabEntries, renderFstab } from './fstab.js';
+import { grubPcSelections } from './grub-pc-devices.js';
 import { efiLoadersSigned, expectedRootArg, installBootloader, missingKernelParams } from './install.js';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,8 @@ function plan(esp = false): Plan {
 
 describe('installBootloader (recorded)', () => {
   it('mounts by depth, binds, installs GRUB on every boot disk, then unmounts in reverse', async () => {
-    const runner = new RecordingRunner();
+    const inputs = new Map<string, unknown>();
+    const runner = new RecordingRunner({ respond: (argv, o) => void inputs.set(argv.join(' '), o.input) });
     const ctx = createCtx({ runner, log: silentLogger, dryRun: true });
     const report = await installBootloader(ctx, plan(true));
     const cmds = runner.planned.map((a) => a.join(' ').replace(/\/tmp\/forge-target-\w+/g, 'T').replace(/\/tmp\/forge-grub-\w+/g, 'G').replace(/\/run\/forge-grub-probe-\w+/g, '/run/M'));
@@ -65,6 +67,8 @@ describe('installBootloader (recorded)', () => {
       'mount --bind /run/M/memo T/usr/sbin/grub-probe',
       'chroot T grub-install --target=i386-pc --no-floppy /dev/sda',
       ...GRUB_BESIDE_MKCONFIG,
+      // grub-pc's install_devices: every disk GRUB went on (grub-pc-devices.ts).
+      'chroot T debconf-set-selections',
       'umount T/usr/sbin/grub-probe',
       'umount T/usr/bin/udevadm',
       'umount T/run',
@@ -78,6 +82,9 @@ describe('installBootloader (recorded)', () => {
     ]);
     expect(report.efi).toBe(true);
     expect(report.fstab.map((e) => e.mount)).toEqual(['/', '/boot', '/boot/efi', '/var/lib/glance', 'none']);
+    expect(report.grubPcDevices).toEqual(['/dev/sda', '/dev/sdb']);
+    const selections = [...inputs].find(([argv]) => argv.endsWith(' debconf-set-selections'));
+    expect(selections?.[1]).toBe(grubPcSelections(['/dev/sda', '/dev/sdb']));
   });
 
   it('a later disk\'s GRUB failing beside grub-mkconfig: that install is the error, grub-mkconfig still settles, everything unmounted', async () => {

@@ -17,6 +17,7 @@ import { MountStack } from '../tools/mount.js';
 import { fstabEntries, mountDepth, renderFstab, type FstabEntry } from './fstab.js';
 import { assertInsideTarget, targetPath } from './target-path.js';
 import { maskUdevadm } from './udevadm-mask.js';
+import { diskIdOf, GRUB_DPKG_CLOUD_FILE, grubDpkgCloudCfg, grubPcSelections, hasGrubPc } from './grub-pc-devices.js';
 import { memoizeGrubProbe } from './grub-probe-memo.js';
 import {
   CLOUD_DATASOURCE_FILE,
@@ -33,6 +34,8 @@ export interface BootloaderReport {
   rootDevice: string;
   rootUuid: string;
   biosDisks: string[];
+  /** What grub-pc will reinstall GRUB on when it is upgraded (its debconf answer): every BIOS disk. */
+  grubPcDevices?: string[];
   efi: boolean;
   /** The ESP holds shim and the signed GRUB: the node boots with Secure Boot on (false: unsigned GRUB, Secure Boot off only). */
   efiSigned?: boolean;
@@ -171,6 +174,23 @@ export function missingKernelParams(cfg: string, kernelParams: string): string[]
   return want.filter((p) => lines.some((l) => !l.has(p)));
 }
 
+/**
+ * Answers grub-pc's install_devices with every disk GRUB went on (by-id, as grub-pc
+ * names them) and keeps cloud-init's grub_dpkg from answering it again with one disk.
+ */
+async function recordGrubPcDevices(ctx: Ctx, root: string, disks: readonly string[]): Promise<string[] | undefined> {
+  if (!disks.length || !(ctx.dryRun || hasGrubPc(root))) return undefined;
+  // A dry run names the disks as planned: their by-id names are the node's to read.
+  const devices = ctx.dryRun ? [...disks] : disks.map((d) => diskIdOf(d) ?? d);
+  await chrootRun(ctx, root, ['debconf-set-selections'], { input: grubPcSelections(devices) });
+  await writeTargetFile(ctx, root, GRUB_DPKG_CLOUD_FILE, grubDpkgCloudCfg());
+  ctx.log.info('bootloader.grub_pc_devices', {
+    devices,
+    why: 'an upgrade of grub-pc reinstalls GRUB on these; cloud-init would have named only the disk holding /boot',
+  });
+  return devices;
+}
+
 async function configure(ctx: Ctx, plan: Plan, root: string, stack: MountStack): Promise<BootloaderReport> {
   const bl = plan.bootloader;
   const uuids = await readUuids(ctx, plan.fss.filter((f) => f.type === 'swap' || f.mount.startsWith('/')));
@@ -235,6 +255,7 @@ async function configure(ctx: Ctx, plan: Plan, root: string, stack: MountStack):
   const [installed, configured] = await Promise.allSettled([installs, mkconfig]);
   if (installed.status === 'rejected') throw installed.reason;
   if (configured.status === 'rejected') throw configured.reason;
+  const grubPcDevices = await recordGrubPcDevices(ctx, root, bl.disks);
 
   if (!ctx.dryRun) {
     const cfg = await readFile(join(root, 'boot/grub/grub.cfg'), 'utf8');
@@ -254,6 +275,7 @@ async function configure(ctx: Ctx, plan: Plan, root: string, stack: MountStack):
     rootDevice: bl.rootDevice,
     rootUuid,
     biosDisks: [...bl.disks],
+    ...(grubPcDevices ? { grubPcDevices } : {}),
     efi: Boolean(bl.espDevice),
     ...(efiSigned === undefined ? {} : { efiSigned }),
     fstab,

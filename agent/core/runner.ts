@@ -327,7 +327,7 @@ export class ExecaRunner implements Runner {
   }
 }
 
-export type Responder = (argv: readonly string[]) => Partial<Pick<RunResult, 'stdout' | 'stderr' | 'exitCode'>> | undefined;
+export type Responder = (argv: readonly string[], opts: RunOptions) => Partial<Pick<RunResult, 'stdout' | 'stderr' | 'exitCode'>> | undefined;
 
 /**
  * Records every command instead of running it: `--dry-run` and unit tests.
@@ -358,7 +358,7 @@ export class RecordingRunner implements Runner {
     checkArgv(argv);
     this.calls.push(argv);
     if (opts.readOnly && this.#probe) return this.#probe.run(argv, opts);
-    const scripted = this.#respond?.(argv) ?? {};
+    const scripted = this.#respond?.(argv, opts) ?? {};
     const result: RunResult = {
       argv,
       exitCode: scripted.exitCode ?? 0,
