@@ -153,7 +153,8 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     '-nodefaults',
     '-display', 'none',
     '-vga', 'none',
-    // Guest poweroff leaves QEMU running in "shutdown" state, so power-on is reset+cont (IPMI-like).
+    // Guest poweroff leaves QEMU in "shutdown" state (waitForPowerOff sees it); the lab powers a
+    // node on again with a new QEMU on the same disks (lab.ts), not a reset.
     '-no-shutdown',
     // A console socket that also logs: QEMU writes every byte to serial.log whether a
     // client is attached or not (checked with QEMU 7.2; everything in the lab waits on
@@ -240,7 +241,6 @@ export interface StartedVm extends AsyncDisposable {
   powerdown(): Promise<void>;
   /** Hard reset (also powers a VM back on after a guest poweroff, as QEMU runs with -no-shutdown). */
   reset(): Promise<void>;
-  powerOn(): Promise<void>;
   /** Pulls disk `i` out of the running guest (a hotplug disk: the guest sees it vanish). */
   detachDisk(i: number): Promise<void>;
   /** Waits until the guest has powered itself off (status "shutdown") or QEMU exited. */
@@ -327,11 +327,6 @@ export async function startVm(spec: VmSpec, opts: StartOptions): Promise<Started
       detachDisk: async (i) => {
         if (!spec.disks[i]?.hotplug) throw new ForgeError('USAGE', `vm ${spec.name}: disk ${i} is not hot-pluggable`, { field: `disks[${i}].hotplug` });
         await q.execute('device_del', { id: diskDeviceId(i) });
-      },
-      powerOn: async () => {
-        const s = await q.queryStatus();
-        if (s.status === 'shutdown' || s.status === 'guest-panicked') await q.reset();
-        if (!s.running) await q.execute('cont');
       },
       waitForPowerOff: async (timeoutMs) => {
         await pollUntil(`vm ${spec.name} power off`, async () => {
