@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOUD_INIT_PYTHON } from '../testing/cloud-init.js';
 import { privateDebconf } from '../testing/debconf-db.js';
-import { diskIdOf, grubDpkgCloudCfg, grubPcSelections } from './grub-pc-devices.js';
+import { diskIdOf, grubDpkgCloudCfg, grubPcSelections, installDevicesOf, parseDebconfShow } from './grub-pc-devices.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'forge-grub-pc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -40,12 +40,9 @@ describe('grubPcSelections', () => {
     expect(set.stderr).toBe('');
     const show = spawnSync('debconf-show', ['grub-pc'], { env, encoding: 'utf8' });
     expect(show.status, show.stderr).toBe(0);
-    const answers = Object.fromEntries(show.stdout.trim().split('\n').map((l) => {
-      const m = /^\*?\s*([^:]+):\s?(.*)$/.exec(l) as RegExpExecArray;
-      return [m[1], m[2]];
-    }));
-    // grub-pc's postinst splits the answer on blanks and strips each trailing comma.
-    expect((answers['grub-pc/install_devices'] as string).split(/\s+/).map((d) => d.replace(/,$/, ''))).toEqual(disks);
+    const answers = parseDebconfShow(show.stdout);
+    // As grub-pc's postinst reads it: split on blanks, each trailing comma dropped.
+    expect(installDevicesOf(answers['grub-pc/install_devices'] as string)).toEqual(disks);
     expect(answers['grub-pc/install_devices_empty']).toBe('false');
   });
 

@@ -62,3 +62,16 @@ export function grubPcSelections(devices: readonly string[]): string {
     '',
   ].join('\n');
 }
+
+/** `debconf-show PACKAGE` output → question → value (the leading `*` marks a seen question). */
+export function parseDebconfShow(out: string): Record<string, string> {
+  const answers: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const m = /^[* ] ([^:\s]+):(?: (.*))?$/.exec(line);
+    if (m) answers[m[1] as string] = m[2] ?? '';
+  }
+  return answers;
+}
+
+/** grub-pc's multiselect answer as its postinst reads it: split on blanks, each trailing comma dropped. */
+export const installDevicesOf = (answer: string): string[] => answer.split(/\s+/).map((d) => d.replace(/,$/, '')).filter(Boolean);

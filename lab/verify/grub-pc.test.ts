@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { grubPcSelections } from '../../agent/bootloader/grub-pc-devices.js';
+import { grubPcSelections, installDevicesOf, parseDebconfShow } from '../../agent/bootloader/grub-pc-devices.js';
 import type { RunResult } from '../../agent/core/runner.js';
 import { privateDebconf } from '../../agent/testing/debconf-db.js';
-import { grubPcDevicesCheck, installDevicesOf, parseDebconfShow } from './grub-pc.js';
+import { grubPcDevicesCheck } from './grub-pc.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'forge-grub-pc-check-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -2,21 +2,9 @@
 // Asked of the node itself: debconf's own reader for grub-pc's answer, the node's udev
 // for what each named link is, and the disk's serial as the kernel reports it — compared
 // with the serials the lab gave the VM's boot disks, not with anything the agent wrote.
+import { installDevicesOf, parseDebconfShow } from '../../agent/bootloader/grub-pc-devices.js';
 import type { RunResult } from '../../agent/core/runner.js';
 import type { Check } from './first-boot.js';
-
-/** `debconf-show PACKAGE` output → question → value (the leading `*` marks a seen question). */
-export function parseDebconfShow(out: string): Record<string, string> {
-  const answers: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const m = /^[* ] ([^:\s]+):(?: (.*))?$/.exec(line);
-    if (m) answers[m[1] as string] = m[2] ?? '';
-  }
-  return answers;
-}
-
-/** grub-pc's multiselect answer as its postinst reads it: split on blanks, each trailing comma dropped. */
-export const installDevicesOf = (answer: string): string[] => answer.split(/\s+/).map((d) => d.replace(/,$/, '')).filter(Boolean);
 
 export const GRUB_PC_CHECK = 'grub-pc: an upgrade reinstalls GRUB on every boot disk (debconf install_devices)';
 
@@ -46,3 +34,4 @@ export function bootDiskSerials(bootDisks: readonly string[], inventory: { disks
   const serials = bootDisks.map((d) => inventory?.disks.find((x) => x.path === d)?.serial);
   return serials.every((s): s is string => Boolean(s)) ? serials : [];
 }
+
