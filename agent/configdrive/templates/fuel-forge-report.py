@@ -22,7 +22,8 @@ SENT = "/var/lib/fuel-forge/report-sent"
 def log(msg):
     os.makedirs(os.path.dirname(LOG), exist_ok=True)
     with open(LOG, "a") as f:
-        f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ ", time.gmtime()) + msg + "\n")
+        now = time.time()
+        f.write(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ " % (now % 1 * 1000) + msg + "\n")
 
 
 def run(argv):
@@ -282,10 +283,12 @@ def send():
     # (~4 s of CPU on an emulated node) just to print them again as text.
     ci_blame = warm_cloud_init(["analyze", "blame"])
     status = cloud_init_status()
+    log("cloud-init %s (exit %s)" % (status.get("status"), status.get("exit_code")))
     node_facts = {}
     with ThreadPoolExecutor(max_workers=6) as pool:
         # Facts once the boot is over (failed units are final then), beside systemd's analysis.
-        analysis = boot_analysis(pool, then=lambda: node_facts.update(facts()), ci_blame=ci_blame)
+        analysis = boot_analysis(pool, then=lambda: (log("boot over"), node_facts.update(facts())), ci_blame=ci_blame)
+    log("boot analysed")
     body = {
         "uid": cfg.get("uid"),
         "hostname": cfg.get("hostname"),
