@@ -5,22 +5,45 @@
 # ours, e.g. mcollective's server.cfg with the broker and identity), then hands the
 # "provisioned" call-back to a separate unit that waits for cloud-init to finish.
 set -u
-. /etc/fuel-forge/firstboot.env
-log() { echo "$(date -u +%FT%TZ) $*" >> /var/log/fuel-forge/firstboot.log; }
-mkdir -p /var/log/fuel-forge
+# Where /etc and the log live (tests point them elsewhere).
+ETC=${FUEL_FORGE_ETC:-/etc}
+LOG_DIR=${FUEL_FORGE_LOG_DIR:-/var/log/fuel-forge}
+. "$ETC/fuel-forge/firstboot.env"
+log() { echo "$(date -u +%FT%TZ) $*" >> "$LOG_DIR/firstboot.log"; }
+mkdir -p "$LOG_DIR"
+# Whether unit $1 is active since after each of its config files (under /etc) was last
+# written: then it read ours. Unknown (no --timestamp=unix before systemd 248, a file
+# written in the same second) counts as no.
+running_since_config() {
+  u=$1; shift
+  systemctl is-active --quiet "$u.service" || return 1
+  since=$(systemctl show --timestamp=unix -P ActiveEnterTimestamp "$u.service" 2>/dev/null) || return 1
+  since=${since#@}
+  case $since in ''|*[!0-9]*) return 1 ;; esac
+  for f in "$@"; do
+    [ -e "$ETC/$f" ] || continue
+    [ "$(stat -c %Y "$ETC/$f")" -lt "$since" ] || return 1
+  done
+}
+# svc NAME yes|no CONFIG...: the service switch, and a restart only when the running
+# service has not read the config cloud-init wrote (on Debian, write_files runs before
+# any multi-user service starts; a restart there cost a second start-up — seconds of
+# Ruby under emulation — while the master may already be calling).
 svc() {
+  name=$1 want=$2; shift 2
   command -v systemctl >/dev/null 2>&1 || return 0
-  systemctl cat "$1.service" >/dev/null 2>&1 || { log "service $1 not installed"; return 0; }
+  systemctl cat "$name.service" >/dev/null 2>&1 || { log "service $name not installed"; return 0; }
   # enable/disable only when it changes something: on Debian each goes through
   # systemd-sysv-install (update-rc.d), seconds on a slow boot.
-  if [ "$2" = yes ]; then
-    systemctl is-enabled --quiet "$1.service" || systemctl enable "$1.service"
-    systemctl restart --no-block "$1.service"
-  elif systemctl is-enabled --quiet "$1.service"; then systemctl disable --now "$1.service"
-  else systemctl stop "$1.service"; fi
-  log "service $1 enabled=$2"
+  if [ "$want" = yes ]; then
+    systemctl is-enabled --quiet "$name.service" || systemctl enable "$name.service"
+    if running_since_config "$name" "$@"; then log "service $name already running with its config"
+    else systemctl restart --no-block "$name.service"; fi
+  elif systemctl is-enabled --quiet "$name.service"; then systemctl disable --now "$name.service"
+  else systemctl stop "$name.service"; fi
+  log "service $name enabled=$want"
 }
-svc puppet "$PUPPET_ENABLE"
-svc mcollective "$MCO_ENABLE"
+svc puppet "$PUPPET_ENABLE" puppet/puppet.conf default/puppet
+svc mcollective "$MCO_ENABLE" mcollective/server.cfg default/mcollective
 log "scheduling provisioned report"
 exec /usr/bin/python3 /usr/local/sbin/fuel-forge-report --schedule
