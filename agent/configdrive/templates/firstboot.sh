@@ -1,9 +1,9 @@
 #!/bin/sh
 # fuel-forge first-boot script (text/x-shellscript, runs once per instance in
-# cloud-final): applies the puppet/mcollective service switches (a service the
-# image started before cloud-init wrote its config is restarted: it must read
-# ours, e.g. mcollective's server.cfg with the broker and identity), then hands the
-# "provisioned" call-back to a separate unit that waits for cloud-init to finish.
+# cloud-final): hands the "provisioned" call-back to a separate unit that waits for
+# cloud-init to finish, then applies the puppet/mcollective service switches (a service
+# the image started before cloud-init wrote its config is restarted: it must read
+# ours, e.g. mcollective's server.cfg with the broker and identity).
 set -u
 # Where /etc and the log live (tests point them elsewhere).
 ETC=${FUEL_FORGE_ETC:-/etc}
@@ -43,7 +43,9 @@ svc() {
   else systemctl stop "$name.service"; fi
   log "service $name enabled=$want"
 }
+# The call-back first: it waits for cloud-init to finish (these switches included), and its
+# start-up (Python and cloud-init's own imports, seconds on a slow node) overlaps them.
+log "scheduling provisioned report"
+/usr/bin/python3 /usr/local/sbin/fuel-forge-report --schedule || log "scheduling the provisioned report failed: exit $?"
 svc puppet "$PUPPET_ENABLE" puppet/puppet.conf default/puppet
 svc mcollective "$MCO_ENABLE" mcollective/server.cfg default/mcollective
-log "scheduling provisioned report"
-exec /usr/bin/python3 /usr/local/sbin/fuel-forge-report --schedule
