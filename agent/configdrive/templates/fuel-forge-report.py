@@ -279,9 +279,9 @@ def facts():
 def send():
     with open(CONFIG) as f:
         cfg = json.load(f)
+    ci_blame = warm_cloud_init(["analyze", "blame"])
     # Its JSON holds every field `status --long` prints: no second cloud-init start-up
     # (~4 s of CPU on an emulated node) just to print them again as text.
-    ci_blame = warm_cloud_init(["analyze", "blame"])
     status = cloud_init_status()
     log("cloud-init %s (exit %s)" % (status.get("status"), status.get("exit_code")))
     node_facts = {}
