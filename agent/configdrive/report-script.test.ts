@@ -91,7 +91,7 @@ describe('first-boot report: boot analysis', () => {
 
 describe('first-boot report: cloud-init started ahead', () => {
   // A first boot's cloud-init events, as a lab node's /var/log/cloud-init.log held them.
-  const EVENTS = fileURLToPath(new URL('../../fixtures/tool-output/cloud-init/first-boot-events.log', import.meta.url));
+  const EVENTS = fileURLToPath(new URL('../../fixtures/tool-output/cloud-init/first-boot-events.txt', import.meta.url));
 
   it("loads cloud-init's entry point, runs only on cue, and prints what cloud-init's own command prints", async () => {
     const out = join(work, 'warm-blame.txt');
