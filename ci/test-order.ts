@@ -7,26 +7,25 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Minutes per VM file, measured from a clean-clone `npm test` (rounded up; 2026-11-30, after every lab
- * reboot became a fresh QEMU, on a machine ~1.6x slower under TCG than the one of the README's earlier
- * figures: only the order and the proportions matter here). The two lanes of that run: lab/e2e.test.ts
- * 32.6 min, the other files 34.9 min together.
+ * Minutes per VM file, measured from a clean-clone `npm test` (2026-11-30, evening, on a machine ~1.6x
+ * slower under TCG than the one of the README's earlier figures: only the order and the proportions
+ * matter here). The two lanes of that run: lab/e2e.test.ts 28.6 min, the other files 30.3 min together.
  */
 export const VM_MINUTES: Readonly<Record<string, number>> = {
-  'lab/e2e.test.ts': 32.6, // 41 before the lab bridge answered iPXE's IPv6 and ProxyDHCP questions
-  'lab/e2e-ceph.test.ts': 8.3,
-  'lab/uefi.vm.test.ts': 4.9,
-  'lab/classic/installer-boot.vm.test.ts': 4.7,
-  'properties/lab-provision.property.test.ts': 3.5,
-  'lab/disk-faults.vm.test.ts': 3.3,
-  'agent/partition/fuel-agent-keep.vm.test.ts': 2.2,
-  'agent/partition/lvm-md.vm.test.ts': 2,
-  'lab/master/deploy-services.test.ts': 1.8,
-  'lab/kept-lab.vm.test.ts': 1.1,
-  'lab/vm/run-in-vm.test.ts': 1,
-  'lab/vm/qemu.test.ts': 0.9,
+  'lab/e2e.test.ts': 28.6, // 41 before the lab bridge answered iPXE's IPv6 and ProxyDHCP questions
+  'lab/e2e-ceph.test.ts': 8.1,
+  'lab/uefi.vm.test.ts': 3.9,
+  'lab/classic/installer-boot.vm.test.ts': 3.7,
+  'properties/lab-provision.property.test.ts': 2.5,
+  'lab/disk-faults.vm.test.ts': 3,
+  'agent/partition/fuel-agent-keep.vm.test.ts': 2,
+  'agent/partition/lvm-md.vm.test.ts': 1.8,
+  'lab/master/deploy-services.test.ts': 1.5,
+  'lab/kept-lab.vm.test.ts': 0.9,
+  'lab/vm/run-in-vm.test.ts': 0.8,
+  'lab/vm/qemu.test.ts': 0.7,
   'agent/host/ramdisk/ramdisk-boot.test.ts': 0.7,
-  'lab/master/master-net.test.ts': 0.7,
+  'lab/master/master-net.test.ts': 0.6,
 };
 
 export class LongestFirst extends BaseSequencer {
