@@ -36,14 +36,13 @@ import {
   bootToBootstrap, imageProgress, PROVISION_JSON, rebootToBootstrap, rebootToDisk, runProvision, runTask, verifyOnNode,
   type OrchestratedNode, type OrchestratorEnv, type ProvisionAttempt,
 } from './orchestrator.js';
-import { deployNode, mcoFailedAttempts } from './deploy/deploy.js';
-import { forgetHostKey, sshRun } from './deploy/ssh.js';
+import { deployNode, grubPcOnNode, mcoFailedAttempts } from './deploy/deploy.js';
+import { forgetHostKey } from './deploy/ssh.js';
 import { planOf } from './scenario-run.js';
 import { imageDataFor, labScenario, nodeData } from './scenario.js';
 import { DEFAULT_PROFILES } from './mocks/provision-rpc.js';
 import { Stages } from './stages.js';
 import { expectFirstBoot, firstBootChecks } from './verify/first-boot.js';
-import { bootDiskSerials, grubPcDevicesCheck } from './verify/grub-pc.js';
 import { keepDataProbe, keptFs } from './verify/keep-data.js';
 import { describeCut, cutReached, type CutPoint } from './power-cut.js';
 import { cutPoints } from '../properties/power-cut-points.js';
@@ -392,11 +391,9 @@ describe('lab end to end (a two-disks-raid-lvm node; container master, TCG)', ()
     expect(lab.nailgun.node(node.id)).toMatchObject({ status: 'ready', errorMessage: undefined });
     // Where an upgrade of grub-pc would reinstall GRUB: both disks, asked of the node (debconf, udev, lsblk).
     const { attempt: final } = await bootedFromDisk();
-    const serials = bootDiskSerials(finalPlan(final)?.bootloader.disks ?? [], node.inventory as Inventory);
+    const { serials, check: grubPc } = await grubPcOnNode(lab.deploy, mac, finalPlan(final)?.bootloader.disks ?? [], node.inventory as Inventory);
     expect(serials).toEqual(['forge-disk1', 'forge-disk2']);
-    const ip = await lab.deploy.nodeIp(mac);
-    if (!ip) throw new Error(`no address for ${mac}`);
-    const grubPc = await grubPcDevicesCheck((argv) => sshRun(runner, lab.deploy.key, ip, argv, { timeoutMs: 60_000 }), serials);
+    if (!grubPc) throw new Error(`no address for ${mac}`);
     process.stdout.write(`${grubPc.ok ? 'PASS' : 'FAIL'} ${grubPc.name}: ${grubPc.detail}\n`);
     records.node11.addChecks([grubPc]);
     expect(grubPc, grubPc.detail).toMatchObject({ ok: true });

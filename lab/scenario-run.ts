@@ -21,14 +21,12 @@ import {
   bootToBootstrap, provisionOrThrow, rebootToDisk, verifyOnNode, type OrchestratedNode, type OrchestratorEnv,
   type ProvisionReportView,
 } from './orchestrator.js';
-import { deployNode } from './deploy/deploy.js';
-import { sshRun } from './deploy/ssh.js';
+import { deployNode, grubPcOnNode } from './deploy/deploy.js';
 import type { MockNode } from './mocks/nailgun.js';
 import { nativeProvision } from './native-provision.js';
 import { dispatchProvision, requestProvision } from './provision-dispatch.js';
 import { imageDataFor, nodeData, type LabScenario } from './scenario.js';
 import { expectFirstBoot, firstBootChecks, type Check } from './verify/first-boot.js';
-import { bootDiskSerials, grubPcDevicesCheck } from './verify/grub-pc.js';
 import { keepDataProbe, keptFs } from './verify/keep-data.js';
 import { hostDiskChecks } from './verify/host-disk.js';
 import type { NodeRecord } from './report/record.js';
@@ -135,10 +133,9 @@ async function scenarioOnNode(o: Parameters<typeof runScenarioOnNode>[0]): Promi
   const deploy = await deployNode({ nailgun: lab.nailgun, stages: env.stages, deploy: lab.deploy }, { name: n.name, macs: n.macs, role: n.role ?? 'compute' }, node);
   push(...deploy.checks);
   // Where a grub-pc upgrade would put GRUB: asked of the node (image-based BIOS nodes; the installer answers it itself).
-  const serials = bootDiskSerials(plan?.bootloader.disks ?? [], node.inventory as Inventory | undefined);
-  const ip = await lab.deploy.nodeIp(n.macs[0] as string);
-  if (o.method !== 'classic' && serials.length && ip && deploy.checks[0]?.ok) {
-    push(await grubPcDevicesCheck((argv) => sshRun(o.runner, lab.deploy.key, ip, argv, { timeoutMs: 60_000 }), serials));
+  if (o.method !== 'classic' && deploy.checks[0]?.ok) {
+    const { check } = await grubPcOnNode(lab.deploy, n.macs[0] as string, plan?.bootloader.disks ?? [], node.inventory as Inventory | undefined);
+    if (check) push(check);
   }
   // Every ssh and mco call of the deployment, with its output: kept with the lab directory (--keep).
   writeFileSync(join(lab.dir, `deploy-${n.name}.log`), o.runner.history.slice(ran)

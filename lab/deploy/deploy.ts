@@ -17,6 +17,7 @@ import type { MockNode, StartedNailgun } from '../mocks/nailgun.js';
 import { putNode } from '../orchestrator.js';
 import type { Stages } from '../stages.js';
 import type { Check } from '../verify/first-boot.js';
+import { bootDiskSerials, grubPcDevicesCheck } from '../verify/grub-pc.js';
 import { mcoInventoryArgv, mcoPingArgv, parseInventory, pingIdentities, refusedLogins } from './mco.js';
 import { classifySshFailure, forgetHostKey, sshRun, type LabKey } from './ssh.js';
 
@@ -193,6 +194,23 @@ export async function mcoFailedAttempts(d: DeployEnv, ip: string): Promise<numbe
   if (x.exitCode !== 0) return undefined;
   const broker = `@${d.services.brokerIp}:`;
   return x.stdout.split('\n').filter((l) => l.includes(broker) && /Connection to \S+ failed on attempt/.test(l)).length;
+}
+
+/**
+ * Where an upgrade of grub-pc would reinstall GRUB, asked of the booted node over ssh
+ * (lab/verify/grub-pc.ts). `serials`: the plan's BIOS boot disks as the bootstrap's
+ * inventory reported them; no check when there are none or the node has no address.
+ */
+export async function grubPcOnNode(
+  d: DeployEnv,
+  mac: string,
+  bootDisks: readonly string[],
+  inventory: { disks: readonly { path: string; serial?: string }[] } | undefined,
+): Promise<{ serials: string[]; check?: Check }> {
+  const serials = bootDiskSerials(bootDisks, inventory);
+  const ip = await d.nodeIp(mac);
+  if (!serials.length || !ip) return { serials };
+  return { serials, check: await grubPcDevicesCheck((argv) => sshRun(d.runner, d.key, ip, argv, { timeoutMs: 60_000 }), serials) };
 }
 
 /** ssh, then mcollective, then the deployment step; Nailgun hears `ready` only when all three passed. */
