@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { LongestFirst } from './ci/test-order.js';
 
-// Three tiers, one `vitest run` (what `npm test` and CI run) runs them all in
-// order: unit, then system, then vm. `npm run test:unit` is the quick loop.
+// Three tiers. One `vitest run` runs them all in order: unit, then system, then
+// vm (`npm run test:only`). `npm test` and CI run each tier as its own vitest,
+// the system and vm tiers side by side (ci/run-tests.ts says why). `npm run
+// test:unit` is the quick loop.
 //
 //   unit   — no root, no loop devices, QEMU, docker or image builds; real
 //            unprivileged tools are fine (python3 + cloud-init, findmnt,
