@@ -8,7 +8,6 @@ const buildOptions = defineOptions({
   ...debootstrapOptions,
   force: { type: 'boolean', help: 'rebuild the ramdisk (and its rootfs) even when the cache has it' },
   'force-rootfs': { type: 'boolean', help: 'rebuild only the ramdisk rootfs' },
-  hardware: { type: 'string', arg: 'KIND', choices: ['any', 'vm'], default: 'any', help: 'kernel drivers kept: any (every storage and NIC driver) or vm (QEMU devices only, into <cache>/bootstrap-vm/)' },
   ...jsonOption,
 });
 
@@ -23,7 +22,6 @@ export const buildCommand = optionCommand({
       ...(values.suite ? { suite: values.suite } : {}),
       ...(values.mirror ? { mirror: values.mirror } : {}),
       ...(values.packages ? { packages: commaList(values.packages) } : {}),
-      hardware: values.hardware,
       ...(values['force-rootfs'] ? { force: 'rootfs' as const } : values.force ? { force: true } : {}),
     });
     if (values.json) io.out(JSON.stringify(b, null, 2));

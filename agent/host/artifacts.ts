@@ -40,11 +40,7 @@ export function ensureDeployImage(ctx: Ctx = buildCtx(), o: Omit<BuildImageOptio
   return once(`image:deploy:${JSON.stringify(o)}`, () => buildImage(ctx, { hardware: 'vm', compression: 'zstd', ...o, profile: 'deploy' }));
 }
 
-/**
- * vmlinuz + initrd.img of the bootstrap ramdisk with the current agent bundled in. For VM
- * hardware, like the images: its users are QEMU guests, and each of their PXE boots fetches
- * and unpacks it under TCG (the drivers of real HBAs and NICs are ~20 MB of its 115).
- */
+/** vmlinuz + initrd.img of the bootstrap ramdisk with the current agent bundled in. */
 export function ensureBootstrap(ctx: Ctx = buildCtx(), cacheDir?: string): Promise<BuiltBootstrap> {
-  return once(`bootstrap:${cacheDir ?? ''}`, () => buildBootstrap(ctx, { hardware: 'vm', ...(cacheDir === undefined ? {} : { cacheDir }) }));
+  return once(`bootstrap:${cacheDir ?? ''}`, () => buildBootstrap(ctx, cacheDir === undefined ? {} : { cacheDir }));
 }

@@ -72,7 +72,7 @@ export async function demoCommand(args: string[], signal: AbortSignal): Promise<
   out(`fuel-forge lab demo: scenario ${name}, method ${method} (build log: ${join(cacheDir(), 'lab', 'build.log')})`);
   const imagesDir = join(cacheDir(), 'lab', `images-${process.pid}`);
   try {
-    const boot = await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx, { hardware: 'vm' }));
+    const boot = await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx));
     // The deploy profile: the node must serve the deployment after first boot (mcollective, puppet).
     const built = await stages.run('OS image, deploy profile (build or cache)', 60 * 60_000, () => ensureDeployImage(ctx));
     const image = publishImage(imagesDir, built);

@@ -57,7 +57,7 @@ export async function replayCommand(args: string[], signal: AbortSignal): Promis
     const built = values['keep-image'] ? undefined : await stages.run('OS image, tiny profile (build or cache)', 60 * 60_000, () => ensureTinyImage(ctx));
     const image = built ? publishImage(imagesDir, built) : undefined;
     out(`replay: ${disks.map((d) => `${d.bus ?? 'virtio'}/${d.logicalBlockSize ?? 512}/${d.sizeMiB}MiB`).join(' ')}`);
-    await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx, { hardware: 'vm' }));
+    await stages.run('bootstrap ramdisk (build or cache)', 60 * 60_000, () => buildBootstrap(ctx));
     await using node = await stages.run('replay: boot bootstrap', 10 * 60_000, () => bootVmNode({ disks, keepDir: true, runner, ...(image ? { imagesDir } : {}) }));
     try {
       const retargeted = retargetToVm(data, disks);

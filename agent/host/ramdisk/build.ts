@@ -1,8 +1,7 @@
 // `provision build-bootstrap`: kernel + initramfs of the bootstrap ramdisk.
 // initrd.img = base.cpio.zst (cached Debian root, see rootfs.ts) + overlay.cpio.zst
 // (Node.js runtime, the bundled agent, /init); re-bundling the agent only
-// re-packs the small overlay. Outputs in <cache>/bootstrap/ (<cache>/bootstrap-vm/ for
-// `hardware: 'vm'`, the lab's: QEMU's drivers only, ~20 MB less to fetch and unpack per boot).
+// re-packs the small overlay. Outputs in <cache>/bootstrap/.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
@@ -10,7 +9,6 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { forgeCacheDir } from '../build/cache-dir.js';
-import type { Hardware } from '../build/hardware.js';
 import { buildFailed, cachedBuild } from '../build/cached-build.js';
 import type { Ctx } from '../../core/context.js';
 import { parseJsonAs } from '../../core/parse-json.js';
@@ -31,8 +29,6 @@ export interface BuildBootstrapOptions {
   mirror?: string;
   /** Extra Debian packages in the ramdisk. */
   packages?: readonly string[];
-  /** Kernel drivers kept: `any` (default: every storage and NIC driver) or `vm` (QEMU's devices only). */
-  hardware?: Hardware;
   /** Node.js binary copied into the ramdisk (default: the one running this build). */
   nodeBinary?: string;
   /** Rebuild the overlay even when inputs are unchanged (`rootfs` also re-runs debootstrap). */
@@ -41,7 +37,6 @@ export interface BuildBootstrapOptions {
 
 export interface BuiltBootstrap {
   dir: string;
-  hardware: Hardware;
   vmlinuz: string;
   initrd: string;
   pxelinuxExample: string;
@@ -97,11 +92,9 @@ async function priorKey(keyFile: string): Promise<string | undefined> {
 export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): Promise<BuiltBootstrap> {
   const started = ctx.clock.now();
   const cacheDir = o.cacheDir ?? forgeCacheDir();
-  const hardware = o.hardware ?? 'any';
-  const dir = join(cacheDir, hardware === 'vm' ? 'bootstrap-vm' : 'bootstrap');
+  const dir = join(cacheDir, 'bootstrap');
   await mkdir(dir, { recursive: true });
   const rootfs = await buildRamdiskRootfs(ctx, cacheDir, {
-    hardware,
     ...(o.suite ? { suite: o.suite } : {}),
     ...(o.mirror ? { mirror: o.mirror } : {}),
     ...(o.packages ? { packages: o.packages } : {}),
@@ -176,7 +169,7 @@ export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): P
       await writeFile(
         out.keyFile,
         JSON.stringify(
-          { key, hardware, rootfsKey: rootfs.key, agentVersion: VERSION, kernelVersion: rootfs.kernelVersion, bundleSha256: bundle.sha256, builtAt: new Date(ctx.clock.now()).toISOString(), durationMs: ctx.clock.now() - started },
+          { key, rootfsKey: rootfs.key, agentVersion: VERSION, kernelVersion: rootfs.kernelVersion, bundleSha256: bundle.sha256, builtAt: new Date(ctx.clock.now()).toISOString(), durationMs: ctx.clock.now() - started },
           null,
           2,
         ) + '\n',
@@ -185,7 +178,6 @@ export async function buildBootstrap(ctx: Ctx, o: BuildBootstrapOptions = {}): P
   });
   return {
     dir,
-    hardware,
     vmlinuz: out.vmlinuz,
     initrd: out.initrd,
     pxelinuxExample: out.pxelinuxExample,

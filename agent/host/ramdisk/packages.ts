@@ -74,6 +74,68 @@ export const LATER_MODULES: readonly string[] = [
   '9pnet_virtio',
 ];
 
+/**
+ * Module trees dropped from the ramdisk: nothing a provisioning node needs
+ * (graphics, sound, media, wireless, exotic filesystems) — they are most of its size.
+ */
+export const PRUNED_MODULE_DIRS: readonly string[] = [
+  'sound',
+  'drivers/gpu',
+  'drivers/media',
+  'drivers/infiniband',
+  'drivers/iio',
+  'drivers/staging',
+  'drivers/comedi',
+  'drivers/hwmon',
+  'drivers/bluetooth',
+  'drivers/isdn',
+  'drivers/net/wireless',
+  'drivers/net/wwan',
+  'drivers/net/can',
+  'drivers/net/ieee802154',
+  'drivers/usb/serial',
+  'drivers/usb/gadget',
+  'drivers/video',
+  'drivers/leds',
+  'drivers/w1',
+  'drivers/nfc',
+  'drivers/input/touchscreen',
+  'drivers/input/joystick',
+  'drivers/input/tablet',
+  'drivers/input/misc',
+  'drivers/platform/chrome',
+  'drivers/watchdog',
+  'drivers/mtd',
+  'drivers/spi',
+  'drivers/thunderbolt',
+  'drivers/fpga',
+  'drivers/misc',
+  'drivers/mmc',
+  'drivers/power/supply',
+  'net/wireless',
+  'net/mac80211',
+  'net/bluetooth',
+  'net/ieee802154',
+  'net/nfc',
+  'net/can',
+  'net/6lowpan',
+  'fs/ocfs2',
+  'fs/gfs2',
+  'fs/ceph',
+  'fs/smb',
+  'fs/nfs',
+  'fs/nfsd',
+  'fs/ntfs3',
+  'fs/reiserfs',
+  'fs/jfs',
+  'fs/orangefs',
+  'fs/afs',
+  'fs/coda',
+  'fs/ubifs',
+  'fs/f2fs',
+  'fs/nilfs2',
+  'fs/dlm',
+];
 
 /** Paths (relative to the root) removed to keep the ramdisk small. */
 export const PRUNED_PATHS: readonly string[] = [
@@ -97,6 +159,34 @@ export const PRUNED_PATHS: readonly string[] = [
   'usr/lib/x86_64-linux-gnu/libicudata.so.72.1',
   'usr/lib/python3.11',
   'usr/lib/python3',
+];
+
+/**
+ * Only these trees of kernel/drivers stay (storage, RAID, NICs, buses): the
+ * ramdisk unpacks into RAM, and a 1 GiB node must still have room to work.
+ */
+export const KEPT_DRIVER_DIRS: readonly string[] = [
+  'acpi',
+  'ata',
+  'base',
+  'block',
+  'cdrom',
+  'char',
+  'dma',
+  'firmware',
+  'iommu',
+  'md',
+  'message',
+  'net',
+  'nvme',
+  'pci',
+  'scsi',
+  'usb/storage',
+  'usb/host',
+  'usb/core',
+  'usb/common',
+  'virtio',
+  'vhost',
 ];
 
 /** glibc's charset converters directory, pruned down to GCONV_KEPT. */

@@ -11,8 +11,7 @@ import { ForgeError } from '../../core/errors.js';
 import { debootstrapCached } from '../build/debootstrap-cached.js';
 import { packCpio } from './pack.js';
 import { keepOnly, pruneRoot } from '../build/prune-root.js';
-import { type Hardware, KEPT_DRIVER_DIRS, PRUNED_MODULE_DIRS, VM_DRIVERS } from '../build/hardware.js';
-import { GCONV_DIR, GCONV_KEPT, PRUNED_PATHS, RAMDISK_PACKAGES } from './packages.js';
+import { GCONV_DIR, GCONV_KEPT, KEPT_DRIVER_DIRS, PRUNED_MODULE_DIRS, PRUNED_PATHS, RAMDISK_PACKAGES } from './packages.js';
 
 /** Bump when the rootfs steps change: forces a new debootstrap. */
 export const RAMDISK_ROOTFS_VERSION = 2;
@@ -39,7 +38,7 @@ export interface RamdiskRootfs {
   cached: boolean;
 }
 
-export async function resolveRootfsInputs(o: { suite?: string; mirror?: string; packages?: readonly string[]; hardware?: Hardware }): Promise<RootfsInputs> {
+export async function resolveRootfsInputs(o: { suite?: string; mirror?: string; packages?: readonly string[] }): Promise<RootfsInputs> {
   const suite = o.suite ?? 'bookworm';
   const mirror = o.mirror ?? mirrorForSuite(await readAptSources(), suite);
   if (!mirror) throw new ForgeError('USAGE', `no apt source on this machine carries suite ${suite}; pass --mirror URL`, { field: 'mirror' });
@@ -50,8 +49,7 @@ export async function resolveRootfsInputs(o: { suite?: string; mirror?: string; 
     packages: [...new Set([...RAMDISK_PACKAGES, ...(o.packages ?? [])])].sort(),
     prunedModules: [...PRUNED_MODULE_DIRS],
     prunedPaths: [...PRUNED_PATHS],
-    // The driver list is in the key: a VM ramdisk's root is its own build.
-    keptDrivers: [...(o.hardware === 'vm' ? VM_DRIVERS : KEPT_DRIVER_DIRS)],
+    keptDrivers: [...KEPT_DRIVER_DIRS],
     keptGconv: [...GCONV_KEPT],
   };
 }
@@ -80,7 +78,7 @@ async function prune(ctx: Ctx, root: string, inputs: RootfsInputs): Promise<{ ke
 export async function buildRamdiskRootfs(
   ctx: Ctx,
   cacheDir: string,
-  o: { suite?: string; mirror?: string; packages?: readonly string[]; hardware?: Hardware; force?: boolean } = {},
+  o: { suite?: string; mirror?: string; packages?: readonly string[]; force?: boolean } = {},
 ): Promise<RamdiskRootfs> {
   const inputs = await resolveRootfsInputs(o);
   const key = rootfsKey(inputs);
