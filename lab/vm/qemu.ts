@@ -157,7 +157,7 @@ export function qemuArgv(spec: VmSpec, files: VmFiles): string[] {
     // node on again with a new QEMU on the same disks (lab.ts), not a reset.
     '-no-shutdown',
     // A console socket that also logs: QEMU writes every byte to serial.log whether a
-    // client is attached or not (checked with QEMU 7.2; everything in the lab waits on
+    // client is attached or not (checked with QEMU 7.2 and 10.0; everything in the lab waits on
     // serial.log lines). An attached client that stops reading stalls the guest's output.
     '-chardev', `socket,id=ser0,path=${consoleSocketOf(files)},server=on,wait=off,logfile=${files.serialLog}${spec.appendSerial ? ',logappend=on' : ''}`,
     '-serial', 'chardev:ser0',
