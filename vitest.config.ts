@@ -109,7 +109,8 @@ export default defineConfig({
         extends: true,
         // globalSetup: the slow images and the ramdisk start building (cold machine) as the run starts, beside the unit
         // and system tiers, instead of at the start of this tier with both lanes waiting (ci/prebuild.ts).
-        test: { name: 'vm', include: VM, maxWorkers: 2, sequence: { groupOrder: 2 }, globalSetup: ['ci/prebuild-setup.ts'] },
+        // One vCPU per lab node here (lab/vm/vcpus.ts): two files' guests share the two cores.
+        test: { name: 'vm', include: VM, maxWorkers: 2, sequence: { groupOrder: 2 }, globalSetup: ['ci/prebuild-setup.ts'], env: { FORGE_LAB_VCPUS: process.env['FORGE_LAB_VCPUS'] ?? '1' } },
       },
     ],
   },

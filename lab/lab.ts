@@ -27,6 +27,7 @@ import type { Stages } from './stages.js';
 import { chooseAccel } from './vm/accel.js';
 import { bootstrapAppend, type BootstrapFiles } from './vm/bootstrap-files.js';
 import { startVm, type StartedVm, type VmDiskSpec } from './vm/qemu.js';
+import { labVcpus } from './vm/vcpus.js';
 import { profileSpec } from '../agent/host/image/profiles.js';
 import type { Inventory } from '../agent/inventory/types.js';
 import { classicKickstart } from './classic/kickstart.js';
@@ -148,7 +149,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
         name: spec.name,
         accel,
         memMiB: spec.memMiB ?? 2048,
-        cpus: 2,
+        cpus: labVcpus(),
         // Disks outlive QEMU: powering a stopped node on (a kept lab) boots what is on them.
         disks: spec.disks.map((d, i) => ({ ...d, file: d.file ?? join(vmDir, `disk${i}.qcow2`) })),
         nics: await nicsOf(spec),

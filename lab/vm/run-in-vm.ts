@@ -11,6 +11,7 @@ import { startNailgun, type MockNode, type StartedNailgun } from '../mocks/nailg
 import { chooseAccel } from './accel.js';
 import { bootstrapAppend, guestUrl, requireBootstrapFiles } from './bootstrap-files.js';
 import { labMac, startVm, type DiskBus, type StartedVm } from './qemu.js';
+import { labVcpus } from './vcpus.js';
 import { callback } from './wait.js';
 
 export interface RunInVmDisk {
@@ -70,7 +71,7 @@ export async function bootVmNode(o: VmNodeOptions): Promise<VmNode> {
       name: 'run-in-vm',
       accel,
       memMiB: o.memMiB ?? 2048,
-      cpus: 2,
+      cpus: labVcpus(),
       disks: o.disks.map((d) => ({
         sizeMiB: d.sizeMiB,
         ...(d.sectorSize ? { logicalBlockSize: d.sectorSize } : {}),
