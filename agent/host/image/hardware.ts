@@ -5,19 +5,14 @@
 // would otherwise write to disk, load into its initramfs (MODULES=most takes what
 // is there) and have udev walk on every boot.
 import type { PruneSpec } from '../build/prune-root.js';
-import { PRUNED_MODULE_DIRS } from '../ramdisk/packages.js';
+import { EVERY_MACHINE_DRIVERS, PRUNED_MODULE_DIRS } from '../ramdisk/packages.js';
 
 export type ImageHardware = 'any' | 'vm';
 export const IMAGE_HARDWARE: readonly ImageHardware[] = ['any', 'vm'];
 
 /** Under kernel/drivers: QEMU's q35 machine with the lab's disks and NICs. */
 export const VM_DRIVERS: readonly string[] = [
-  'acpi',
-  'ata',
-  'base',
-  'block',
-  'cdrom',
-  'char',
+  ...EVERY_MACHINE_DRIVERS,
   'firmware',
   // evdev too: systemd-logind hears the ACPI power button through it (no evdev, no clean power-off).
   'input',

@@ -161,17 +161,15 @@ export const PRUNED_PATHS: readonly string[] = [
   'usr/lib/python3',
 ];
 
+/** Under kernel/drivers, kept for every kind of machine (the ramdisk's and a VM image's): ACPI, SATA/AHCI, the driver core, block devices, CD-ROMs, ttys. */
+export const EVERY_MACHINE_DRIVERS: readonly string[] = ['acpi', 'ata', 'base', 'block', 'cdrom', 'char'];
+
 /**
  * Only these trees of kernel/drivers stay (storage, RAID, NICs, buses): the
  * ramdisk unpacks into RAM, and a 1 GiB node must still have room to work.
  */
 export const KEPT_DRIVER_DIRS: readonly string[] = [
-  'acpi',
-  'ata',
-  'base',
-  'block',
-  'cdrom',
-  'char',
+  ...EVERY_MACHINE_DRIVERS,
   'dma',
   'firmware',
   'iommu',
